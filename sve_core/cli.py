@@ -1,0 +1,46 @@
+"""The `sve` command. Each part of the suite owns its subcommands in its own `cli.py`-style module with a
+`register(subparsers)` function; this file only lists them and imports the one asked for, so `sve --help`
+stays fast."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# subcommand -> (module defining `register(subparsers)`, one-line help shown by `sve --help`)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("sve_core.check", "inject every SVE variant into a model and print a PASS/FAIL table"),
+    "train": ("sve_core.train_cli", "multi-image SFT with SVE (single process, torchrun or accelerate)"),
+    "bench": ("sve_core.bench_cli", "benchmarks: the controlled design study"),
+    "eval": ("evaluation.cli", "score captions, LEVIR-CC, CXR change reports, or judge two systems"),
+    "cxr": ("apps.cxr.cli", "longitudinal chest X-ray change reports from DICOM"),
+    "rs": ("apps.rs_change.cli", "bitemporal GeoTIFF change captioning"),
+    "diff": ("apps.image_diff.cli", "describe what changed between 2-3 images"),
+    "serve": ("apps.serve", "the whole suite as one Gradio app (127.0.0.1 by default)"),
+}
+
+
+def build_parser(command: str | None) -> argparse.ArgumentParser:
+    """Full parser for `command`; the others appear as placeholders so `sve --help` lists everything."""
+    parser = argparse.ArgumentParser(
+        prog="sve", description="Stateful Visual Encoder suite: make vision-language models see change."
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (module, help_text) in COMMANDS.items():
+        if name == command:
+            importlib.import_module(module).register(subparsers)
+        else:
+            subparsers.add_parser(name, help=help_text)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    command = argv[0] if argv and argv[0] in COMMANDS else None
+    args = build_parser(command).parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
