@@ -1,0 +1,41 @@
+"""Gemma-3: SigLIP layers at ``model.model.vision_tower.vision_model.encoder.layers[i]``; separate q/k/v,
+LayerNorm, fc1/fc2 MLP, absolute positions; images arrive as a batch ``(num_images, 3, H, W)``; the projector
+pools each image to ``mm_tokens_per_image`` language-model tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from sve_core.families.base import QKV, FamilyAdapter, HostParts
+
+
+class Gemma3Adapter(FamilyAdapter):
+    model_types = ("gemma3",)
+    layout = "batched"
+
+    def vision_tower(self, model: nn.Module) -> nn.Module:
+        return getattr(model, "model", model).vision_tower
+
+    def blocks(self, tower: nn.Module) -> nn.ModuleList:
+        return tower.vision_model.encoder.layers
+
+    def host_parts(self, block: nn.Module) -> HostParts:
+        attn = block.self_attn
+        return HostParts(norm1=block.layer_norm1, norm2=block.layer_norm2,
+                         qkv=QKV.separate(attn.q_proj, attn.k_proj, attn.v_proj), out=attn.out_proj,
+                         mlp=block.mlp, num_heads=attn.num_heads)
+
+    def units(self, tower: nn.Module, args: tuple, kwargs: dict[str, Any]) -> tuple[list[int], list[int]]:
+        pixel_values = kwargs["pixel_values"] if "pixel_values" in kwargs else args[0]
+        vision = tower.config
+        per_image = (vision.image_size // vision.patch_size) ** 2
+        count = pixel_values.shape[0]
+        return [per_image] * count, [int(self.config.mm_tokens_per_image)] * count
+
+    def run_host_attention(self, block: nn.Module, hidden: torch.Tensor, block_args: tuple,
+                           block_kwargs: dict[str, Any]) -> torch.Tensor:
+        mask = block_kwargs.get("attention_mask", block_args[0] if block_args else None)
+        return block.self_attn(hidden_states=hidden, attention_mask=mask)[0]

@@ -1,0 +1,44 @@
+"""InternVL: ``model.model.vision_tower.encoder.layer[i]``; separate q/k/v (optional qk-norm), LayerScale on
+both branches, absolute positions, a CLS token; images arrive as a batch of 448px tiles, and an image may span
+several tiles (all tiles of one image form one SVE unit, found from the placeholder runs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from sve_core.families.base import QKV, FamilyAdapter, HostParts
+
+
+class InternVLAdapter(FamilyAdapter):
+    model_types = ("internvl",)
+    layout = "batched"
+
+    def vision_tower(self, model: nn.Module) -> nn.Module:
+        return getattr(model, "model", model).vision_tower
+
+    def blocks(self, tower: nn.Module) -> nn.ModuleList:
+        return tower.encoder.layer
+
+    def host_parts(self, block: nn.Module) -> HostParts:
+        attn = block.attention
+        q_norm = None if isinstance(attn.q_norm, nn.Identity) else attn.q_norm
+        k_norm = None if isinstance(attn.k_norm, nn.Identity) else attn.k_norm
+        return HostParts(norm1=block.layernorm_before, norm2=block.layernorm_after,
+                         qkv=QKV.separate(attn.q_proj, attn.k_proj, attn.v_proj), out=attn.projection_layer,
+                         mlp=block.mlp, num_heads=attn.num_heads, q_norm=q_norm, k_norm=k_norm,
+                         scale1=block.lambda_1, scale2=block.lambda_2)
+
+    def units(self, tower: nn.Module, args: tuple, kwargs: dict[str, Any]) -> tuple[list[int], list[int]]:
+        pixel_values = kwargs["pixel_values"] if "pixel_values" in kwargs else args[0]
+        vision = tower.config
+        patches = (vision.image_size[0] // vision.patch_size[0]) * (vision.image_size[1] // vision.patch_size[1])
+        per_tile = patches + 1  # + CLS token
+        count = pixel_values.shape[0]
+        return [per_tile] * count, [int(self.config.image_seq_length)] * count
+
+    def run_host_attention(self, block: nn.Module, hidden: torch.Tensor, block_args: tuple,
+                           block_kwargs: dict[str, Any]) -> torch.Tensor:
+        return block.attention(hidden)[0]
