@@ -1,0 +1,31 @@
+"""Bitemporal (and multi-date) remote-sensing change captioning: the model-independent half.
+
+Ingestion (`open_pair`, `open_series` -> `SceneSeries.tiles()`), outputs (`to_geojson`, `write_heatmap`,
+`summary_markdown` from `TileResult`s) and the synthetic LEVIR-CC-style generator (`make_dataset`).
+The predictor, CLI and UI build on these and live beside them.
+"""
+
+from apps.rs_change.config import IngestConfig
+from apps.rs_change.errors import SceneError
+from apps.rs_change.geojson import to_geojson
+from apps.rs_change.grid import Grid
+from apps.rs_change.heatmap import write_heatmap
+from apps.rs_change.ingest import SceneSeries, open_pair, open_series
+from apps.rs_change.results import TileResult
+from apps.rs_change.summary import summary_markdown
+from apps.rs_change.tiling import Tile, TileFootprint
+
+__all__ = [
+    "Grid",
+    "IngestConfig",
+    "SceneError",
+    "SceneSeries",
+    "Tile",
+    "TileFootprint",
+    "TileResult",
+    "open_pair",
+    "open_series",
+    "summary_markdown",
+    "to_geojson",
+    "write_heatmap",
+]

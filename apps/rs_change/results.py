@@ -1,0 +1,31 @@
+"""`TileResult`: what a change model said about one tile; the only input the output writers need."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from apps.rs_change.errors import SceneError
+from apps.rs_change.tiling import TileFootprint
+
+
+@dataclass(frozen=True, eq=False)
+class TileResult:
+    """One tile's verdict. `heatmap` may have any (h, w): it is resized onto the tile's window when written;
+    NaN marks pixels without an opinion (e.g. where `tile.valid_mask` is False). Without a heatmap the tile's
+    `score` stands for all its pixels."""
+
+    tile: TileFootprint  # a `Tile` works too, but `tile.footprint()` keeps memory low on huge scenes
+    caption: str
+    changed: bool
+    score: float  # higher = more change; any scale, used for ranking and the no-heatmap fallback
+    heatmap: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.score):
+            raise SceneError(f"TileResult for tile {self.tile.index}: score={self.score!r}; expected a finite number")
+        if self.heatmap is not None and (self.heatmap.ndim != 2 or min(self.heatmap.shape) < 1):
+            raise SceneError(f"TileResult for tile {self.tile.index}: heatmap shape {self.heatmap.shape}; "
+                             "expected a non-empty 2-D array (h, w)")
