@@ -46,7 +46,7 @@ class StatefulBlockMixin:
         rotary = runtime.adapter.rotary(args, kwargs)
         bank, bank_rotary = x, rotary
         cache = state.session
-        if cache is not None and not cache.empty:
+        if cache is not None and state.layout.prefix > 0:
             bank = torch.cat([cache.tokens[runtime.layer].to(x.dtype), x])
             if rotary is not None and cache.rotary is not None:
                 bank_rotary = (torch.cat([cache.rotary[0], rotary[0]]), torch.cat([cache.rotary[1], rotary[1]]))

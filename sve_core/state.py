@@ -35,5 +35,5 @@ class SVEState:
         if self.session is None:
             return
         self.session.tokens[layer] = x[-self.keep_last:].detach()
-        if rotary is not None and self.session.rotary is None:
+        if rotary is not None:
             self.session.rotary = (rotary[0][-self.keep_last:], rotary[1][-self.keep_last:])

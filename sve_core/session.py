@@ -1,0 +1,61 @@
+"""`StatefulSession`: incremental inference over a growing image sequence (one conversation).
+
+The session keeps the last image's input to every stateful layer, so appending image k runs the vision tower on
+image k only; features of earlier images are kept and handed to `generate()` as pre-computed
+``mm_encoder_outputs``. Image k's features equal those of encoding the whole sequence at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+from transformers.utils import ModelOutput
+
+from sve_core.state import SessionCache
+
+
+def _concat(a: Any, b: Any) -> Any:
+    if isinstance(a, torch.Tensor):
+        return torch.cat([a, b])
+    if isinstance(a, tuple):
+        return a + b
+    if isinstance(a, list):  # e.g. DeepStack features: one tensor per tap, images concatenated inside
+        return [torch.cat([x, y]) for x, y in zip(a, b, strict=True)]
+    return b
+
+
+class StatefulSession:
+    """Encode images one turn at a time. ``model`` must have gone through `make_stateful`."""
+
+    def __init__(self, model: nn.Module) -> None:
+        if getattr(model, "sve", None) is None:
+            raise ValueError("StatefulSession needs a stateful model: call make_stateful(model, config) first")
+        self.model = model
+        self.cache = SessionCache()
+        self.features: ModelOutput | None = None
+
+    @torch.no_grad()
+    def add_images(self, pixel_values: torch.Tensor, **image_kwargs: Any) -> ModelOutput:
+        """Encode the new image(s) only (processor outputs for them, e.g. ``image_grid_thw``), continuing the
+        sequence from the previous turn. Returns their image features."""
+        state = self.model.sve.state
+        state.session = self.cache
+        try:
+            out = self.model.get_image_features(pixel_values=pixel_values, return_dict=True, **image_kwargs)
+        finally:
+            state.session = None
+        if self.features is None:
+            self.features = out
+        else:
+            self.features = type(out)(**{k: _concat(self.features[k], out[k]) for k in out.keys()})
+        return out
+
+    def generate(self, **inputs: Any) -> torch.Tensor:
+        """`model.generate` on the whole conversation, reusing the session's image features (pixel values of
+        earlier images are not needed again)."""
+        if self.features is None:
+            raise ValueError("no images in this session yet: call add_images() first")
+        inputs = {k: v for k, v in inputs.items() if k not in ("pixel_values",)}
+        return self.model.generate(**inputs, mm_encoder_outputs={"image": self.features})
