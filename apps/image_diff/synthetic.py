@@ -1,0 +1,454 @@
+"""Seeded synthetic image edits: scenes of coloured shapes, an edit, and the edit instruction in words.
+
+Real edit pairs (ImgEdit) come from diffusion editors at high resolution with noisy labels; a tiny model at
+96 px first needs pairs whose edit is visible and whose ground truth (category, object, changed region) is
+exact. Every scene is drawn from a `random.Random`, so a seed fixes the bytes of every image.
+
+Categories use ImgEdit's names so evaluation can break results down the same way: add, remove, replace,
+background, and adjust. Adjust covers changing an attribute of an object that stays: its colour, its size
+or its position, so a move is an adjust edit. The finer `operation` (recolor, resize, move, ...) is kept too.
+
+Scenes are drawn at `SUPERSAMPLE` times the output size and box-averaged down: edges are smooth, yet each
+output pixel depends only on its own block, so pixels outside an edit's boxes are exactly unchanged.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+ShapeKind = Literal["circle", "square", "triangle", "star"]
+Category = Literal["add", "remove", "replace", "adjust", "background"]
+Operation = Literal["add", "remove", "replace", "recolor", "resize", "move", "background"]
+BackgroundKind = Literal["plain", "gradient", "split", "checkerboard", "stripes", "dots"]
+RGB = tuple[int, int, int]
+Box = tuple[int, int, int, int]
+
+EDIT_PROMPT = "What edit turns the first image into the second?"
+SEQUENCE_PROMPT = "What edits turn each image into the next? Describe them in order."
+
+SHAPES: tuple[ShapeKind, ...] = ("circle", "square", "triangle", "star")
+COLORS: dict[str, RGB] = {
+    "red": (215, 40, 40),
+    "orange": (245, 135, 20),
+    "yellow": (245, 215, 35),
+    "green": (40, 160, 65),
+    "blue": (35, 85, 215),
+    "purple": (135, 55, 180),
+    "pink": (245, 125, 190),
+    "white": (250, 250, 250),
+    "black": (25, 25, 25),
+}
+OUTLINE: RGB = (20, 20, 20)
+CATEGORY: dict[Operation, Category] = {
+    "add": "add",
+    "remove": "remove",
+    "replace": "replace",
+    "recolor": "adjust",
+    "resize": "adjust",
+    "move": "adjust",
+    "background": "background",
+}
+TEMPLATES: dict[Operation, tuple[str, ...]] = {
+    "add": ("add {a_new} {where}", "put {a_new} {where}", "place {a_new} {where}"),
+    "remove": ("remove the {old}", "delete the {old}", "take away the {old}", "erase the {old}"),
+    "replace": (
+        "replace the {old} with {a_new}",
+        "turn the {old} into {a_new}",
+        "swap the {old} for {a_new}",
+    ),
+    "recolor": (
+        "change the color of the {old} to {color}",
+        "make the {old} {color}",
+        "paint the {old} {color}",
+    ),
+    "resize": ("make the {old} {comparative}", "{resize_verb} the {old}"),
+    "move": ("move the {old} {to}", "shift the {old} {to}"),
+    "background": ("change the background to {background}", "replace the background with {background}"),
+}
+# The 3x3 grid that positions are named by, row by row, with the phrases instructions use for each cell.
+REGIONS = ("top left", "top", "top right", "left", "center", "right", "bottom left", "bottom", "bottom right")
+_AT = {"top": "at the top", "bottom": "at the bottom", "left": "on the left", "right": "on the right"}
+
+SUPERSAMPLE = 4
+MIN_OBJECTS, MAX_OBJECTS = 2, 4
+# Circumradius as a fraction of the image side. Polygons sit inside that circle, so at 96 px the smallest
+# triangle is still 15 px wide, enough for a tiny model; only "make smaller" goes below, to RESIZED_RADIUS[0].
+RADIUS = (0.09, 0.15)
+RESIZED_RADIUS = (0.06, 0.22)
+MARGIN, GAP, CELL_INSET = 0.02, 0.03, 0.03
+PLACE_TRIES = 60
+
+
+@dataclass(frozen=True)
+class Background:
+    """A named background; drawn from its name alone, so keeping it keeps its pixels."""
+
+    kind: BackgroundKind
+    phrase: str
+    colors: tuple[RGB, RGB]
+
+
+BACKGROUNDS: dict[str, Background] = {
+    "grey": Background("plain", "plain grey", ((175, 175, 175), (175, 175, 175))),
+    "beige": Background("plain", "plain beige", ((230, 215, 185), (230, 215, 185))),
+    "light blue": Background("plain", "plain light blue", ((180, 210, 235), (180, 210, 235))),
+    "sunset": Background("gradient", "a sunset gradient", ((250, 195, 105), (185, 95, 135))),
+    "ocean": Background("gradient", "an ocean gradient", ((195, 235, 245), (60, 120, 175))),
+    "pastel": Background("gradient", "a pastel gradient", ((245, 225, 240), (195, 215, 245))),
+    "checkerboard": Background("checkerboard", "a checkerboard pattern", ((210, 210, 210), (165, 165, 165))),
+    "stripes": Background("stripes", "a striped pattern", ((235, 220, 190), (200, 185, 155))),
+    "dots": Background("dots", "a dotted pattern", ((225, 235, 245), (175, 195, 220))),
+    "grass": Background("split", "a blue sky over green grass", ((110, 170, 230), (105, 165, 75))),
+    "sand": Background("split", "a blue sky over sand", ((110, 170, 230), (225, 200, 140))),
+    "snow": Background("split", "a grey sky over snow", ((150, 155, 170), (240, 242, 248))),
+}
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One object; geometry in fractions of the image side so a scene renders at any size."""
+
+    kind: ShapeKind
+    color: str
+    x: float
+    y: float
+    radius: float
+    angle: float
+
+    @property
+    def label(self) -> str:
+        return f"{self.color} {self.kind}"
+
+    @property
+    def region(self) -> str:
+        return REGIONS[min(2, int(self.y * 3)) * 3 + min(2, int(self.x * 3))]
+
+    def box(self, size: int) -> Box:
+        """Output pixels this shape can touch: its circumcircle plus one pixel for outline and smoothing."""
+        low = [math.floor((c - self.radius) * size) - 1 for c in (self.x, self.y)]
+        high = [math.ceil((c + self.radius) * size) + 1 for c in (self.x, self.y)]
+        return max(0, low[0]), max(0, low[1]), min(size, high[0]), min(size, high[1])
+
+    def meta(self) -> dict[str, object]:
+        return {
+            "shape": self.kind,
+            "color": self.color,
+            "region": self.region,
+            "center": [round(self.x, 4), round(self.y, 4)],
+            "radius": round(self.radius, 4),
+        }
+
+
+@dataclass(frozen=True)
+class Scene:
+    """A background name and the objects drawn on it, in drawing order; object labels are unique."""
+
+    background: str
+    objects: tuple[Shape, ...]
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One edit from a scene to the next: the object before and after (None where absent) and the words."""
+
+    operation: Operation
+    instruction: str
+    before: Shape | None
+    after: Shape | None
+    background: tuple[str, str]
+
+    @property
+    def category(self) -> Category:
+        return CATEGORY[self.operation]
+
+    def boxes(self, size: int) -> list[Box]:
+        """Regions outside which the two images are pixel-identical (the whole image for a background)."""
+        if self.operation == "background":
+            return [(0, 0, size, size)]
+        return list(dict.fromkeys(shape.box(size) for shape in (self.before, self.after) if shape))
+
+    def meta(self, size: int) -> dict[str, object]:
+        """Ground truth for evaluating captions and heatmaps; boxes are pixels of a `size` image, end-exclusive."""
+        boxes = self.boxes(size)
+        return {
+            "category": self.category,
+            "operation": self.operation,
+            "instruction": self.instruction,
+            "before": self.before.meta() if self.before else None,
+            "after": self.after.meta() if self.after else None,
+            "background": {"before": self.background[0], "after": self.background[1]},
+            "bbox": [min(b[0] for b in boxes), min(b[1] for b in boxes)]
+            + [max(b[2] for b in boxes), max(b[3] for b in boxes)],
+            "boxes": [list(box) for box in boxes],
+        }
+
+
+@dataclass(frozen=True)
+class EditSequence:
+    """`len(edits) + 1` scenes, oldest first; `edits[i]` turns `scenes[i]` into `scenes[i + 1]`."""
+
+    scenes: tuple[Scene, ...]
+    edits: tuple[Edit, ...]
+
+
+def user_prompt(num_images: int) -> str:
+    """The user turn: one `<image>` per image, then the question for a pair or for a sequence."""
+    return "<image>" * num_images + (EDIT_PROMPT if num_images == 2 else SEQUENCE_PROMPT)
+
+
+def answer(edits: tuple[Edit, ...]) -> str:
+    """The target text: the instruction alone for a pair; for a sequence one sentence per edit, in order."""
+    if len(edits) == 1:
+        return edits[0].instruction
+    words = ["First", "Then"] + ["After that"] * (len(edits) - 2)
+    return " ".join(f"{word}, {edit.instruction}." for word, edit in zip(words, edits, strict=True))
+
+
+def random_sequence(rng: random.Random, num_images: int) -> EditSequence:
+    """A random scene followed by `num_images - 1` successive random edits."""
+    scenes, edits = [random_scene(rng)], []
+    for _ in range(num_images - 1):
+        scene, edit = random_edit(scenes[-1], rng)
+        scenes.append(scene)
+        edits.append(edit)
+    return EditSequence(tuple(scenes), tuple(edits))
+
+
+def random_scene(rng: random.Random) -> Scene:
+    background = rng.choice(sorted(BACKGROUNDS))
+    objects: list[Shape] = []
+    count = rng.randint(MIN_OBJECTS, MAX_OBJECTS)
+    while len(objects) < count:  # terminates: up to three shapes never crowd out a fourth
+        kind, color = _free_label(rng, objects)
+        radius = rng.uniform(*RADIUS)
+        position = _place(rng, objects, radius, None)
+        if position:
+            objects.append(Shape(kind, color, *position, radius, _angle(rng)))
+    return Scene(background, tuple(objects))
+
+
+def random_edit(scene: Scene, rng: random.Random) -> tuple[Scene, Edit]:
+    """Pick a category uniformly, then one of its operations; retry when the scene does not allow it."""
+    categories = sorted(set(CATEGORY.values()))
+    while True:  # terminates: a background edit always applies
+        category = rng.choice(categories)
+        operation = rng.choice([op for op, cat in CATEGORY.items() if cat == category])
+        result = _EDITORS[operation](scene, rng)
+        if result:
+            return result
+
+
+def render(scene: Scene, size: int) -> Image.Image:
+    """The scene as a `size` x `size` RGB image."""
+    big = size * SUPERSAMPLE
+    image = _background(scene.background, big).copy()
+    draw = ImageDraw.Draw(image)
+    for shape in scene.objects:
+        fill = COLORS[shape.color]
+        if shape.kind == "circle":
+            corners = [(shape.x - shape.radius) * big, (shape.y - shape.radius) * big]
+            corners += [(shape.x + shape.radius) * big, (shape.y + shape.radius) * big]
+            draw.ellipse(corners, fill=fill, outline=OUTLINE, width=SUPERSAMPLE)
+        else:
+            draw.polygon(_vertices(shape, big), fill=fill, outline=OUTLINE, width=SUPERSAMPLE)
+    return image.reduce(SUPERSAMPLE)
+
+
+@functools.lru_cache(maxsize=64)
+def _background(name: str, size: int) -> Image.Image:
+    """Cached: a background depends only on its name and size, and drawing it costs most of a render."""
+    background = BACKGROUNDS[name]
+    top, bottom = (np.array(color, dtype=np.float32) for color in background.colors)
+    y, x = (np.mgrid[0:size, 0:size] + 0.5) / size  # (H, W) each, pixel centres in [0, 1]
+    if background.kind == "gradient":
+        pixels = top + (bottom - top) * y[..., None]
+    elif background.kind == "split":  # sky lightening towards the horizon, flat ground below it
+        sky = top + (255 - top) * 0.45 * (y[..., None] / 0.62)
+        pixels = np.where(y[..., None] < 0.62, sky, bottom)
+    else:
+        pattern = {
+            "plain": np.zeros_like(x, dtype=bool),
+            "checkerboard": (np.floor(x * 8) + np.floor(y * 8)) % 2 == 1,
+            "stripes": ((x + y) * 10) % 1 < 0.5,
+            "dots": (x * 10 % 1 - 0.5) ** 2 + (y * 10 % 1 - 0.5) ** 2 < 0.22**2,
+        }[background.kind]
+        pixels = np.where(pattern[..., None], bottom, top)
+    return Image.fromarray(np.round(pixels).astype(np.uint8), "RGB")
+
+
+# Polygon shapes: tips on the circumcircle, the star's inner corners at this fraction of it, first tip angle.
+_POLYGONS: dict[str, tuple[int, float | None, float]] = {
+    "square": (4, None, -135),
+    "triangle": (3, None, -90),
+    "star": (5, 0.45, -90),
+}
+
+
+def _vertices(shape: Shape, size: int) -> list[tuple[float, float]]:
+    """Polygon corners in pixels of a `size` image; every shape fits its circumcircle, so boxes are simple."""
+    tips, inner, start = _POLYGONS[shape.kind]
+    steps = tips * 2 if inner else tips
+    points = []
+    for step in range(steps):
+        radius = shape.radius * size * (inner if inner and step % 2 else 1.0)
+        theta = math.radians(start + shape.angle + step * 360 / steps)
+        points.append((shape.x * size + radius * math.cos(theta), shape.y * size + radius * math.sin(theta)))
+    return points
+
+
+def _angle(rng: random.Random) -> float:
+    """A small tilt: enough to vary scenes, too little to turn a square into a diamond."""
+    return rng.uniform(-12, 12)
+
+
+def _article(noun_phrase: str) -> str:
+    return ("an " if noun_phrase[0] in "aeiou" else "a ") + noun_phrase
+
+
+def _free_label(
+    rng: random.Random, objects: Sequence[Shape], kinds: Sequence[ShapeKind] = SHAPES
+) -> tuple[ShapeKind, str]:
+    """A (kind, colour) pair no object has, so "the red circle" always names exactly one object."""
+    used = {(shape.kind, shape.color) for shape in objects}
+    return rng.choice([(kind, color) for kind in kinds for color in COLORS if (kind, color) not in used])
+
+
+def _fits(x: float, y: float, radius: float, others: Sequence[Shape]) -> bool:
+    inside = all(MARGIN + radius <= c <= 1 - MARGIN - radius for c in (x, y))
+    return inside and all(math.hypot(x - o.x, y - o.y) >= radius + o.radius + GAP for o in others)
+
+
+def _place(
+    rng: random.Random, others: Sequence[Shape], radius: float, region: str | None
+) -> tuple[float, float] | None:
+    """A centre for a new shape clear of `others`, inside the named 3x3 cell if given (None if none found)."""
+    low, high = MARGIN + radius, 1 - MARGIN - radius
+    low_x, high_x, low_y, high_y = low, high, low, high
+    if region:
+        row, col = divmod(REGIONS.index(region), 3)
+        low_x, high_x = max(low, col / 3 + CELL_INSET), min(high, (col + 1) / 3 - CELL_INSET)
+        low_y, high_y = max(low, row / 3 + CELL_INSET), min(high, (row + 1) / 3 - CELL_INSET)
+    if low_x > high_x or low_y > high_y:
+        return None
+    for _ in range(PLACE_TRIES):
+        x, y = rng.uniform(low_x, high_x), rng.uniform(low_y, high_y)
+        if _fits(x, y, radius, others):
+            return x, y
+    return None
+
+
+def _where(region: str, preposition: str) -> str:
+    """'in the top left', 'at the top', 'on the left', 'in the center'; with 'to': 'to the left'."""
+    if preposition == "to":
+        return f"to the {region}"
+    return _AT.get(region, f"in the {region}")
+
+
+def _edit(
+    operation: Operation,
+    scene: Scene,
+    rng: random.Random,
+    *,
+    before: Shape | None = None,
+    after: Shape | None = None,
+    background: str | None = None,
+    **words: str,
+) -> Edit:
+    """The edit record, its instruction from a random template of `operation` filled with `words`."""
+    words["old"] = before.label if before else ""
+    words["a_new"] = _article(after.label) if after else ""
+    words["background"] = BACKGROUNDS[background].phrase if background else ""
+    instruction = rng.choice(TEMPLATES[operation]).format(**words)
+    return Edit(operation, instruction, before, after, (scene.background, background or scene.background))
+
+
+def _add(scene: Scene, rng: random.Random) -> tuple[Scene, Edit] | None:
+    if len(scene.objects) > MAX_OBJECTS:
+        return None
+    kind, color = _free_label(rng, scene.objects)
+    radius, region = rng.uniform(*RADIUS), rng.choice(REGIONS)
+    position = _place(rng, scene.objects, radius, region)
+    if not position:
+        return None
+    added = Shape(kind, color, *position, radius, _angle(rng))
+    edit = _edit("add", scene, rng, after=added, where=_where(region, "in"))
+    return Scene(scene.background, (*scene.objects, added)), edit
+
+
+def _remove(scene: Scene, rng: random.Random) -> tuple[Scene, Edit] | None:
+    if len(scene.objects) < 2:  # keep at least one object, so later edits have something to act on
+        return None
+    target = rng.choice(scene.objects)
+    kept = tuple(shape for shape in scene.objects if shape != target)
+    return Scene(scene.background, kept), _edit("remove", scene, rng, before=target)
+
+
+def _replace(scene: Scene, rng: random.Random) -> tuple[Scene, Edit] | None:
+    target = rng.choice(scene.objects)
+    kind, color = _free_label(rng, scene.objects, [kind for kind in SHAPES if kind != target.kind])
+    new = replace(target, kind=kind, color=color, angle=_angle(rng))
+    return _swap(scene, target, new), _edit("replace", scene, rng, before=target, after=new)
+
+
+def _recolor(scene: Scene, rng: random.Random) -> tuple[Scene, Edit] | None:
+    target = rng.choice(scene.objects)
+    _, color = _free_label(rng, scene.objects, [target.kind])
+    new = replace(target, color=color)
+    return _swap(scene, target, new), _edit("recolor", scene, rng, before=target, after=new, color=color)
+
+
+def _resize(scene: Scene, rng: random.Random) -> tuple[Scene, Edit] | None:
+    target = rng.choice(scene.objects)
+    others = tuple(shape for shape in scene.objects if shape != target)
+    bigger = rng.random() < 0.5
+    radius = target.radius * (rng.uniform(1.4, 1.6) if bigger else rng.uniform(0.6, 0.7))
+    if not RESIZED_RADIUS[0] <= radius <= RESIZED_RADIUS[1] or not _fits(target.x, target.y, radius, others):
+        return None
+    new = replace(target, radius=radius)
+    words = {
+        "comparative": "bigger" if bigger else "smaller",
+        "resize_verb": "enlarge" if bigger else "shrink",
+    }
+    return _swap(scene, target, new), _edit("resize", scene, rng, before=target, after=new, **words)
+
+
+def _move(scene: Scene, rng: random.Random) -> tuple[Scene, Edit] | None:
+    target = rng.choice(scene.objects)
+    others = tuple(shape for shape in scene.objects if shape != target)
+    region = rng.choice([name for name in REGIONS if name != target.region])
+    position = _place(rng, others, target.radius, region)
+    if not position:
+        return None
+    new = replace(target, x=position[0], y=position[1])
+    return _swap(scene, target, new), _edit(
+        "move", scene, rng, before=target, after=new, to=_where(region, "to")
+    )
+
+
+def _change_background(scene: Scene, rng: random.Random) -> tuple[Scene, Edit] | None:
+    key = rng.choice(sorted(set(BACKGROUNDS) - {scene.background}))
+    return Scene(key, scene.objects), _edit("background", scene, rng, background=key)
+
+
+def _swap(scene: Scene, old: Shape, new: Shape) -> Scene:
+    """The scene with `old` replaced in place by `new`, keeping the drawing order."""
+    return Scene(scene.background, tuple(new if shape == old else shape for shape in scene.objects))
+
+
+_EDITORS = {
+    "add": _add,
+    "remove": _remove,
+    "replace": _replace,
+    "recolor": _recolor,
+    "resize": _resize,
+    "move": _move,
+    "background": _change_background,
+}
