@@ -26,7 +26,7 @@ class IngestConfig:
         default=(2.0, 98.0), metadata={"help": "low/high percentiles mapped to 0/255, computed jointly over dates"}
     )
     stretch_sample: int = field(
-        default=1024,
+        default=512,
         metadata={"help": "longest side (pixels) of the decimated read the percentiles are estimated from; "
                   "GDAL serves it from overviews when the file has them"},
     )

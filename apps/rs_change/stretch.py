@@ -2,7 +2,8 @@
 
 One stretch for all dates (per band) means a pixel with the same radiance gets the same colour in every image:
 a per-image stretch would brighten or darken whole scenes and invent change. Percentiles come from a decimated
-read (GDAL answers it from overviews when present), so estimating them stays cheap on huge scenes.
+read (GDAL answers it from overviews when present; files without overviews are sampled in full-resolution
+patches instead), so estimating them stays cheap on huge scenes.
 """
 
 from __future__ import annotations
@@ -41,18 +42,54 @@ def as_rgb8(data: np.ndarray, stretch: Stretch | None) -> np.ndarray:
     return stretch.apply(data)
 
 
+PATCH = 128  # side of the full-resolution patches sampled from files without overviews
+
+
+def sample_windows(dataset: DatasetReader, window: Window, max_side: int) -> list[tuple[Window, tuple[int, int]]]:
+    """(window, out shape) reads that sample `window` with about `max_side`**2 pixels in all.
+
+    With overviews (or a small window) one decimated read does it and GDAL serves it from an overview. Without
+    them a decimated read would still decode every block of a huge file, so an evenly spaced grid of
+    full-resolution patches is read instead, snapped to the block grid so each patch decodes about one block.
+    """
+    if dataset.overviews(1) or max(window.width, window.height) <= max_side:
+        scale = min(1.0, max_side / max(window.width, window.height))
+        return [(window, (max(1, math.ceil(window.height * scale)), max(1, math.ceil(window.width * scale))))]
+    block_h, block_w = dataset.block_shapes[0]
+    per_axis = max(1, max_side // PATCH)
+    reads = []
+    for i in range(per_axis):
+        for j in range(per_axis):
+            row = _snap(window.row_off, window.height, (i + 0.5) / per_axis, block_h)
+            col = _snap(window.col_off, window.width, (j + 0.5) / per_axis, block_w)
+            patch = Window(col, row, min(PATCH, window.col_off + window.width - col),
+                           min(PATCH, window.row_off + window.height - row))
+            reads.append((patch, (int(patch.height), int(patch.width))))
+    return reads
+
+
+def _snap(offset: float, length: float, fraction: float, block: int) -> int:
+    """Patch start near `fraction` of the way along, moved back to a block boundary when still inside."""
+    start = int(offset + fraction * length) - PATCH // 2
+    snapped = start - (start % block) if block <= 2 * PATCH else start
+    return int(min(max(snapped, offset), offset + length - min(PATCH, length)))
+
+
 def sample_valid(dataset: DatasetReader, bands: tuple[int, ...], window: Window, max_side: int) -> np.ndarray:
-    """Valid pixels of `bands` inside `window`, from a nearest-neighbour read at most `max_side` pixels long.
+    """Valid pixels of `bands` inside `window`, about `max_side`**2 of them (nearest-neighbour, no averaging).
 
     Returns (3, N): a pixel counts only when valid in all three bands (nodata, masks and NaN respected).
     """
-    scale = min(1.0, max_side / max(window.width, window.height))
-    shape = (len(bands), max(1, math.ceil(window.height * scale)), max(1, math.ceil(window.width * scale)))
-    data = dataset.read(bands, window=window, out_shape=shape, resampling=Resampling.nearest)
-    valid = dataset.read_masks(bands, window=window, out_shape=shape, resampling=Resampling.nearest).all(axis=0)
-    if np.issubdtype(data.dtype, np.floating):
-        valid &= np.isfinite(data).all(axis=0)
-    return data[:, valid]
+    pieces = []
+    for read_window, shape in sample_windows(dataset, window, max_side):
+        out_shape = (len(bands), *shape)
+        data = dataset.read(bands, window=read_window, out_shape=out_shape, resampling=Resampling.nearest)
+        valid = dataset.read_masks(bands, window=read_window, out_shape=out_shape,
+                                   resampling=Resampling.nearest).all(axis=0)
+        if np.issubdtype(data.dtype, np.floating):
+            valid &= np.isfinite(data).all(axis=0)
+        pieces.append(data[:, valid])
+    return np.concatenate(pieces, axis=1)
 
 
 def check_contrast(samples: np.ndarray, path: Path) -> None:
