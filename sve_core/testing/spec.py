@@ -1,0 +1,40 @@
+"""`TinySpec`: the sizes every tiny family builder reads, and the small config pieces they share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class TinySpec:
+    """Sizes of a tiny model. The defaults make a sub-million-parameter model for unit tests."""
+
+    vision_depth: int = 2
+    vision_width: int = 32
+    vision_heads: int = 2
+    text_layers: int = 2
+    text_width: int = 32
+    text_heads: int = 2
+    vocab_size: int = 400
+    image_size: int = 56  # images are resized to image_size x image_size pixels
+    seed: int = 0
+
+    @property
+    def text_head_dim(self) -> int:
+        return self.text_width // self.text_heads
+
+
+def text_config(spec: TinySpec, vocab: int, **extra: object) -> dict:
+    """Decoder sizes shared by every family's language model (grouped-query attention with one KV head)."""
+    return dict(vocab_size=vocab, hidden_size=spec.text_width, intermediate_size=spec.text_width * 4,
+                num_hidden_layers=spec.text_layers, num_attention_heads=spec.text_heads, num_key_value_heads=1,
+                head_dim=spec.text_head_dim, max_position_embeddings=2048, **extra)
+
+
+def mrope(rotary_dim: int, **extra: object) -> dict:
+    """Multimodal RoPE over `rotary_dim` channels: sections (t, h, w) summing to rotary_dim / 2, in Qwen's
+    roughly 1:1.5:1.5 proportions."""
+    half = rotary_dim // 2
+    spatial = max(1, half * 3 // 8)
+    return {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [half - 2 * spatial, spatial, spatial],
+            **extra}
