@@ -28,8 +28,8 @@ def multihead_attention(
     q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, *, heads: int, key_valid: torch.Tensor | None,
     rotary_q: tuple[torch.Tensor, torch.Tensor] | None = None,
     rotary_k: tuple[torch.Tensor, torch.Tensor] | None = None,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """q (I, Nq, D), k/v (I, Nk, D) -> output (I, Nq, D), plus the rotated per-head q and k (for probes)."""
+) -> torch.Tensor:
+    """q (I, Nq, D), k/v (I, Nk, D) -> output (I, Nq, D)."""
     q = rearrange(q, "i n (h d) -> i n h d", h=heads)
     k = rearrange(k, "i n (h d) -> i n h d", h=heads)
     v = rearrange(v, "i n (h d) -> i h n d", h=heads)
@@ -39,7 +39,7 @@ def multihead_attention(
     q, k = q.transpose(1, 2), k.transpose(1, 2)  # (I, H, N, hd)
     mask = None if key_valid is None else key_valid[:, None, None, :]
     out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
-    return rearrange(out, "i h n d -> i n (h d)"), q, k
+    return rearrange(out, "i h n d -> i n (h d)")
 
 
 def gather(bank: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
@@ -47,12 +47,9 @@ def gather(bank: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     return bank[index]
 
 
-def diagonal_attention(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
-    """Probability each query puts on the key at its own position, averaged over heads: (I, N).
-
-    A token whose content is unchanged finds itself in the previous image (high); a changed one does not.
-    Only defined when query and key sets have equal length (aligned grids)."""
-    scale = q.shape[-1] ** -0.5
-    logits = torch.einsum("ihqd,ihkd->ihqk", q.float(), k.float()) * scale
-    diag = torch.diagonal(logits, dim1=-2, dim2=-1)
-    return (diag - torch.logsumexp(logits, dim=-1)).exp().mean(dim=1)
+def key_dissimilarity(current_keys: torch.Tensor, previous_keys: torch.Tensor) -> torch.Tensor:
+    """(1 - cosine) / 2 between each current token and the previous image's token at the same position, both
+    seen through the SVE key projection: (I, N) in [0, 1]. Unchanged content maps to the same key; changed
+    content does not. Only defined for aligned grids (equal token counts)."""
+    cos = torch.nn.functional.cosine_similarity(current_keys.float(), previous_keys.float(), dim=-1)
+    return (1.0 - cos) / 2.0

@@ -29,7 +29,7 @@ class SVEState:
     layout: object | None = None  # sve_core.layout.Layout of the tower call in progress
     session: SessionCache | None = None  # set while an incremental session encodes
     keep_last: int = 0  # number of tokens of the last image to cache into `session`
-    probe: dict[int, list[torch.Tensor]] | None = None  # layer -> recorded diagonal-attention maps
+    probe: dict[int, list[torch.Tensor]] | None = None  # layer -> recorded (I, N) change maps (heatmaps)
 
     def remember(self, layer: int, x: torch.Tensor, rotary: tuple[torch.Tensor, torch.Tensor] | None) -> None:
         if self.session is None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from sve_core.attention import diagonal_attention, gather, multihead_attention
+from sve_core.attention import gather, key_dissimilarity, multihead_attention
 from sve_core.config import SVEConfig
 from sve_core.families.base import HostParts
 from sve_core.layout import Layout
@@ -32,7 +32,7 @@ class StepContext:
     rotary: tuple[torch.Tensor, torch.Tensor] | None  # (cos, sin) over the bank, or None
     stop_gradient: bool
     host_attention: Callable[[torch.Tensor], torch.Tensor]  # host attention on normalised (T, D) input
-    record: list[torch.Tensor] | None = None  # receives (I, N) diagonal-attention maps when probing
+    record: list[torch.Tensor] | None = None  # receives (I, N) change maps when probing (heatmaps)
 
     def previous_tokens(self, index: torch.Tensor) -> torch.Tensor:
         """Gathered key/value source tokens; detached unless the image reads itself (Z1 fallback)."""
@@ -100,12 +100,12 @@ class CrossAttention(nn.Module):
         k, v = self.k(prev), self.v(prev)
         if self.q_norm is not None and self.k_norm is not None:
             q, k = self.q_norm(q), self.k_norm(k)
-        out, qh, kh = multihead_attention(
+        out = multihead_attention(
             q, k, v, heads=self.heads, key_valid=None if layout.uniform else kv_valid,
             rotary_q=ctx.rotary_at(q_index), rotary_k=ctx.rotary_at(kv_index),
         )
-        if ctx.record is not None and qh.shape[2] == kh.shape[2]:
-            ctx.record.append(diagonal_attention(qh, kh).detach())
+        if ctx.record is not None and layout.uniform and not self.read_self:
+            ctx.record.append(key_dissimilarity(self.k(self.norm_kv(current)), k).detach())
         return scatter_back(self.out(out), layout)
 
 
@@ -197,7 +197,7 @@ class SelfExt(nn.Module):
         k, v = parts.qkv.project(1, normed), parts.qkv.project(2, normed)
         if parts.q_norm is not None and parts.k_norm is not None:
             q, k = parts.q_norm(q), parts.k_norm(k)
-        out, _, _ = multihead_attention(
+        out = multihead_attention(
             q, k, v, heads=parts.num_heads, key_valid=layout.ext_valid,
             rotary_q=ctx.rotary_at(layout.q_index), rotary_k=ctx.rotary_at(layout.ext_index),
         )

@@ -110,3 +110,18 @@ class FamilyAdapter:
                            block_kwargs: dict[str, Any]) -> torch.Tensor:
         """The host's own attention on already-normalised input (used by adaln_zero)."""
         raise NotImplementedError
+
+    def token_grid(self, values: torch.Tensor, inputs: dict[str, Any], image: int) -> torch.Tensor:
+        """Per-token values (N,) of one image laid out on its patch grid (h, w), for heatmaps.
+
+        Flat families order patches in merge groups (h/m, w/m, m, m); batched ones are row-major squares,
+        with any leading CLS token dropped. (Qwen2.5-VL's window reordering is not undone: its maps are
+        approximate.)"""
+        if "image_grid_thw" in inputs:
+            t, h, w = (int(x) for x in inputs["image_grid_thw"][image])
+            m = int(self.config.vision_config.spatial_merge_size)
+            grid = values[: t * h * w].reshape(t, h // m, w // m, m, m).permute(0, 1, 3, 2, 4)
+            return grid.reshape(t, h, w)[0]
+        side = int(values.shape[0] ** 0.5)
+        return values[values.shape[0] - side * side:].reshape(side, side)
+

@@ -1,0 +1,98 @@
+"""`Describer`: what every app runs. Load a (stateful) VLM once, then describe an ordered image sequence in
+words, with a change heatmap per image read off the SVE cross-attention.
+
+The heatmap: at every stateful layer the SVE cross-attention projects image t's tokens (queries) and image t-1's
+tokens (keys) into its learned key space. Unchanged content maps to the same key at the same position; changed
+content does not. The key dissimilarity at each position, averaged over layers and scaled to [0, 1], marks what
+changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from sve_core.checkpoint import from_pretrained
+
+
+@dataclass
+class Description:
+    text: str
+    heatmaps: list[np.ndarray | None] = field(default_factory=list)  # per image (H, W) in [0, 1]; None: first
+
+
+class Describer:
+    def __init__(self, model, processor, *, name: str, demo: bool = False, max_new_tokens: int = 64) -> None:
+        self.model = model.eval()
+        self.processor = processor
+        self.name = name
+        self.demo = demo
+        self.max_new_tokens = max_new_tokens
+
+    @property
+    def stateful(self) -> bool:
+        sve = getattr(self.model, "sve", None)
+        return sve is not None and sve.config.variant != "stateless"
+
+    def _inputs(self, images: list[Image.Image], prompt: str) -> dict:
+        content = [{"type": "image"} for _ in images] + [{"type": "text", "text": prompt}]
+        text = self.processor.apply_chat_template([{"role": "user", "content": content}], add_generation_prompt=True)
+        return self.processor(text=[text], images=[im.convert("RGB") for im in images], return_tensors="pt")
+
+    @torch.no_grad()
+    def describe_batch(self, sequences: list[list[Image.Image]], prompt: str) -> list[str]:
+        """Greedy answers for several image sequences at once (one generate call)."""
+        content = [[{"type": "image"} for _ in seq] + [{"type": "text", "text": prompt}] for seq in sequences]
+        texts = [self.processor.apply_chat_template([{"role": "user", "content": c}], add_generation_prompt=True)
+                 for c in content]
+        images = [im.convert("RGB") for seq in sequences for im in seq]
+        inputs = self.processor(text=texts, images=images, return_tensors="pt", padding=True)
+        out = self.model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False)
+        new = out[:, inputs["input_ids"].shape[1]:]
+        return [t.strip() for t in self.processor.batch_decode(new, skip_special_tokens=True)]
+
+    def describe(self, images: list[Image.Image], prompt: str) -> str:
+        return self.describe_batch([images], prompt)[0]
+
+    @torch.no_grad()
+    def describe_with_heatmaps(self, images: list[Image.Image], prompt: str) -> Description:
+        inputs = self._inputs(images, prompt)
+        state = self.model.sve.state if self.stateful else None
+        if state is not None:
+            state.probe = {}
+        try:
+            out = self.model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False)
+            probe = state.probe if state is not None else None
+        finally:
+            if state is not None:
+                state.probe = None
+        text = self.processor.batch_decode(out[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)[0]
+        return Description(text=text.strip(), heatmaps=self._heatmaps(probe, inputs, images))
+
+    def _heatmaps(self, probe: dict | None, inputs: dict, images: list[Image.Image]) -> list[np.ndarray | None]:
+        if not probe:
+            return [None] * len(images)
+        maps = torch.stack([layer[0] for layer in probe.values()]).mean(0)  # (I, N): first tower call only
+        adapter = self.model.sve.adapter
+        result: list[np.ndarray | None] = [None]
+        for i in range(1, len(images)):
+            grid = adapter.token_grid(maps[i], inputs, i)  # (h, w) key dissimilarity
+            change = grid / max(float(grid.max()), 1e-12)
+            resized = Image.fromarray((change.numpy() * 255).astype(np.uint8)).resize(images[i].size,
+                                                                                      Image.BILINEAR)
+            result.append(np.asarray(resized, dtype=np.float32) / 255.0)
+        return result
+
+
+def load_describer(model: str | Path | None = None, *, default: str | Path | None = None,
+                   max_new_tokens: int = 64) -> Describer:
+    """`model` (hub id, local folder, ``tiny:<family>``) or, when None, the app's embedded demo `default`."""
+    if model is None and default is None:
+        raise ValueError("no model given and no embedded default available")
+    name = str(model if model is not None else default)
+    loaded, processor = from_pretrained(name)
+    return Describer(loaded, processor, name=name, demo=model is None, max_new_tokens=max_new_tokens)
