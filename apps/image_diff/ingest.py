@@ -17,11 +17,12 @@ import struct
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from PIL import Image, ImageOps
 
-# Pillow format ids the loader decodes; MPO is how Pillow names JPEGs from cameras that embed a second frame.
-FORMATS = ("PNG", "JPEG", "MPO", "WEBP", "TIFF", "GIF", "BMP")
+# Pillow format ids the loader decodes (JPEG includes camera MPO files, which Pillow opens through it).
+FORMATS = ("PNG", "JPEG", "WEBP", "TIFF", "GIF", "BMP")
 EXPECTED = "a PNG, JPEG, WebP, TIFF, GIF or BMP image"
 DEFAULT_MAX_SIDE = 1024
 # Below Pillow's own warning level (Image.MAX_IMAGE_PIXELS, ~89 MP), so this check is the one that fires and
@@ -82,14 +83,9 @@ def load_image(
     if max_side < 1 or max_pixels < 1:
         raise ValueError(f"max_side and max_pixels must be positive, got {max_side} and {max_pixels}")
     name = name or _name(source, 0)
-    if isinstance(source, bytes):
-        stream: io.BytesIO | Path = io.BytesIO(source)
-    else:
-        stream = Path(source)
-        if not stream.is_file():
-            raise ImageInputError(f"{name}: no such file; expected {EXPECTED}")
+    stream = _open(source, name)
     try:
-        with warnings.catch_warnings():
+        with stream, warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(stream, formats=FORMATS) as image:
                 _check_pixels(image, name, max_pixels)
@@ -111,6 +107,18 @@ def load_image(
 def _name(source: str | Path | bytes, index: int) -> str:
     """The name used in messages: a path's base name only, since full paths may reveal private folders."""
     return f"image {index + 1}" if isinstance(source, bytes) else Path(source).name
+
+
+def _open(source: str | Path | bytes, name: str) -> BinaryIO:
+    """The source as a binary stream; opening a path here keeps its folder out of every message."""
+    if isinstance(source, bytes):
+        return io.BytesIO(source)
+    try:
+        return Path(source).open("rb")
+    except (FileNotFoundError, IsADirectoryError) as error:
+        raise ImageInputError(f"{name}: no such file; expected {EXPECTED}") from error
+    except OSError as error:
+        raise ImageInputError(f"{name}: cannot be read ({error.strerror}); expected {EXPECTED}") from error
 
 
 def _too_large(name: str, max_pixels: int) -> str:
