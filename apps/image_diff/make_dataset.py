@@ -7,7 +7,7 @@ holds one record per consecutive pair: category, operation, instruction, the obj
 backgrounds, and the changed region as `bbox`/`boxes` in pixels.
 
 Every sample has its own random generator seeded by (seed, split, index), so a sample's bytes depend on
-nothing else: growing `--n-train` keeps the earlier samples, and splits never share a scene by construction.
+nothing else: growing `--n-train` keeps the earlier samples, and each split draws from its own streams.
 
     python -m apps.image_diff.make_dataset --out data/image_diff --n-train 4000 --n-val 200 --n-test 200
 """

@@ -80,8 +80,8 @@ _AT = {"top": "at the top", "bottom": "at the bottom", "left": "on the left", "r
 SUPERSAMPLE = 4
 MIN_OBJECTS, MAX_OBJECTS = 2, 4
 # Circumradius as a fraction of the image side. Polygons sit inside that circle, so at 96 px the smallest
-# triangle is still 15 px wide, enough for a tiny model; only "make smaller" goes below, to RESIZED_RADIUS[0].
-RADIUS = (0.09, 0.15)
+# triangle is still 17 px wide, enough for a tiny model; only "make smaller" goes below, to RESIZED_RADIUS[0].
+RADIUS = (0.10, 0.16)
 RESIZED_RADIUS = (0.06, 0.22)
 MARGIN, GAP, CELL_INSET = 0.02, 0.03, 0.03
 PLACE_TRIES = 60
@@ -226,7 +226,7 @@ def random_scene(rng: random.Random) -> Scene:
     background = rng.choice(sorted(BACKGROUNDS))
     objects: list[Shape] = []
     count = rng.randint(MIN_OBJECTS, MAX_OBJECTS)
-    while len(objects) < count:  # terminates: up to three shapes never crowd out a fourth
+    while len(objects) < count:  # terminates: a small enough fourth shape always fits
         kind, color = _free_label(rng, objects)
         radius = rng.uniform(*RADIUS)
         position = _place(rng, objects, radius, None)

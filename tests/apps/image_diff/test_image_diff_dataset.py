@@ -1,0 +1,75 @@
+"""The dataset export: the trainer's JSONL layout (docs/CONVENTIONS.md), reproducible to the byte."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from apps.image_diff.make_dataset import DatasetConfig, main, write_dataset
+from apps.image_diff.synthetic import EDIT_PROMPT, SEQUENCE_PROMPT
+
+ARGS = ["--n-train", "6", "--n-val", "2", "--n-test", "3", "--seed", "5", "--size", "64", "--max-images", "3"]
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def test_layout_follows_the_conventions(tmp_path: Path) -> None:
+    assert main(["--out", str(tmp_path / "data"), *ARGS]) == 0
+    folder = tmp_path / "data"
+    counts = {}
+    for split in ("train", "val", "test"):
+        records = [json.loads(line) for line in (folder / f"{split}.jsonl").read_text().splitlines()]
+        counts[split] = len(records)
+        for record in records:
+            user, assistant = record["messages"]
+            images = record["images"]
+            assert (user["role"], assistant["role"]) == ("user", "assistant")
+            assert user["content"].count("<image>") == len(images) in (2, 3)
+            assert user["content"].endswith(EDIT_PROMPT if len(images) == 2 else SEQUENCE_PROMPT)
+            assert all(path.startswith(f"images/{split}/") for path in images)
+            assert all(Image.open(folder / path).size == (64, 64) for path in images)
+            edits = record["meta"]["edits"]
+            assert len(edits) == len(images) - 1
+            assert all(edit["instruction"] in assistant["content"] for edit in edits)
+            assert all(
+                edit["category"] in ("add", "remove", "replace", "adjust", "background") for edit in edits
+            )
+    assert counts == {"train": 6, "val": 2, "test": 3}
+
+
+def test_same_arguments_same_bytes(tmp_path: Path) -> None:
+    for name in ("first", "second"):
+        assert main(["--out", str(tmp_path / name), *ARGS]) == 0
+    assert digest(tmp_path / "first") == digest(tmp_path / "second")
+
+
+def test_more_training_samples_keep_the_earlier_ones(tmp_path: Path) -> None:
+    write_dataset(DatasetConfig(out=tmp_path / "small", n_train=3, n_val=0, n_test=0))
+    write_dataset(DatasetConfig(out=tmp_path / "large", n_train=5, n_val=0, n_test=0))
+    small, large = digest(tmp_path / "small"), digest(tmp_path / "large")
+    assert all(large[name] == value for name, value in small.items() if name.startswith("images/"))
+
+
+def test_non_empty_folder_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "notes.txt").write_text("keep me")
+    assert main(["--out", str(tmp_path), *ARGS]) == 2
+    assert "folder is not empty" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [({"size": 32}, "--size must be at least 48"), ({"n_val": -1}, "sample counts must be >= 0")],
+)
+def test_bad_config_is_refused(tmp_path: Path, fields: dict[str, int], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        DatasetConfig(out=tmp_path, **fields)
