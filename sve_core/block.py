@@ -48,8 +48,9 @@ class StatefulBlockMixin:
         cache = state.session
         if cache is not None and state.layout.prefix > 0:
             bank = torch.cat([cache.tokens[runtime.layer].to(x.dtype), x])
-            if rotary is not None and cache.rotary is not None:
-                bank_rotary = (torch.cat([cache.rotary[0], rotary[0]]), torch.cat([cache.rotary[1], rotary[1]]))
+            if rotary is not None:
+                cos, sin = cache.rotary[runtime.layer]
+                bank_rotary = (torch.cat([cos, rotary[0]]), torch.cat([sin, rotary[1]]))
         state.remember(runtime.layer, x, rotary)
 
         def host(y: torch.Tensor) -> torch.Tensor:

@@ -15,7 +15,7 @@ class SessionCache:
     attend to it without re-encoding it."""
 
     tokens: dict[int, torch.Tensor] = field(default_factory=dict)  # layer -> (N, D)
-    rotary: tuple[torch.Tensor, torch.Tensor] | None = None  # (N, hd) each
+    rotary: dict[int, tuple[torch.Tensor, torch.Tensor]] = field(default_factory=dict)  # layer -> (N, hd) x 2
 
     @property
     def empty(self) -> bool:
@@ -36,4 +36,4 @@ class SVEState:
             return
         self.session.tokens[layer] = x[-self.keep_last:].detach()
         if rotary is not None:
-            self.session.rotary = (rotary[0][-self.keep_last:], rotary[1][-self.keep_last:])
+            self.session.rotary[layer] = (rotary[0][-self.keep_last:], rotary[1][-self.keep_last:])
