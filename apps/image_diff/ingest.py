@@ -6,6 +6,10 @@ short list of ordinary formats is decoded, the declared pixel count is checked b
 and every failure becomes an `ImageInputError` naming the file (base name only, never its folder) and what
 was expected, which the CLI and UI show as a message rather than a traceback.
 
+Pillow's bomb warning is turned into an error while a file opens; that warning filter is process-wide, so
+under a threaded server another thread may briefly see it differently. The explicit pixel check, set below
+Pillow's warning level, is what guards every load either way.
+
 What comes out is what a model and a heatmap need: RGB (alpha composited on white), upright (EXIF
 orientation applied), at most `max_side` pixels on the long side, and all at the first image's size.
 """
@@ -38,8 +42,6 @@ _DECODE_ERRORS = (
     EOFError,
     IndexError,
     struct.error,
-    Image.DecompressionBombError,
-    Image.DecompressionBombWarning,
 )
 
 

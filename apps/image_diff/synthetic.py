@@ -84,7 +84,7 @@ MIN_OBJECTS, MAX_OBJECTS = 2, 4
 RADIUS = (0.10, 0.16)
 RESIZED_RADIUS = (0.06, 0.22)
 MARGIN, GAP, CELL_INSET = 0.02, 0.03, 0.03
-PLACE_TRIES = 60
+PLACE_TRIES, EDIT_TRIES = 60, 10
 
 
 @dataclass(frozen=True)
@@ -138,6 +138,7 @@ class Shape:
         return max(0, low[0]), max(0, low[1]), min(size, high[0]), min(size, high[1])
 
     def meta(self) -> dict[str, object]:
+        """Centre and circumradius in fractions of the image side, like the fields."""
         return {
             "shape": self.kind,
             "color": self.color,
@@ -236,14 +237,19 @@ def random_scene(rng: random.Random) -> Scene:
 
 
 def random_edit(scene: Scene, rng: random.Random) -> tuple[Scene, Edit]:
-    """Pick a category uniformly, then one of its operations; retry when the scene does not allow it."""
+    """Pick a category uniformly, then one of its operations.
+
+    An operation that fails by chance (no room where the shape was to go) is retried with fresh choices, so
+    categories stay balanced; one the scene rules out (nothing left to remove) gives way to a new draw.
+    """
     categories = sorted(set(CATEGORY.values()))
     while True:  # terminates: a background edit always applies
         category = rng.choice(categories)
         operation = rng.choice([op for op, cat in CATEGORY.items() if cat == category])
-        result = _EDITORS[operation](scene, rng)
-        if result:
-            return result
+        for _ in range(EDIT_TRIES):
+            result = _EDITORS[operation](scene, rng)
+            if result:
+                return result
 
 
 def render(scene: Scene, size: int) -> Image.Image:
