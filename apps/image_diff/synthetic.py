@@ -224,6 +224,7 @@ def random_sequence(rng: random.Random, num_images: int) -> EditSequence:
 
 
 def random_scene(rng: random.Random) -> Scene:
+    """2-4 non-overlapping objects with distinct labels on a random background."""
     background = rng.choice(sorted(BACKGROUNDS))
     objects: list[Shape] = []
     count = rng.randint(MIN_OBJECTS, MAX_OBJECTS)
