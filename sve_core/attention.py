@@ -29,7 +29,8 @@ def multihead_attention(
     rotary_q: tuple[torch.Tensor, torch.Tensor] | None = None,
     rotary_k: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> torch.Tensor:
-    """q (I, Nq, D), k/v (I, Nk, D) -> output (I, Nq, D)."""
+    """q (I, Nq, D), k/v (I, Nk, D) -> output (I, Nq, D). `key_valid` is (I, Nk), or (I, Nq, Nk) when the
+    queries of one image see different keys."""
     q = rearrange(q, "i n (h d) -> i n h d", h=heads)
     k = rearrange(k, "i n (h d) -> i n h d", h=heads)
     v = rearrange(v, "i n (h d) -> i h n d", h=heads)
@@ -37,7 +38,7 @@ def multihead_attention(
         q = apply_rotary(q, *rotary_q)
         k = apply_rotary(k, *rotary_k)
     q, k = q.transpose(1, 2), k.transpose(1, 2)  # (I, H, N, hd)
-    mask = None if key_valid is None else key_valid[:, None, None, :]
+    mask = None if key_valid is None else key_valid[:, None, None, :] if key_valid.dim() == 2 else key_valid[:, None]
     out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
     return rearrange(out, "i h n d -> i n (h d)")
 

@@ -64,6 +64,7 @@ class StatefulBlockMixin:
             layout=state.layout, bank=bank, rotary=bank_rotary, stop_gradient=runtime.stop_gradient,
             host_attention=host_attention,
             record=None if state.probe is None else state.probe.setdefault(runtime.layer, []),
+            groups=runtime.adapter.attention_groups(hidden_states, args, kwargs),
         )
         return self.sve(x, ctx, host).reshape(shape)
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from sve_core.attention import gather, key_dissimilarity, multihead_attention
@@ -33,6 +34,7 @@ class StepContext:
     stop_gradient: bool
     host_attention: Callable[[torch.Tensor], torch.Tensor]  # host attention on normalised (T, D) input
     record: list[torch.Tensor] | None = None  # receives (I, N) change maps when probing (heatmaps)
+    groups: torch.Tensor | None = None  # (T,) the host's attention group of each layer-input token (windows, tiles)
 
     def previous_tokens(self, index: torch.Tensor) -> torch.Tensor:
         """Gathered key/value source tokens; detached unless the image reads itself (Z1 fallback)."""
@@ -179,8 +181,10 @@ class AdaLNZero(nn.Module):
 class SelfExt(nn.Module):
     """The host's own self-attention with keys/values [X; stopgrad(Y)]; no added parameters.
 
-    Not a no-op at init for images that have a predecessor (the softmax now spreads over more keys); for the
-    first image [X; X] leaves attention unchanged."""
+    A query keeps the own-image keys the host gives it (its window in Qwen2.5-VL's windowed blocks, its tile in
+    InternVL) and gains the whole previous image. Not a no-op at init for images that have a predecessor (the
+    softmax now spreads over more keys); for the first image [X; X] leaves attention unchanged when the host
+    attends to the whole image."""
 
     def __init__(self, parts: HostParts, config: SVEConfig) -> None:
         super().__init__()
@@ -197,8 +201,13 @@ class SelfExt(nn.Module):
         k, v = parts.qkv.project(1, normed), parts.qkv.project(2, normed)
         if parts.q_norm is not None and parts.k_norm is not None:
             q, k = parts.q_norm(q), parts.k_norm(k)
+        key_valid = layout.ext_valid  # (I, L)
+        if ctx.groups is not None:  # own keys only within the query's host group; previous keys all
+            groups = F.pad(ctx.groups, (layout.prefix, 0), value=-1)  # over the bank
+            same = groups[layout.q_index][:, :, None] == groups[layout.ext_index][:, None, :]  # (I, Nq, L)
+            key_valid = key_valid[:, None, :] & (same | ~layout.ext_own[:, None, :])
         out = multihead_attention(
-            q, k, v, heads=parts.num_heads, key_valid=layout.ext_valid,
+            q, k, v, heads=parts.num_heads, key_valid=key_valid,
             rotary_q=ctx.rotary_at(layout.q_index), rotary_k=ctx.rotary_at(layout.ext_index),
         )
         attn = scatter_back(parts.out(out), layout)

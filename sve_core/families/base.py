@@ -106,6 +106,17 @@ class FamilyAdapter:
         """The (cos, sin) a block received, each (T, head_dim); None for absolute-position families."""
         return None
 
+    def attention_groups(self, hidden: torch.Tensor, block_args: tuple, block_kwargs: dict[str, Any]) -> torch.Tensor:
+        """Group of every token of a block's input, (T,): the host block attends only within a group. A batch
+        row (an image or a tile) in ``batched`` families; a ``cu_seqlens`` segment (an image, or a window in
+        Qwen2.5-VL's windowed blocks) in ``flat`` ones. Self-Ext keeps these groups for the current image."""
+        if self.layout == "batched":
+            rows, tokens = hidden.shape[0], hidden.shape[1]
+            return torch.arange(rows, device=hidden.device).repeat_interleave(tokens)
+        bounds = block_kwargs["cu_seqlens"] if "cu_seqlens" in block_kwargs else block_args[0]
+        positions = torch.arange(hidden.shape[0], device=bounds.device)
+        return torch.searchsorted(bounds[1:].to(positions.dtype), positions, right=True)
+
     def run_host_attention(self, block: nn.Module, hidden: torch.Tensor, block_args: tuple,
                            block_kwargs: dict[str, Any]) -> torch.Tensor:
         """The host's own attention on already-normalised input (used by adaln_zero)."""
