@@ -1,6 +1,8 @@
-"""Gemma-3: SigLIP layers at ``model.model.vision_tower.vision_model.encoder.layers[i]``; separate q/k/v,
-LayerNorm, fc1/fc2 MLP, absolute positions; images arrive as a batch ``(num_images, 3, H, W)``; the projector
-pools each image to ``mm_tokens_per_image`` language-model tokens."""
+"""Gemma-3: SigLIP layers at ``model.model.vision_tower.encoder.layers[i]`` (transformers 5 dropped the inner
+``vision_model`` wrapper); separate q/k/v, LayerNorm, fc1/fc2 MLP, absolute positions; images arrive as a batch
+``(num_images, 3, H, W)``, one row per image; the projector average-pools each row to ``mm_tokens_per_image``
+language-model tokens. Pan-and-scan (off by default) gives each crop its own placeholder run, so SVE would
+treat crops as further images of the sequence."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ class Gemma3Adapter(FamilyAdapter):
         return getattr(model, "model", model).vision_tower
 
     def blocks(self, tower: nn.Module) -> nn.ModuleList:
-        return tower.vision_model.encoder.layers
+        return getattr(tower, "vision_model", tower).encoder.layers
 
     def host_parts(self, block: nn.Module) -> HostParts:
         attn = block.self_attn
@@ -30,10 +32,10 @@ class Gemma3Adapter(FamilyAdapter):
 
     def units(self, tower: nn.Module, args: tuple, kwargs: dict[str, Any]) -> tuple[list[int], list[int]]:
         pixel_values = kwargs["pixel_values"] if "pixel_values" in kwargs else args[0]
-        vision = tower.config
-        per_image = (vision.image_size // vision.patch_size) ** 2
+        patch = tower.config.patch_size
+        per_row = (pixel_values.shape[-2] // patch) * (pixel_values.shape[-1] // patch)
         count = pixel_values.shape[0]
-        return [per_image] * count, [int(self.config.mm_tokens_per_image)] * count
+        return [per_row] * count, [int(self.config.mm_tokens_per_image)] * count
 
     def run_host_attention(self, block: nn.Module, hidden: torch.Tensor, block_args: tuple,
                            block_kwargs: dict[str, Any]) -> torch.Tensor:

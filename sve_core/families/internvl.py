@@ -33,11 +33,12 @@ class InternVLAdapter(FamilyAdapter):
 
     def units(self, tower: nn.Module, args: tuple, kwargs: dict[str, Any]) -> tuple[list[int], list[int]]:
         pixel_values = kwargs["pixel_values"] if "pixel_values" in kwargs else args[0]
-        vision = tower.config
-        patches = (vision.image_size[0] // vision.patch_size[0]) * (vision.image_size[1] // vision.patch_size[1])
-        per_tile = patches + 1  # + CLS token
+        patch_h, patch_w = tower.config.patch_size
+        patches = (pixel_values.shape[-2] // patch_h) * (pixel_values.shape[-1] // patch_w)
+        # the LLM sees the patch grid (CLS dropped) after a pixel shuffle by downsample_ratio on both sides
+        llm = round(patches * self.config.downsample_ratio ** 2)
         count = pixel_values.shape[0]
-        return [per_tile] * count, [int(self.config.image_seq_length)] * count
+        return [patches + 1] * count, [llm] * count  # + 1: the CLS token of every tile
 
     def run_host_attention(self, block: nn.Module, hidden: torch.Tensor, block_args: tuple,
                            block_kwargs: dict[str, Any]) -> torch.Tensor:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from transformers import PreTrainedModel, ProcessorMixin
 
-from sve_core.testing.spec import TinySpec, text_config
+from sve_core.testing.spec import TinySpec, randomize, text_config
 from sve_core.testing.tokenizer import Tokens, build_tokenizer, chat_template
 
 TOKENS = Tokens(
@@ -54,6 +54,7 @@ def gemma3(spec: TinySpec, corpus: Iterable[str]) -> tuple[PreTrainedModel, Proc
         eoi_token_index=ids("<end_of_image>"), image_token_index=ids("<image_soft_token>"),
     )
     model = Gemma3ForConditionalGeneration(config)
+    randomize(model.model.multi_modal_projector.mm_input_projection_weight)
     model.generation_config.eos_token_id = [ids("<eos>"), ids("<end_of_turn>")]
     model.generation_config.pad_token_id = ids("<pad>")
     processor = Gemma3Processor(image_processor=Gemma3ImageProcessor(size={"height": side, "width": side}),

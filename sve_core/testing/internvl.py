@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from transformers import PreTrainedModel, ProcessorMixin
 
-from sve_core.testing.spec import TinySpec, text_config
+from sve_core.testing.spec import TinySpec, randomize, text_config
 from sve_core.testing.tokenizer import Tokens, build_tokenizer, chat_template
 
 TOKENS = Tokens(
@@ -51,6 +51,8 @@ def internvl(spec: TinySpec, corpus: Iterable[str]) -> tuple[PreTrainedModel, Pr
         image_token_id=ids("<IMG_CONTEXT>"), image_seq_length=tokens_per_tile, downsample_ratio=0.5,
     )
     model = InternVLForConditionalGeneration(config)
+    embeddings = model.model.vision_tower.embeddings
+    randomize(embeddings.position_embeddings, embeddings.cls_token)
     image_processor = GotOcr2ImageProcessor(size={"height": side, "width": side}, crop_to_patches=False,
                                             max_patches=1)
     processor = InternVLProcessor(image_processor=image_processor, tokenizer=tokenizer,

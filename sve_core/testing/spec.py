@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import torch
+from torch import nn
+
 
 @dataclass
 class TinySpec:
@@ -38,3 +41,12 @@ def mrope(rotary_dim: int, **extra: object) -> dict:
     spatial = max(1, half * 3 // 8)
     return {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [half - 2 * spatial, spatial, spatial],
             **extra}
+
+
+def randomize(*parameters: nn.Parameter, std: float = 0.02) -> None:
+    """Give parameters that a family zero-initialises for pretraining (Gemma-3's projector, InternViT's position
+    embeddings and CLS token) random values, so a tiny model's images reach its language model and carry
+    position, as in a pretrained checkpoint."""
+    with torch.no_grad():
+        for parameter in parameters:
+            parameter.normal_(0.0, std)

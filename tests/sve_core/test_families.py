@@ -1,0 +1,271 @@
+"""Every supported family, on its tiny real model: SVE is an exact no-op at init, trains, stops gradients at the
+previous image, reads the previous image only in the stateful variants, keeps samples of a batch apart, and
+fails clearly on bad configs and unsupported models.
+
+Each family is built once per module; every check runs on a fresh copy of it.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from dataclasses import dataclass
+
+import pytest
+import torch
+from torch import nn
+
+from sve_core import SUPPORTED_MODEL_TYPES, SVEConfig, SVEConfigError, UnsupportedModelError, make_stateful
+from sve_core.config import STATEFUL_VARIANTS, VARIANTS, ZERO_INIT_VARIANTS
+from sve_core.families import adapter_for
+from sve_core.testing import FAMILIES, tiny_vlm
+from tests.sve_core.helpers import chat_inputs, random_images
+
+TRAINABLE_VARIANTS = sorted(ZERO_INIT_VARIANTS - {"stateless"})  # the variants that add weights
+A1, A2, B1, B2, B3, A1_CHANGED, A2_CHANGED = range(7)  # indices into Case.images
+
+
+@dataclass
+class Case:
+    model: nn.Module
+    processor: object
+    images: list
+    batch: dict  # [sample A: 2 images, sample B: 3 images]
+    reference_logits: torch.Tensor
+    reference_generation: torch.Tensor
+
+    def inputs(self, *samples: list[int]) -> dict:
+        return chat_inputs(self.processor, [len(s) for s in samples], [[self.images[i] for i in s] for s in samples])
+
+
+@functools.cache
+def case(family: str) -> Case:
+    model, processor = tiny_vlm(family)
+    images = random_images(7)
+    batch = chat_inputs(processor, [2, 3], [[images[A1], images[A2]], [images[B1], images[B2], images[B3]]])
+    with torch.no_grad():
+        logits = model(**batch).logits
+    return Case(model, processor, images, batch, logits, generate(model, batch))
+
+
+def generate(model: nn.Module, batch: dict) -> torch.Tensor:
+    return model.generate(**batch, max_new_tokens=3, do_sample=False)
+
+
+def stateful_copy(family: str, variant: str, *, nonzero: bool = False, stop_gradient: bool = True) -> nn.Module:
+    """A fresh stateful copy; `nonzero` gives the zero-initialised SVE weights (output projections, AdaLN
+    modulation) random values so the added pathway really acts."""
+    model = make_stateful(copy.deepcopy(case(family).model), SVEConfig(variant=variant, stop_gradient=stop_gradient))
+    if nonzero:
+        torch.manual_seed(1)
+        with torch.no_grad():
+            for parameter in model.sve.sve_parameters(model).values():
+                if not parameter.any():
+                    parameter.normal_(0.0, 0.2)
+    return model
+
+
+def image_features(model: nn.Module, batch: dict) -> list[torch.Tensor]:
+    """Each vision unit's (here: image's) output of the last vision block, in the tower's token order."""
+    adapter = adapter_for(model)
+    tower = adapter.vision_tower(model)
+    seen: dict = {}
+    hooks = [
+        tower.register_forward_pre_hook(lambda m, a, k: seen.update(units=adapter.units(m, a, k)[0]),
+                                        with_kwargs=True),
+        adapter.blocks(tower)[-1].register_forward_hook(lambda m, a, out: seen.update(out=out)),
+    ]
+    try:
+        with torch.no_grad():
+            model(**batch)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    out = seen["out"]
+    return list(out.reshape(-1, out.shape[-1]).split(seen["units"]))
+
+
+def max_diff(a: torch.Tensor, b: torch.Tensor) -> float:
+    return (a - b).abs().max().item()
+
+
+families = pytest.mark.parametrize("family", FAMILIES)
+
+
+@families
+@pytest.mark.parametrize("variant", sorted(ZERO_INIT_VARIANTS))
+def test_zero_init_variants_are_exact_no_ops(family, variant):
+    c = case(family)
+    model = stateful_copy(family, variant)
+    calls = []
+    if variant != "stateless":  # prove the stateful path ran, not a silent fallback to the host block
+        blocks = model.sve.adapter.blocks(model.sve.adapter.vision_tower(model))
+        assert len(model.sve.targeted_module_names) == len(blocks)
+        blocks[0].sve.register_forward_hook(lambda m, a, out: calls.append(model.sve.state.layout))
+    with torch.no_grad():
+        logits = model(**c.batch).logits
+    assert max_diff(logits, c.reference_logits) <= 1e-6
+    if variant != "stateless":  # A: 0 -> 1; B: 2 -> 3 -> 4; first images read themselves
+        assert calls and calls[0].predecessors == [0, 0, 2, 2, 3]
+    assert torch.equal(generate(model, c.batch), c.reference_generation)
+
+
+@families
+@pytest.mark.parametrize("variant", TRAINABLE_VARIANTS)
+def test_gradients_reach_the_sve_weights(family, variant):
+    c = case(family)
+    model = stateful_copy(family, variant, nonzero=True)
+    loss = model(**c.batch, labels=c.batch["input_ids"]).loss
+    loss.backward()
+    weights = model.sve.sve_parameters(model)
+    assert weights and all(".sve." in f".{name}" for name in weights)
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in weights.values())
+    # every matrix learns (a key bias may get ~0: softmax ignores a shift shared by all keys)
+    assert all(p.grad.abs().sum() > 0 for p in weights.values() if p.dim() == 2)
+
+
+def _layer_jacobian(model: nn.Module, batch: dict, layer: int):
+    """Run the model with layer `layer`'s input made a leaf; return (input (T, D), output (T, D), the SVE
+    layout if stateful, the cross-attention's key/value input if it has one)."""
+    adapter = adapter_for(model)
+    blocks = adapter.blocks(adapter.vision_tower(model))
+    seen: dict = {}
+
+    def make_leaf(module, args):
+        seen["x"] = args[0].detach().requires_grad_()
+        seen["layout"] = model.sve.state.layout if hasattr(model, "sve") else None
+        return (seen["x"], *args[1:])
+
+    hooks = [blocks[layer].register_forward_pre_hook(make_leaf),
+             blocks[layer].register_forward_hook(lambda m, a, out: seen.update(y=out))]
+    attn = getattr(getattr(blocks[layer], "sve", None), "attn", None)
+    if attn is not None:
+        hooks.append(attn.norm_kv.register_forward_pre_hook(lambda m, a: seen.update(kv=a[0])))
+    try:
+        model(**batch)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    width = seen["x"].shape[-1]
+    return seen["x"], seen["y"].reshape(-1, width), seen["layout"], seen.get("kv")
+
+
+def _grad(output: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    (grad,) = torch.autograd.grad(output.sum(), x, retain_graph=True)
+    return grad.reshape(-1, x.shape[-1]).abs().sum(-1)  # per token of the layer input
+
+
+@families
+@pytest.mark.parametrize("variant", sorted(STATEFUL_VARIANTS))
+@pytest.mark.parametrize("stop_gradient", [True, False])
+def test_no_gradient_reaches_the_previous_image(family, variant, stop_gradient):
+    """d(image t's layer output) / d(image t-1's layer input) is exactly zero under stop-gradient: hosts never
+    mix images, so the only cross-image path is SVE's keys/values. Without stop-gradient it is not (the check
+    is sensitive). The first image's keys/values (Z1 fallback, itself) stay live."""
+    model = stateful_copy(family, variant, nonzero=True, stop_gradient=stop_gradient)
+    x, y, layout, kv = _layer_jacobian(model, case(family).batch, layer=len(model.sve.targeted_module_names) - 1)
+    spans = [slice(s, s + n) for s, n in layout.spans]
+    for image, pred in enumerate(layout.predecessors):
+        reach = _grad(y[spans[image]], x)
+        others = [j for j in range(len(spans)) if j not in (image, pred)]
+        assert all(reach[spans[j]].sum() == 0 for j in others)  # never another sample's or a later image
+        if pred != image:
+            assert (reach[spans[pred]].sum() == 0) == stop_gradient
+    if kv is not None:  # cross variants: their key/value input itself
+        first, second = 2, 3  # sample B's first image (reads itself) and second (reads the first)
+        assert _grad(kv[first], x)[spans[first]].sum() > 0
+        assert (_grad(kv[second], x).sum() == 0) == stop_gradient
+
+
+def _tiled_inputs(c: Case) -> dict:
+    """InternVL with its tiling on: wide images become 2 tiles + a thumbnail, each image one placeholder run."""
+    wide = [image.resize((112, 56)) for image in c.images]
+    texts = [c.processor.apply_chat_template([{"role": "user", "content": [{"type": "image"}] * n}],
+                                             add_generation_prompt=True) for n in (2, 3)]
+    return c.processor(text=texts, images=[wide[:2], wide[2:5]], return_tensors="pt", padding=True,
+                       crop_to_patches=True, max_patches=4)
+
+
+@families
+def test_self_ext_keeps_the_hosts_attention_groups(family):
+    """Self-Ext adds the previous image to the host's keys and changes nothing else: a query of an image that
+    has a predecessor still depends on exactly the tokens of its own image that the host lets it see (the whole
+    image; its window in Qwen2.5-VL's windowed blocks; its tile in InternVL)."""
+    c = case(family)
+    batch = _tiled_inputs(c) if family == "internvl" else c.batch
+    _, _, layout, _ = _layer_jacobian(stateful_copy(family, "self_ext"), batch, layer=0)
+    start, length = layout.spans[1]
+    assert layout.predecessors[1] == 0
+    seen = []
+    for model in (copy.deepcopy(c.model), stateful_copy(family, "self_ext")):
+        x, y, _, _ = _layer_jacobian(model, batch, layer=0)
+        seen.append(_grad(y[start], x)[start:start + length] > 0)
+    assert torch.equal(seen[0], seen[1])
+    assert 0 < seen[0].sum() < length if family in ("qwen2_5_vl", "internvl") else seen[0].all()
+
+
+@families
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_only_stateful_variants_read_the_previous_image(family, variant):
+    c = case(family)
+    model = stateful_copy(family, variant, nonzero=True)
+    before = image_features(model, c.batch)
+    after = image_features(model, c.inputs([A1_CHANGED, A2], [B1, B2, B3]))
+    assert max_diff(before[0], after[0]) > 1e-3  # the changed image itself
+    changed = max_diff(before[1], after[1])
+    assert changed > 1e-4 if variant in STATEFUL_VARIANTS else changed <= 1e-6
+    assert all(max_diff(b, a) <= 1e-6 for b, a in zip(before[2:], after[2:], strict=True))  # sample B
+
+
+@families
+def test_samples_of_a_batch_are_encoded_apart(family):
+    c = case(family)
+    model = stateful_copy(family, "cross_ffn", nonzero=True)
+    joint = image_features(model, c.batch)
+    other_a = image_features(model, c.inputs([A1_CHANGED, A2_CHANGED], [B1, B2, B3]))
+    assert all(max_diff(j, o) <= 1e-6 for j, o in zip(joint[2:], other_a[2:], strict=True))
+    alone = image_features(model, c.inputs([A1, A2])) + image_features(model, c.inputs([B1, B2, B3]))
+    assert all(max_diff(j, a) <= 1e-5 for j, a in zip(joint, alone, strict=True))
+    with torch.no_grad():
+        batched = model(**c.batch).logits[:, -1]
+        single = torch.cat([model(**c.inputs(s)).logits[:, -1] for s in ([A1, A2], [B1, B2, B3])])
+    assert max_diff(batched, single) <= 1e-4
+
+
+@families
+def test_bad_configs_are_clear_errors(family):
+    model = copy.deepcopy(case(family).model)
+    depth = len(adapter_for(model).blocks(adapter_for(model).vision_tower(model)))
+    with pytest.raises(SVEConfigError, match="variant='nope' is not one of .*cross_ffn"):
+        SVEConfig(variant="nope")
+    with pytest.raises(SVEConfigError, match=rf"layers \[{depth}\] out of range: .* has {depth} layers"):
+        make_stateful(model, SVEConfig(layers=[0, depth]))
+    assert getattr(model, "sve", None) is None  # nothing was injected
+
+
+def _llava() -> nn.Module:
+    from transformers import LlavaConfig, LlavaForConditionalGeneration
+
+    config = LlavaConfig(
+        vision_config=dict(model_type="clip_vision_model", hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                           num_attention_heads=2, image_size=28, patch_size=14),
+        text_config=dict(model_type="llama", vocab_size=64, hidden_size=16, intermediate_size=32,
+                         num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1),
+        image_token_id=3)
+    return LlavaForConditionalGeneration(config)
+
+
+def _text_only() -> nn.Module:
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    return Qwen2ForCausalLM(Qwen2Config(vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                                        num_attention_heads=2, num_key_value_heads=1))
+
+
+@pytest.mark.parametrize("build", [_llava, _text_only], ids=["llava", "text_only"])
+def test_unsupported_models_list_the_supported_types(build):
+    model = build()
+    with pytest.raises(UnsupportedModelError, match=f"model_type='{model.config.model_type}'") as error:
+        make_stateful(model, SVEConfig())
+    assert all(t in str(error.value) for t in SUPPORTED_MODEL_TYPES)
+    assert set(FAMILIES) <= set(SUPPORTED_MODEL_TYPES)
