@@ -110,7 +110,7 @@ def _checkpoint_sve_tensors(directory: Path) -> dict[str, torch.Tensor]:
     tensors: dict[str, torch.Tensor] = {}
     for file in sorted(directory.glob("*.safetensors")):
         with safe_open(str(file), framework="pt") as reader:
-            for key in reader.keys():
+            for key in reader.keys():  # noqa: SIM118 - safe_open is not iterable
                 if ".sve." in key:
                     tensors[key] = reader.get_tensor(key)
     return tensors

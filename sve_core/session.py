@@ -49,7 +49,7 @@ class StatefulSession:
         if self.features is None:
             self.features = out
         else:
-            self.features = type(out)(**{k: _concat(self.features[k], out[k]) for k in out.keys()})
+            self.features = type(out)(**{k: _concat(self.features[k], out[k]) for k in out})
         return out
 
     def generate(self, **inputs: Any) -> torch.Tensor:

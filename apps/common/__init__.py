@@ -1,0 +1,1 @@
+"""Pieces every app shares: heatmap overlays, the demo-model banner, and safe UI handlers."""
