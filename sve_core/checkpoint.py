@@ -10,7 +10,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import AutoModelForImageTextToText, AutoProcessor, PreTrainedModel, ProcessorMixin
+from transformers.utils import logging as hf_logging
 
 from sve_core.config import SVEConfig
 from sve_core.inject import make_stateful
@@ -116,6 +119,16 @@ def _checkpoint_sve_tensors(directory: Path) -> dict[str, torch.Tensor]:
     return tensors
 
 
+@contextlib.contextmanager
+def _quiet_transformers() -> Iterator[None]:
+    previous = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(previous)
+
+
 def from_pretrained(name_or_path: str, **kwargs: Any) -> tuple[PreTrainedModel, ProcessorMixin]:
     """(model, processor) from a hub id, a local folder (full model or SVE adapter), or ``tiny:<family>``."""
     if name_or_path.startswith("tiny:"):
@@ -130,7 +143,8 @@ def from_pretrained(name_or_path: str, **kwargs: Any) -> tuple[PreTrainedModel, 
                                   "yourself and call load_stateful(base_model, folder)")
         model, processor = from_pretrained(meta["base_model"], revision=meta.get("revision"), **kwargs)
         return load_stateful(model, path), processor
-    model = AutoModelForImageTextToText.from_pretrained(name_or_path, **kwargs)
+    with _quiet_transformers():  # the SVE keys are "unexpected" to the stock class; we load them below
+        model = AutoModelForImageTextToText.from_pretrained(name_or_path, **kwargs)
     processor = AutoProcessor.from_pretrained(name_or_path, revision=kwargs.get("revision"))
     sve = getattr(model.config, "sve", None)
     if sve:
