@@ -36,7 +36,7 @@ def check_comparable(datasets: list[DatasetReader], paths: list[Path]) -> None:
         if ds.crs is None and not is_plain:
             raise SceneError(f"{path}: {ds.driver} raster without a CRS; expected a georeferenced scene "
                              "(or plain PNG/JPEG pairs compared pixel by pixel)")
-        if not is_plain and ds.transform.is_rectilinear is False:
+        if not is_plain and not ds.transform.is_rectilinear:
             raise SceneError(f"{path}: rotated or sheared geotransform; expected a north-up grid")
     if any(plain) and not all(plain):
         raise SceneError(f"cannot compare plain images with georeferenced scenes: {[str(p) for p in paths]}; "
@@ -55,9 +55,10 @@ def footprint_in(grid: Grid, dataset: DatasetReader, path: Path) -> BoundingBox:
     try:
         box = transform_bounds(dataset.crs, grid.crs, *dataset.bounds, densify_pts=21)
     except (RasterioError, ValueError) as err:
-        raise SceneError(f"{path}: its extent cannot be expressed in {grid.crs} ({err})") from err
+        raise SceneError(f"{path}: its extent cannot be expressed in {grid.crs.to_string()} ({err})") from err
     if not all(math.isfinite(v) for v in box):
-        raise SceneError(f"{path}: its extent cannot be expressed in {grid.crs}; the scenes are far apart")
+        raise SceneError(f"{path}: its extent cannot be expressed in {grid.crs.to_string()}; "
+                         "the scenes are far apart")
     return BoundingBox(*box)
 
 
@@ -67,8 +68,9 @@ def overlap_window(reference: Grid, footprints: list[BoundingBox], paths: list[P
     right = min(f.right for f in footprints)
     bottom = max(min(f.bottom, f.top) for f in footprints)
     top = min(max(f.bottom, f.top) for f in footprints)
-    empty = SceneError(f"no overlap between {[str(p) for p in paths]}: their footprints in {reference.crs or 'pixels'} "
-                       f"are {[tuple(round(v, 3) for v in f) for f in footprints]}; expected scenes of the same area")
+    space = reference.crs.to_string() if reference.crs else "pixels"
+    empty = SceneError(f"no overlap between {[str(p) for p in paths]}: their footprints in {space} are "
+                       f"{[tuple(round(v, 3) for v in f) for f in footprints]}; expected scenes of the same area")
     if left >= right or bottom >= top:
         raise empty
     if reference.crs is None:  # pixel coordinates grow downward

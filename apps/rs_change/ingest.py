@@ -80,6 +80,7 @@ class SceneSeries:
         window = Window(self.overlap.col_off + footprint.window.col_off,
                         self.overlap.row_off + footprint.window.row_off,
                         footprint.window.width, footprint.window.height)
+        # valid: unmasked in every RGB band of every date (nodata, internal mask, alpha, outside a warped footprint)
         valid = np.ones((int(window.height), int(window.width)), bool)
         for source, bands in zip(sources, self.bands, strict=True):
             valid &= source.read_masks(bands, window=window).all(axis=0)

@@ -24,9 +24,9 @@ from apps.rs_change.landscape import (
     polygon_stamp,
 )
 from apps.rs_change.noise import fractal_noise
+from apps.rs_change.render import ROOFS
 
 Area = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels
-ROOF_COLOURS = 6  # size of the renderer's roof palette
 
 
 def crossing_line(rng: np.random.Generator, area: Area) -> tuple[Point, Point]:
@@ -74,7 +74,7 @@ def houses_along(land: Landscape, road: Road, rng: np.random.Generator, count: i
     dx, dy = road.end[0] - road.start[0], road.end[1] - road.start[1]
     span = math.hypot(dx, dy)
     ux, uy = dx / span, dy / span
-    roof = int(rng.integers(ROOF_COLOURS))
+    roof = int(rng.integers(len(ROOFS)))
     candidates = []
     for t in np.arange(rng.uniform(5, 20), span, length + rng.uniform(6, 14)):
         for side in (-1, 1):
@@ -90,7 +90,7 @@ def house_block(land: Landscape, rng: np.random.Generator, count: int, area: Are
     length, depth = rng.uniform(16, 30), rng.uniform(14, 22)
     angle = rng.uniform(-0.5, 0.5)
     gap = rng.uniform(6, 12)
-    roof = int(rng.integers(ROOF_COLOURS))
+    roof = int(rng.integers(len(ROOFS)))
     x0, y0, x1, y1 = area
     cx, cy = rng.uniform(x0, x1), rng.uniform(y0, y1)
     c, s = math.cos(angle), math.sin(angle)

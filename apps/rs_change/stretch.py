@@ -69,10 +69,15 @@ def sample_windows(dataset: DatasetReader, window: Window, max_side: int) -> lis
 
 
 def _snap(offset: float, length: float, fraction: float, block: int) -> int:
-    """Patch start near `fraction` of the way along, moved back to a block boundary when still inside."""
+    """Patch start near `fraction` of the way along; on a block boundary inside the window when tiled."""
     start = int(offset + fraction * length) - PATCH // 2
-    snapped = start - (start % block) if block <= 2 * PATCH else start
-    return int(min(max(snapped, offset), offset + length - min(PATCH, length)))
+    if block <= 2 * PATCH:
+        start -= start % block
+        if start < offset:
+            start += block
+        if start + PATCH > offset + length:
+            start -= block
+    return int(min(max(start, offset), offset + length - min(PATCH, length)))
 
 
 def sample_valid(dataset: DatasetReader, bands: tuple[int, ...], window: Window, max_side: int) -> np.ndarray:

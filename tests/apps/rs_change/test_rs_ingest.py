@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
+import rasterio
 from PIL import Image
 from rasterio.enums import ColorInterp
 from rasterio.transform import from_origin
 from rasterio.warp import transform_bounds
+from rasterio.windows import Window
 
 from apps.rs_change import IngestConfig, open_pair, open_series
+from apps.rs_change.stretch import sample_windows
 
 
 def mean_abs_diff(tile) -> float:
@@ -111,3 +114,19 @@ def test_series_of_three_dates_yields_tile_sequences(tmp_path, scenes):
     tiles = list(series.tiles(size=128))
     assert len(tiles) == 9 and all(len(t.images) == 3 for t in tiles)
     assert all(np.abs(t.images[0].astype(int) - t.images[2].astype(int)).max() <= 1 for t in tiles)
+
+
+def test_stretch_sampling_uses_overviews_or_block_aligned_patches(tmp_path, scenes):
+    path = scenes.write_scene(tmp_path / "big.tif", width=1000, height=900, dtype="uint16")
+    window = Window(10, 20, 980, 870)
+    with rasterio.open(path) as dataset:
+        reads = sample_windows(dataset, window, max_side=512)
+    assert len(reads) == 16  # no overviews: a 4 x 4 grid of full-resolution patches
+    for patch, shape in reads:
+        assert shape == (patch.height, patch.width) == (128, 128)
+        assert patch.col_off % 128 == 0 and patch.row_off % 128 == 0  # one block each (blocks are 128)
+        assert window.col_off <= patch.col_off and patch.col_off + patch.width <= window.col_off + window.width
+    with rasterio.open(path, "r+") as dataset:
+        dataset.build_overviews([2, 4])
+    with rasterio.open(path) as dataset:
+        assert sample_windows(dataset, window, max_side=512) == [(window, (455, 512))]  # one decimated read
