@@ -105,11 +105,12 @@ class CaptionScorer:
         """x100 scores for one set (see the module docstring for what each number is)."""
         gts, res = captions.references, captions.predictions
         bleu, _ = Bleu(4).compute_score(gts, res, verbose=0)
+        rouge = float(Rouge().compute_score(gts, res)[0])
+        cider = float(Cider().compute_score(gts, res)[0])
         scores = {key: 100.0 * value for key, value in zip(BLEU_KEYS, bleu, strict=True)}
-        if self._java.meteor is not None:
+        if self._java.meteor is not None:  # last: its JVM has been loading in the background until now
             scores["METEOR"] = 100.0 * self._java.meteor.compute_score(gts, res)[0]
-        scores["ROUGE-L"] = 100.0 * float(Rouge().compute_score(gts, res)[0])
-        scores["CIDEr"] = 100.0 * float(Cider().compute_score(gts, res)[0])
+        scores.update({"ROUGE-L": 100.0 * rouge, "CIDEr": 100.0 * cider})
         if "METEOR" in scores:
             scores["Sm*"] = sum(scores[k] for k in SM_PARTS) / len(SM_PARTS)
         return scores
