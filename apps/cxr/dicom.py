@@ -17,12 +17,14 @@ Choices a user may trip over:
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from pydicom import Dataset, dcmread
+from pydicom import Dataset, config, dcmread
 from pydicom.errors import InvalidDicomError
 from pydicom.pixels import apply_modality_lut, apply_voi_lut, get_decoder, pixel_array
 from pydicom.uid import (
@@ -72,6 +74,18 @@ class StudyKey:
     acquired: datetime | None = field(repr=False)
 
 
+@contextmanager
+def quiet_pydicom() -> Iterator[None]:
+    """Silence pydicom's value validation while reading: its warnings quote the offending value (a malformed
+    PatientName or StudyDate), so they would copy PHI into logs. Also usable as a function decorator."""
+    previous = config.settings.reading_validation_mode
+    config.settings.reading_validation_mode = config.IGNORE
+    try:
+        yield
+    finally:
+        config.settings.reading_validation_mode = previous
+
+
 def read_dataset(path: Path, *, pixels: bool = True) -> Dataset:
     """Parse a DICOM file (headers only when `pixels` is False, for choosing among a study's files)."""
     try:
@@ -119,6 +133,7 @@ def _acquired(ds: Dataset) -> datetime | None:
     return None
 
 
+@quiet_pydicom()
 def load_dicom(path: str | Path) -> CxrImage:
     """Decode the radiograph in one DICOM file; `DicomError` names the file, tag and expectation if we cannot."""
     path = Path(path)
@@ -133,20 +148,21 @@ def decode(ds: Dataset, name: str) -> CxrImage:
         logger.warning("%s holds %d frames; using the first frame only", name, frames)
     stored = _decode_pixels(ds, name, index=0 if frames > 1 else None)
     values = apply_modality_lut(stored, ds).astype(np.float64)
+    # A VOI LUT is indexed by value: hand it integers when the rescale kept them integral (the usual 1/0).
+    voi_input = values.astype(np.int64) if np.array_equal(values, np.round(values)) else values
     voi_source = _voi_source(ds)
     if voi_source == "percentiles":
         pixels = scale_percentiles(values, *AUTO_WINDOW_PERCENTILES)
     else:
         try:
-            windowed = apply_voi_lut(values, ds, prefer_lut=True)
+            windowed = apply_voi_lut(voi_input, ds, prefer_lut=True)
         except ValueError as err:
             raise DicomError(
                 f"{name}: WindowWidth (0028,1051) is invalid for the VOI LUT Function (0028,1056); "
                 "expected a width of at least 1"
             ) from err
         pixels = scale_range(windowed, *_voi_output_range(ds))
-    monochrome1 = ds.PhotometricInterpretation == "MONOCHROME1"
-    if monochrome1:
+    if ds.PhotometricInterpretation == "MONOCHROME1":
         pixels, values = 1.0 - pixels, -values
     return CxrImage(
         pixels=pixels, values=values.astype(np.float32), meta=_meta(ds, stored.shape, frames, voi_source)

@@ -102,7 +102,8 @@ def phantom_dataset(image: np.ndarray, encoding: DicomEncoding, identity: Phanto
         "US",
     )
     if encoding.window:
-        low, high = np.percentile(stored * encoding.rescale_slope + encoding.rescale_intercept, [1.0, 99.8])
+        # Symmetric percentiles: the MONOCHROME1 file of an image gets the mirrored window, so it displays the same.
+        low, high = np.percentile(stored * encoding.rescale_slope + encoding.rescale_intercept, [1.0, 99.0])
         ds.WindowCenter, ds.WindowWidth = round((low + high) / 2, 2), round(max(high - low, 1.0), 2)
     return ds
 

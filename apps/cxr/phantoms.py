@@ -29,22 +29,26 @@ _MAX_PRIOR_FINDINGS = 3
 
 
 def _join(names: Sequence[str]) -> str:
-    """'A', 'A and B', 'A, B, and C' — the list style of the Medical-Diff-VQA answers."""
-    if len(names) <= 2:
-        return " and ".join(names)
+    """'A', 'A, and B', 'A, B, and C': Medical-Diff-VQA puts ", and" before the last item even of two."""
+    if len(names) == 1:
+        return names[0]
     return ", ".join(names[:-1]) + ", and " + names[-1]
 
 
 def change_answer(added: Sequence[str], missing: Sequence[str]) -> str:
-    """The reference answer for findings present only in the current (added) or only in the prior (missing)."""
+    """The reference answer for findings present only in the current (added) or only in the prior (missing).
+
+    Worded like Medical-Diff-VQA's difference answers (singular "finding" for one item), so the evaluation's
+    template parser and text metrics treat phantom and real answers alike.
+    """
     sentences = []
     if added:
-        sentences.append(
-            f"the main image has additional findings of {_join(added)} than the reference image."
-        )
+        what = "an additional finding" if len(added) == 1 else "additional findings"
+        sentences.append(f"the main image has {what} of {_join(added)} than the reference image.")
     if missing:
+        what = "finding" if len(missing) == 1 else "findings"
         sentences.append(
-            f"the main image is missing the findings of {_join(missing)} than the reference image."
+            f"the main image is missing the {what} of {_join(missing)} than the reference image."
         )
     return " ".join(sentences) or NO_CHANGE_ANSWER
 

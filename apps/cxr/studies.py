@@ -23,7 +23,7 @@ from pydicom import Dataset
 
 from apps.cxr.archive import extracted_zip
 from apps.cxr.bitmap import BITMAP_SUFFIXES, load_bitmap
-from apps.cxr.dicom import StudyKey, decode, read_dataset, study_key, view_position
+from apps.cxr.dicom import StudyKey, decode, quiet_pydicom, read_dataset, study_key, view_position
 from apps.cxr.errors import DicomError
 from apps.cxr.image import CxrImage
 
@@ -65,6 +65,7 @@ class _Candidate:
         return view_rank, self.header is None, series, instance, self.path.name
 
 
+@quiet_pydicom()
 def load_study(path: str | Path) -> Study:
     """The frontal radiograph of the study at `path`: a DICOM/PNG/JPEG file, a folder, or a zip of either."""
     path = Path(path)
