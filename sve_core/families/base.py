@@ -126,8 +126,7 @@ class FamilyAdapter:
         """Per-token values (N,) of one image laid out on its patch grid (h, w), for heatmaps.
 
         Flat families order patches in merge groups (h/m, w/m, m, m); batched ones are row-major squares,
-        with any leading CLS token dropped. (Qwen2.5-VL's window reordering is not undone: its maps are
-        approximate.)"""
+        with any leading CLS token dropped. (Qwen2.5-VL's adapter first undoes its window order.)"""
         if "image_grid_thw" in inputs:
             t, h, w = (int(x) for x in inputs["image_grid_thw"][image])
             m = int(self.config.vision_config.spatial_merge_size)

@@ -40,6 +40,12 @@ class InternVLAdapter(FamilyAdapter):
         count = pixel_values.shape[0]
         return [patches + 1] * count, [llm] * count  # + 1: the CLS token of every tile
 
+    def token_grid(self, values: torch.Tensor, inputs: dict[str, Any], image: int) -> torch.Tensor:
+        """An image of several tiles ends with a thumbnail of the whole image: its patch grid is the map."""
+        vision = self.config.vision_config
+        side = vision.image_size[0] // vision.patch_size[0]
+        return values.reshape(-1, side * side + 1)[-1, 1:].reshape(side, side)
+
     def run_host_attention(self, block: nn.Module, hidden: torch.Tensor, block_args: tuple,
                            block_kwargs: dict[str, Any]) -> torch.Tensor:
         return block.attention(hidden)[0]

@@ -4,8 +4,9 @@ All four share the ChatML template, the ``<|vision_start|><|image_pad|><|vision_
 Qwen2-VL image processor (patches in 2x2 merge groups, one ``grid_thw`` row per image); they differ in the
 vision blocks and the language model:
 - Qwen2-VL: LayerNorm + fc1/fc2 vision blocks, 14 px patches.
-- Qwen2.5-VL: RMSNorm + SwiGLU blocks; windowed attention in every block but `fullatt_block_indexes` (windows
-  are made small enough that each tiny image has several).
+- Qwen2.5-VL: RMSNorm + SwiGLU blocks; windowed attention in every block but `fullatt_block_indexes`, tokens
+  reordered into window order within each image (patches and windows are made small enough that each tiny
+  image has several multi-group windows).
 - Qwen3-VL: 16 px patches, learned position embeddings plus rotary, a DeepStack tap feeding the first LLM layer.
 - Qwen3.5: Qwen3-VL's tower without DeepStack; the language model alternates gated delta-net (linear attention,
   torch fallback on CPU) and full-attention layers.
@@ -85,21 +86,23 @@ def qwen2_5_vl(spec: TinySpec, corpus: Iterable[str]) -> tuple[PreTrainedModel, 
     )
 
     tokenizer = build_tokenizer(TOKENS, spec.vocab_size, corpus)
-    merge_group = 14 * 2
-    # Windows of about half an image side (in whole merge groups), so every image splits into several windows;
-    # every second block attends to the whole image, as the hub models do every eighth.
-    window = max(1, _grid_side(spec, 14) // merge_group // 2) * merge_group
+    # 7 px patches (the hub uses 14) and windows of half an image side, so a 56 px image is 4 windows of 2x2
+    # merge groups: windowing happens and window order differs from raster order. Every second block attends
+    # to the whole image, as the hub models do every eighth.
+    patch = 7
+    merge_group = patch * 2
+    window = max(1, _grid_side(spec, patch) // merge_group // 2) * merge_group
     config = Qwen2_5_VLConfig(
         text_config=text_config(spec, len(tokenizer), rope_parameters=mrope(spec.text_head_dim), **_special(tokenizer)),
         vision_config=dict(depth=spec.vision_depth, hidden_size=spec.vision_width,
                            intermediate_size=spec.vision_width * 2, num_heads=spec.vision_heads,
-                           out_hidden_size=spec.text_width, patch_size=14, spatial_merge_size=2,
+                           out_hidden_size=spec.text_width, patch_size=patch, spatial_merge_size=2,
                            temporal_patch_size=2, window_size=window,
                            fullatt_block_indexes=[i for i in range(spec.vision_depth) if i % 2 == 1]),
         **_token_ids(tokenizer),
     )
     model = Qwen2_5_VLForConditionalGeneration(config)
-    return model, _processor(Qwen2_5_VLProcessor, Qwen2VLVideoProcessor, tokenizer, spec, patch=14)
+    return model, _processor(Qwen2_5_VLProcessor, Qwen2VLVideoProcessor, tokenizer, spec, patch=patch)
 
 
 def _qwen3_vision(spec: TinySpec) -> dict:

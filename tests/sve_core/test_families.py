@@ -2,7 +2,7 @@
 previous image, reads the previous image only in the stateful variants, keeps samples of a batch apart, and
 fails clearly on bad configs and unsupported models.
 
-Each family is built once per module; every check runs on a fresh copy of it.
+Each family is built once; every check runs on a fresh copy of it.
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ import copy
 import functools
 from dataclasses import dataclass
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 from torch import nn
 
 from sve_core import SUPPORTED_MODEL_TYPES, SVEConfig, SVEConfigError, UnsupportedModelError, make_stateful
@@ -89,10 +91,10 @@ def max_diff(a: torch.Tensor, b: torch.Tensor) -> float:
     return (a - b).abs().max().item()
 
 
-families = pytest.mark.parametrize("family", FAMILIES)
+each_family = pytest.mark.parametrize("family", FAMILIES)
 
 
-@families
+@each_family
 @pytest.mark.parametrize("variant", sorted(ZERO_INIT_VARIANTS))
 def test_zero_init_variants_are_exact_no_ops(family, variant):
     c = case(family)
@@ -105,12 +107,12 @@ def test_zero_init_variants_are_exact_no_ops(family, variant):
     with torch.no_grad():
         logits = model(**c.batch).logits
     assert max_diff(logits, c.reference_logits) <= 1e-6
-    if variant != "stateless":  # A: 0 -> 1; B: 2 -> 3 -> 4; first images read themselves
-        assert calls and calls[0].predecessors == [0, 0, 2, 2, 3]
     assert torch.equal(generate(model, c.batch), c.reference_generation)
+    if variant != "stateless":  # forward and generate() both grouped A: 0 -> 1 and B: 2 -> 3 -> 4
+        assert [layout.predecessors for layout in calls] == [[0, 0, 2, 2, 3]] * 2
 
 
-@families
+@each_family
 @pytest.mark.parametrize("variant", TRAINABLE_VARIANTS)
 def test_gradients_reach_the_sve_weights(family, variant):
     c = case(family)
@@ -155,7 +157,7 @@ def _grad(output: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return grad.reshape(-1, x.shape[-1]).abs().sum(-1)  # per token of the layer input
 
 
-@families
+@each_family
 @pytest.mark.parametrize("variant", sorted(STATEFUL_VARIANTS))
 @pytest.mark.parametrize("stop_gradient", [True, False])
 def test_no_gradient_reaches_the_previous_image(family, variant, stop_gradient):
@@ -177,22 +179,22 @@ def test_no_gradient_reaches_the_previous_image(family, variant, stop_gradient):
         assert (_grad(kv[second], x).sum() == 0) == stop_gradient
 
 
-def _tiled_inputs(c: Case) -> dict:
+def _tiled_inputs(c: Case, *samples: list[int]) -> dict:
     """InternVL with its tiling on: wide images become 2 tiles + a thumbnail, each image one placeholder run."""
     wide = [image.resize((112, 56)) for image in c.images]
-    texts = [c.processor.apply_chat_template([{"role": "user", "content": [{"type": "image"}] * n}],
-                                             add_generation_prompt=True) for n in (2, 3)]
-    return c.processor(text=texts, images=[wide[:2], wide[2:5]], return_tensors="pt", padding=True,
-                       crop_to_patches=True, max_patches=4)
+    texts = [c.processor.apply_chat_template([{"role": "user", "content": [{"type": "image"}] * len(sample)}],
+                                             add_generation_prompt=True) for sample in samples]
+    return c.processor(text=texts, images=[[wide[i] for i in sample] for sample in samples], return_tensors="pt",
+                       padding=True, crop_to_patches=True, max_patches=4)
 
 
-@families
+@each_family
 def test_self_ext_keeps_the_hosts_attention_groups(family):
     """Self-Ext adds the previous image to the host's keys and changes nothing else: a query of an image that
     has a predecessor still depends on exactly the tokens of its own image that the host lets it see (the whole
     image; its window in Qwen2.5-VL's windowed blocks; its tile in InternVL)."""
     c = case(family)
-    batch = _tiled_inputs(c) if family == "internvl" else c.batch
+    batch = _tiled_inputs(c, [A1, A2], [B1, B2, B3]) if family == "internvl" else c.batch
     _, _, layout, _ = _layer_jacobian(stateful_copy(family, "self_ext"), batch, layer=0)
     start, length = layout.spans[1]
     assert layout.predecessors[1] == 0
@@ -204,7 +206,7 @@ def test_self_ext_keeps_the_hosts_attention_groups(family):
     assert 0 < seen[0].sum() < length if family in ("qwen2_5_vl", "internvl") else seen[0].all()
 
 
-@families
+@each_family
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_only_stateful_variants_read_the_previous_image(family, variant):
     c = case(family)
@@ -217,7 +219,7 @@ def test_only_stateful_variants_read_the_previous_image(family, variant):
     assert all(max_diff(b, a) <= 1e-6 for b, a in zip(before[2:], after[2:], strict=True))  # sample B
 
 
-@families
+@each_family
 def test_samples_of_a_batch_are_encoded_apart(family):
     c = case(family)
     model = stateful_copy(family, "cross_ffn", nonzero=True)
@@ -232,7 +234,92 @@ def test_samples_of_a_batch_are_encoded_apart(family):
     assert max_diff(batched, single) <= 1e-4
 
 
-@families
+@each_family
+def test_token_grid_puts_each_token_on_its_patch(family):
+    """A map over an image's tokens, in the tower's own order (merge groups, Qwen2.5-VL's windows, a CLS
+    token), lands on the right patch: one bright patch changes exactly one token of the first layer's input."""
+    c = case(family)
+    adapter = adapter_for(c.model)
+    block = adapter.blocks(adapter.vision_tower(c.model))[0]
+    patch = adapter.config.vision_config.patch_size
+    patch = patch[0] if isinstance(patch, (list, tuple)) else patch
+    h, w = (c.batch["image_grid_thw"][0, 1:].tolist() if "image_grid_thw" in c.batch
+            else [n // patch for n in c.batch["pixel_values"].shape[-2:]])
+    black = np.zeros((h * patch, w * patch, 3), dtype=np.uint8)
+    bright = black.copy()
+    row, col = h - 1, 1
+    bright[row * patch:(row + 1) * patch, col * patch:(col + 1) * patch] = 255
+    layer_inputs = []
+    hook = block.register_forward_pre_hook(lambda m, a: layer_inputs.append(a[0].reshape(-1, a[0].shape[-1])))
+    try:
+        with torch.no_grad():
+            for image in (black, bright):
+                inputs = chat_inputs(c.processor, [1], [[Image.fromarray(image)]])
+                c.model(**inputs)
+    finally:
+        hook.remove()
+    grid = adapter.token_grid((layer_inputs[1] - layer_inputs[0]).norm(dim=-1), inputs, 0)
+    assert grid.shape == (h, w)
+    assert divmod(int(grid.argmax()), w) == (row, col)
+
+
+TINY = {  # family: (model class, processor class, what the tiny config must keep of the real family)
+    "qwen2_vl": ("Qwen2VLForConditionalGeneration", "Qwen2VLProcessor", lambda config: True),
+    "qwen2_5_vl": ("Qwen2_5_VLForConditionalGeneration", "Qwen2_5_VLProcessor",
+                   lambda config: 0 < len(config.vision_config.fullatt_block_indexes) < config.vision_config.depth),
+    "qwen3_vl": ("Qwen3VLForConditionalGeneration", "Qwen3VLProcessor",
+                 lambda config: len(config.vision_config.deepstack_visual_indexes) > 0),
+    "qwen3_5": ("Qwen3_5ForConditionalGeneration", "Qwen3VLProcessor",
+                lambda config: {"linear_attention", "full_attention"} == set(config.text_config.layer_types)),
+    "glm4v": ("Glm4vForConditionalGeneration", "Glm4vProcessor", lambda config: True),
+    "glm46v": ("Glm46VForConditionalGeneration", "Glm46VProcessor", lambda config: True),
+    "internvl": ("InternVLForConditionalGeneration", "InternVLProcessor",
+                 lambda config: config.vision_config.use_qk_norm),
+    "gemma3": ("Gemma3ForConditionalGeneration", "Gemma3Processor", lambda config: config.mm_tokens_per_image == 4),
+}
+
+
+@each_family
+def test_tiny_models_are_real_and_small(family):
+    c = case(family)
+    model_class, processor_class, keeps = TINY[family]
+    assert type(c.model).__name__ == model_class and type(c.processor).__name__ == processor_class
+    assert keeps(c.model.config)
+    assert sum(p.numel() for p in c.model.parameters()) < 1_000_000
+    assert c.model.config.tiny_spec["image_size"] == 56
+
+
+def test_deepstack_taps_carry_the_state():
+    """Qwen3-VL feeds a mid-tower block's output to the first LLM layers; that output is stateful too."""
+    c = case("qwen3_vl")
+    model = stateful_copy("qwen3_vl", "cross_ffn", nonzero=True)
+    taps = []
+    hook = model.sve.adapter.vision_tower(model).register_forward_hook(
+        lambda m, a, out: taps.append(out.deepstack_features[0].reshape(5, -1, out.deepstack_features[0].shape[-1])))
+    try:
+        with torch.no_grad():
+            model(**c.batch)
+            model(**c.inputs([A1_CHANGED, A2], [B1, B2, B3]))
+    finally:
+        hook.remove()
+    assert max_diff(taps[0][1], taps[1][1]) > 1e-4  # image A2 read the changed A1 ...
+    assert max_diff(taps[0][2:], taps[1][2:]) <= 1e-6  # ... sample B did not
+
+
+def test_internvl_tiles_of_an_image_are_one_image():
+    """With tiling on, each image is 2 tiles + a thumbnail; SVE treats the tiles of an image as one image."""
+    c = case("internvl")
+    model = stateful_copy("internvl", "cross_ffn", nonzero=True)
+    batch = _tiled_inputs(c, [A1, A2], [B1, B2, B3])
+    _, _, layout, _ = _layer_jacobian(model, batch, layer=0)
+    assert batch["pixel_values"].shape[0] == 15 and layout.predecessors == [0, 0, 2, 2, 3]
+    assert [n for _, n in layout.spans] == [3 * (4 * 4 + 1)] * 5  # 3 tiles of 4x4 patches + CLS each
+    joint = image_features(model, batch)
+    alone = image_features(model, _tiled_inputs(c, [A1, A2])) + image_features(model, _tiled_inputs(c, [B1, B2, B3]))
+    assert all(max_diff(j, a) <= 1e-5 for j, a in zip(joint, alone, strict=True))
+
+
+@each_family
 def test_bad_configs_are_clear_errors(family):
     model = copy.deepcopy(case(family).model)
     depth = len(adapter_for(model).blocks(adapter_for(model).vision_tower(model)))
