@@ -1,0 +1,134 @@
+"""`sve diff describe|predict|make-dataset`: thin argument parsing over `DiffPredictor` and the generator.
+
+`describe` says what changed across 2-3 image files; `predict` does the same for every edit of an ImgEdit-style
+folder and writes the list of records `sve eval judge --a/--b` reads, so two models (say SVE and its stateless
+baseline) can be judged against each other. Errors a user can act on (a bad image, a missing model or dataset
+file) are printed without a traceback and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from tqdm import tqdm
+
+from apps.image_diff import make_dataset
+from apps.image_diff.ingest import load_images
+from apps.image_diff.predictor import DiffPredictor, DiffResult
+
+USER_ERRORS = (ValueError, OSError)  # ingestion, model, checkpoint and dataset errors all derive from these
+DEMO_NOTE = (
+    "note: running the embedded demo model, trained on synthetic shapes only; pass --model to run yours"
+)
+
+
+def _describe(args: argparse.Namespace) -> int:
+    images = load_images(args.images)
+    predictor = DiffPredictor.load(args.model, max_new_tokens=args.max_new_tokens)
+    result = predictor.predict_images(images)
+    if result.demo:
+        print(DEMO_NOTE, file=sys.stderr)
+    if args.out is not None:
+        _write_overlays(result, args.out)
+    names = [path.name for path in args.images]
+    if args.json:
+        print(json.dumps(result.record(args.id or args.images[0].stem, names), indent=2, ensure_ascii=False))
+    else:
+        print(f"instruction: {result.text}\ncategory: {', '.join(result.categories)}\nmodel: {result.model}")
+    return 0
+
+
+def _write_overlays(result: DiffResult, out: Path) -> None:
+    """`heatmap_<k>.png`: image k (1-based, as on the command line) with the change since image k-1 drawn on."""
+    if not result.has_heatmaps:
+        print(f"no heatmaps: {result.model} has no stateful layers to read change from", file=sys.stderr)
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    for number, (overlay, heatmap) in enumerate(zip(result.overlays, result.heatmaps, strict=True), start=1):
+        if heatmap is not None:
+            overlay.save(out / f"heatmap_{number}.png")
+            print(f"wrote {out / f'heatmap_{number}.png'}", file=sys.stderr)
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from evaluation.datasets.imgedit import ImgEdit
+
+    edits = ImgEdit(args.data, args.split)
+    predictor = DiffPredictor.load(args.model, max_new_tokens=args.max_new_tokens)
+    records = [
+        predictor.predict(edit["images"]).record(edit["id"], [Path(path).name for path in edit["images"]])
+        for edit in tqdm(edits.items, desc="describe", unit="edit")
+    ]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(records, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {len(records)} predictions of {predictor.name} to {args.out}")
+    return 0
+
+
+def _handled(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except USER_ERRORS as error:
+            print(f"sve diff {args.diff_command}: error: {error}", file=sys.stderr)
+            return 2
+
+    return run
+
+
+def _model_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model",
+        help="hub id, local model folder, or tiny:<family> (default: the embedded demo model)",
+    )
+    parser.add_argument(
+        "--max-new-tokens", type=int, default=64, help="longest answer, in tokens (default 64)"
+    )
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "diff", help="describe what changed between 2-3 images", description=__doc__.split("\n")[0]
+    )
+    commands = parser.add_subparsers(dest="diff_command", metavar="COMMAND", required=True)
+
+    describe = commands.add_parser(
+        "describe", help="the edit instruction(s) and category for 2-3 images, oldest first"
+    )
+    describe.add_argument(
+        "images", type=Path, nargs="+", metavar="IMAGE", help="2 or 3 image files, oldest first"
+    )
+    _model_arguments(describe)
+    describe.add_argument(
+        "--json", action="store_true", help="print a JSON record (the format `sve diff predict` writes)"
+    )
+    describe.add_argument(
+        "--id", help="the record's id in --json output (default: the first image's file name stem)"
+    )
+    describe.add_argument(
+        "--out", type=Path, help="folder to write heatmap_<k>.png overlays to (stateful models only)"
+    )
+    describe.set_defaults(func=_handled(_describe))
+
+    predict = commands.add_parser(
+        "predict", help="describe every edit of an ImgEdit-style folder, for `sve eval judge --a/--b`"
+    )
+    predict.add_argument(
+        "--data", type=Path, required=True, help="ImgEdit-style folder: <split>.jsonl and its images"
+    )
+    predict.add_argument("--split", default="test", help="split to describe (default test)")
+    predict.add_argument(
+        "--out", type=Path, required=True, help='JSON file to write: [{"id", "caption", "categories", ...}]'
+    )
+    _model_arguments(predict)
+    predict.set_defaults(func=_handled(_predict))
+
+    dataset = commands.add_parser(
+        "make-dataset", help="write a seeded synthetic edit dataset in the trainer's format"
+    )
+    make_dataset.add_arguments(dataset)
+    dataset.set_defaults(func=_handled(make_dataset.run))

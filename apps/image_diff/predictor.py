@@ -1,0 +1,130 @@
+"""`DiffPredictor`: the image-diff model behind `sve diff` and the UI tab, loaded once; no Gradio import here.
+
+`predict(2-3 image files)` runs the uploads through the ingestion's safety checks, asks the model the question
+it was trained on (`synthetic.EDIT_PROMPT` for a pair, `SEQUENCE_PROMPT` for three images), and returns a
+`DiffResult`: the edit instruction(s), each edit's ImgEdit category, and where the model saw change: a heatmap
+per later image, read off the SVE cross-attention (a stateless model has none), drawn over that image. The
+describer's processor resizes images to the model's working size; heatmaps come back at the loaded size.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from apps.common.overlay import heatmap_overlay
+from apps.image_diff.categories import EditCategory, edit_categories
+from apps.image_diff.ingest import load_images
+from apps.image_diff.synthetic import EDIT_PROMPT, SEQUENCE_PROMPT
+from sve_core.inference import Describer, load_describer
+
+DEMO_MODEL_DIR = Path(__file__).resolve().parent / "demo_model"
+DEMO_RECIPE = (
+    "make it with `sve diff make-dataset --out data/image_diff` and `sve train` (output_dir "
+    "apps/image_diff/demo_model)"
+)
+
+
+class DemoModelMissingError(ValueError):
+    """No `--model` was given and the embedded demo model has not been trained into this checkout yet."""
+
+
+@dataclass(frozen=True)
+class DiffResult:
+    """What the model said about one image sequence, with everything a viewer or a JSON record needs."""
+
+    text: str  # the instruction (pair) or one sentence per edit (sequence), as generated
+    categories: list[EditCategory]  # one per edit stated in `text`
+    images: list[Image.Image]  # the loaded images, oldest first, all at the first image's size
+    heatmaps: list[np.ndarray | None]  # per image (H, W) in [0, 1]; None: the first image, stateless models
+    overlays: list[Image.Image]  # each image with its heatmap drawn on it (the image itself where None)
+    model: str
+    demo: bool  # True when running the embedded demo model
+
+    @property
+    def has_heatmaps(self) -> bool:
+        return any(heatmap is not None for heatmap in self.heatmaps)
+
+    @property
+    def steps(self) -> int:
+        """Number of consecutive pairs: the edits the images show."""
+        return len(self.images) - 1
+
+    def step(self, index: int, *, heatmap: bool) -> tuple[Image.Image, Image.Image]:
+        """(image `index`, image `index + 1`), 0-based, the later one with its change heatmap if asked."""
+        if not 0 <= index < self.steps:
+            raise ValueError(f"step must be 0 to {self.steps - 1} for {len(self.images)} images, got {index}")
+        later = self.overlays if heatmap else self.images
+        return self.images[index], later[index + 1]
+
+    def record(self, item_id: str, names: Sequence[str]) -> dict[str, Any]:
+        """The JSON record of `sve diff describe --json` and `sve diff predict`: `id` and `caption` are the
+        fields `sve eval judge` reads from a list of records (evaluation/caption_files.py)."""
+        return {
+            "id": item_id,
+            "caption": self.text,
+            "categories": list(self.categories),
+            "images": list(names),
+            "model": self.model,
+            "demo": self.demo,
+        }
+
+
+class DiffPredictor:
+    """One describer shared by every request. The SVE state lives on the model (the heatmap probe, the image
+    grouping of the forward in progress), so requests are served one at a time behind a lock."""
+
+    def __init__(self, describer: Describer) -> None:
+        self.describer = describer
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, model: str | None, *, max_new_tokens: int = 64) -> DiffPredictor:
+        """`model` (hub id, local folder, ``tiny:<family>``), or the embedded demo model when None."""
+        if model is None and not DEMO_MODEL_DIR.is_dir():
+            raise DemoModelMissingError(
+                f"{DEMO_MODEL_DIR}: the embedded demo model is not there; {DEMO_RECIPE}, or pass --model "
+                "(a hub id, a local model folder, or tiny:qwen2_vl for an untrained test model)"
+            )
+        return cls(load_describer(model, default=DEMO_MODEL_DIR, max_new_tokens=max_new_tokens))
+
+    @property
+    def name(self) -> str:
+        return self.describer.name
+
+    @property
+    def demo(self) -> bool:
+        return self.describer.demo
+
+    @property
+    def has_heatmaps(self) -> bool:
+        """Only stateful models have the cross-attention that heatmaps are read from."""
+        return self.describer.stateful
+
+    def predict(self, sources: Sequence[str | Path | bytes]) -> DiffResult:
+        """Describe the edits from each image to the next; raises `ImageInputError` naming a bad file."""
+        return self.predict_images(load_images(sources))
+
+    def predict_images(self, images: list[Image.Image]) -> DiffResult:
+        """`predict` on images already through `load_images`, for callers that check files before loading a
+        model (the CLI, so a typo fails at once)."""
+        prompt = EDIT_PROMPT if len(images) == 2 else SEQUENCE_PROMPT
+        with self._lock:
+            description = self.describer.describe_with_heatmaps(images, prompt)
+        return DiffResult(
+            text=description.text,
+            categories=edit_categories(description.text, len(images) - 1),
+            images=images,
+            heatmaps=description.heatmaps,
+            overlays=[
+                heatmap_overlay(image, heat) for image, heat in zip(images, description.heatmaps, strict=True)
+            ],
+            model=self.name,
+            demo=self.demo,
+        )
