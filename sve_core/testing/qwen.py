@@ -86,10 +86,11 @@ def qwen2_5_vl(spec: TinySpec, corpus: Iterable[str]) -> tuple[PreTrainedModel, 
     )
 
     tokenizer = build_tokenizer(TOKENS, spec.vocab_size, corpus)
-    # 7 px patches (the hub uses 14) and windows of half an image side, so a 56 px image is 4 windows of 2x2
-    # merge groups: windowing happens and window order differs from raster order. Every second block attends
-    # to the whole image, as the hub models do every eighth.
-    patch = 7
+    # Windows of half an image side, so an image is 4 windows of (at least) 2x2 merge groups: windowing happens
+    # and window order differs from raster order. That needs 8 patches a side: the hub's 14 px patches from
+    # 112 px images up, 7 px below. Every second block attends to the whole image, as the hub models do every
+    # eighth.
+    patch = 14 if spec.image_size >= 112 else 7
     merge_group = patch * 2
     window = max(1, _grid_side(spec, patch) // merge_group // 2) * merge_group
     config = Qwen2_5_VLConfig(

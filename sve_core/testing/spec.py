@@ -19,7 +19,7 @@ class TinySpec:
     text_width: int = 32
     text_heads: int = 2
     vocab_size: int = 400
-    image_size: int = 56  # images are resized to image_size x image_size pixels
+    image_size: int = 56  # square images are resized to about image_size x image_size pixels (whole patches)
     seed: int = 0
 
     @property
