@@ -167,3 +167,33 @@ def test_model_without_inference_is_a_clear_error(
         == 2
     )
     assert "sve_core.inference.load_describer" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_levir_cc_subsets_share_one_meteor_process_exactly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Scoring the three subsets on one METEOR JVM gives what separate `score_captions` calls give."""
+    from evaluation.captions import score_captions
+    from evaluation.datasets.levir_cc import LevirCC
+
+    dataset = LevirCC(DATA / "levir_cc", "test")
+    predictions = {item["id"]: "a road is built near the houses" for item in dataset}
+    _write(tmp_path / "p.json", predictions)
+    assert (
+        _eval(
+            "levir-cc",
+            "--data",
+            str(DATA / "levir_cc"),
+            "--predictions",
+            str(tmp_path / "p.json"),
+            "--json",
+            "--out",
+            str(tmp_path),
+        )
+        == 0
+    )
+    measured = json.loads(capsys.readouterr().out)["scores"]["change"]
+    changed = {item["id"]: item["captions"] for item in dataset if item["changed"]}
+    expected = score_captions(changed, {i: predictions[i] for i in changed})
+    assert measured == pytest.approx(expected, abs=1e-9)

@@ -171,3 +171,42 @@ def test_judge_cli_on_imgedit(endpoint, tmp_path: Path, capsys: pytest.CaptureFi
         6:8
     ] == [3, 3]
     assert "ours wins" in (tmp_path / "out" / "judge.md").read_text()
+
+
+def test_judge_cli_with_references_and_image_lists(
+    endpoint, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pair = [str(DATA / "levir_cc" / "images" / "test" / side / "test_000000.png") for side in ("A", "B")]
+    files = {
+        "refs.json": {"x": ["a road is built"], "y": ["nothing has changed"]},
+        "a.json": {"x": "a road is built", "y": "a house appears"},
+        "b.json": {"x": "trees are removed", "y": "nothing has changed"},
+        "images.json": {"x": pair, "y": pair},
+    }
+    for name, content in files.items():
+        (tmp_path / name).write_text(json.dumps(content))
+    url, seen = endpoint(lambda body: "tie", count=4)
+    argv = [
+        "eval",
+        "judge",
+        "--references",
+        str(tmp_path / "refs.json"),
+        "--images",
+        str(tmp_path / "images.json"),
+        "--a",
+        str(tmp_path / "a.json"),
+        "--b",
+        str(tmp_path / "b.json"),
+        "--endpoint",
+        url,
+        "--judge-model",
+        "fake",
+        "--out",
+        str(tmp_path / "out"),
+    ]
+    assert main(argv) == 0
+    assert "images and text" in capsys.readouterr().out
+    assert all(len(r["body"]["messages"][0]["content"]) == 3 for r in seen)
+    (tmp_path / "b.json").write_text(json.dumps({"x": "trees are removed"}))
+    assert main(argv) == 2
+    assert "b.json: 1 ids have references but no prediction: 'y'" in capsys.readouterr().err
