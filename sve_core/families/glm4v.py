@@ -1,4 +1,6 @@
-"""GLM-4V / GLM-4.6V: fused qkv (bias per config), RMSNorm, SwiGLU MLP, 2D RoPE, flat token sequence."""
+"""GLM-4.1V (`glm4v`) and GLM-4.6V (`glm46v`, same vision model under its own wrapper classes): fused qkv (bias
+per config), RMSNorm, SwiGLU MLP, 2D RoPE plus resampled learned positions, a flat token sequence as Qwen2-VL;
+the tower ends in a conv downsample of 2x2 patches, so each language-model token is again one merge group."""
 
 from __future__ import annotations
 
