@@ -182,7 +182,7 @@ def _messages(record: dict[str, Any], problem: Report) -> list[Message] | None:
         else:
             complete = False
     last = raw[-1]
-    if isinstance(last, dict) and roles.get(last.get(role_key)) != "assistant":
+    if isinstance(last, dict) and last.get(role_key) in roles and roles[last[role_key]] != "assistant":
         problem(f"{key}[{len(raw) - 1}].{role_key}",
                 f"the last message must be the assistant's answer, got {last.get(role_key)!r}")
     return messages if complete else None

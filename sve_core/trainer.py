@@ -31,8 +31,6 @@ import torch.nn.functional as F
 from safetensors.torch import load_file
 from torch import nn
 from transformers import (
-    AutoModelForImageTextToText,
-    AutoProcessor,
     PreTrainedModel,
     ProcessorMixin,
     Trainer,
@@ -44,11 +42,12 @@ from transformers.core_model_loading import revert_weight_conversion
 from transformers.trainer_utils import get_last_checkpoint
 
 from sve_core.block import StatefulBlockMixin
+from sve_core.checkpoint import from_pretrained, save_stateful
 from sve_core.collator import IGNORE_INDEX, SFTCollator
 from sve_core.data import SFTDataset, load_datasets, texts
 from sve_core.inject import make_stateful
 from sve_core.testing import tiny_vlm
-from sve_core.train_config import LoraSettings, TrainConfig, TrainConfigError, Trainable
+from sve_core.train_config import LoraSettings, Trainable, TrainConfig, TrainConfigError
 
 LOG_FILE = "log.jsonl"
 CONFIG_FILE = "train_config.yaml"
@@ -58,13 +57,18 @@ def load_backbone(config: TrainConfig, corpus: Sequence[str]) -> tuple[PreTraine
     """The model to finetune, made stateful with ``config.sve``.
 
     ``tiny:<family>`` builds a tiny random model whose tokenizer is trained on `corpus` (the data's own words);
-    anything else loads through the Auto classes in fp32 (the master weights; bf16 is autocast).
-    Call site to switch to ``sve_core.from_pretrained`` once it lands, so SVE checkpoints can be finetuned."""
+    anything else (hub id, base or SVE checkpoint folder) loads through `sve_core.from_pretrained` in fp32
+    (the master weights; bf16 is autocast). An SVE checkpoint keeps its own variant and weights."""
     if config.model.startswith("tiny:"):
         model, processor = tiny_vlm(config.model.removeprefix("tiny:"), config.tiny, corpus=corpus)
     else:
-        model = AutoModelForImageTextToText.from_pretrained(config.model, dtype=torch.float32)
-        processor = AutoProcessor.from_pretrained(config.model)
+        model, processor = from_pretrained(config.model, dtype=torch.float32)
+    if getattr(model, "sve", None) is not None:
+        if model.sve.config.variant != config.sve.variant:
+            raise TrainConfigError(f"field 'sve.variant': {config.model} already carries variant "
+                                   f"{model.sve.config.variant!r}, not {config.sve.variant!r}; start from its base "
+                                   "model to train another variant", ("sve.variant",))
+        return model, processor
     set_seed(config.seed)  # the SVE init (init_std > 0) draws from the global generator
     return make_stateful(model, config.sve), processor
 
@@ -270,6 +274,8 @@ class TrainResult:
     output_dir: Path
     metrics: dict[str, float]  # final train summary, plus eval_* when eval_data is set
     log_history: list[dict[str, float]]
+    model: PreTrainedModel  # the trained model as saved (LoRA merged), for evaluating in the same process
+    processor: ProcessorMixin
 
 
 def train(config: TrainConfig, callbacks: Sequence[TrainerCallback] = ()) -> TrainResult:
@@ -301,8 +307,11 @@ def train(config: TrainConfig, callbacks: Sequence[TrainerCallback] = ()) -> Tra
         metrics.update({k: v for k, v in (done[-1] if done else trainer.evaluate()).items() if k.startswith("eval_")})
     if config.trainable == "lora":
         merge_lora(trainer.model)
-    trainer.save_model(str(output_dir))  # weights + config.json (with `sve`) + processor
-    return TrainResult(output_dir=output_dir, metrics=metrics, log_history=trainer.state.log_history)
+    trainer.save_model(str(output_dir))  # weights + config.json (with `sve`) + processor: from_pretrained
+    if trainer.is_world_process_zero() and not trainer.is_fsdp_enabled:  # FSDP: the full folder only
+        save_stateful(trainer.model, output_dir, base_model=config.model)  # SVE alone: load_stateful
+    return TrainResult(output_dir=output_dir, metrics=metrics, log_history=trainer.state.log_history,
+                       model=trainer.model, processor=processor)
 
 
 def _checkpoint_to_resume(config: TrainConfig) -> str | None:
