@@ -76,9 +76,7 @@ def run(args: argparse.Namespace) -> int:
         jobs += [(args, split_index, index, first_patient + index) for index in range(counts[split])]
         first_patient += counts[split]
     records: dict[str, list[str]] = {split: [] for split in SPLITS}
-    # The generated studies trigger the loader's fallbacks on purpose (missing ViewPosition); do not warn.
-    logging.getLogger("apps.cxr").setLevel(logging.ERROR)
-    with Pool(args.workers) as pool:
+    with Pool(args.workers, initializer=_silence_loader_fallbacks) as pool:
         for split, record in tqdm(
             pool.imap(_make_record, jobs, chunksize=8), total=len(jobs), desc="phantoms"
         ):
@@ -87,6 +85,11 @@ def run(args: argparse.Namespace) -> int:
         (args.out / f"{split}.jsonl").write_text("".join(line + "\n" for line in records[split]))
     print(f"wrote {len(jobs)} pairs ({', '.join(f'{s} {len(r)}' for s, r in records.items())}) to {args.out}")
     return 0
+
+
+def _silence_loader_fallbacks() -> None:
+    """Worker setup: the studies trigger the loader's fallbacks on purpose (a missing ViewPosition)."""
+    logging.getLogger("apps.cxr").setLevel(logging.ERROR)
 
 
 def _make_record(job: tuple[argparse.Namespace, int, int, int]) -> tuple[str, dict]:

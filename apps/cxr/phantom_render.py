@@ -138,7 +138,7 @@ def _lung_with_findings(
         air = air * (1 - 0.9 * _patch(x, y, cx, patient.consolidation_zone, radius, patient.texture_seed))
     if "pleural effusion" in findings and side == patient.effusion_side:
         lateral = cx + side * half
-        surface = dome - 0.16 - 0.36 * findings["pleural effusion"] + 0.25 * ((x - lateral) / (2 * half)) ** 2
+        surface = dome - 0.2 - 0.4 * findings["pleural effusion"] + 0.25 * ((x - lateral) / (2 * half)) ** 2
         air = air * (1 - _smoothstep(-0.01, 0.04, y - surface))
     if "edema" in findings:
         spread = ((x - side * 0.26 * width) / (0.24 * width)) ** 2 + ((y + 0.02) / 0.34) ** 2
