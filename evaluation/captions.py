@@ -109,7 +109,7 @@ class CaptionScorer:
         cider = float(Cider().compute_score(gts, res)[0])
         scores = {key: 100.0 * value for key, value in zip(BLEU_KEYS, bleu, strict=True)}
         if self._java.meteor is not None:  # last: its JVM has been loading in the background until now
-            scores["METEOR"] = 100.0 * self._java.meteor.compute_score(gts, res)[0]
+            scores["METEOR"] = 100.0 * self._java.meteor_score(gts, res)
         scores.update({"ROUGE-L": 100.0 * rouge, "CIDEr": 100.0 * cider})
         if "METEOR" in scores:
             scores["Sm*"] = sum(scores[k] for k in SM_PARTS) / len(SM_PARTS)

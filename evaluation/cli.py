@@ -26,20 +26,31 @@ def _captions(args: argparse.Namespace) -> Report:
 
 
 def _levir_cc(args: argparse.Namespace) -> Report:
-    from evaluation.runners.levir_cc import LevirCCRun, run_levir_cc
+    from evaluation.runners.levir_cc import PROMPT, LevirCCRun, run_levir_cc
 
-    config = LevirCCRun(args.data, args.split, args.predictions, args.model, args.meteor)
-    if args.prompt is not None:
-        config.prompt = args.prompt
+    config = LevirCCRun(
+        data=args.data,
+        split=args.split,
+        predictions=args.predictions,
+        model=args.model,
+        meteor=args.meteor,
+        prompt=args.prompt or PROMPT,
+    )
     return run_levir_cc(config)
 
 
 def _cxr_diff(args: argparse.Namespace) -> Report:
     from evaluation.runners.cxr_diff import CxrDiffRun, run_cxr_diff
 
-    return run_cxr_diff(
-        CxrDiffRun(args.data, args.split, args.predictions, args.model, args.images, args.meteor)
+    config = CxrDiffRun(
+        data=args.data,
+        split=args.split,
+        predictions=args.predictions,
+        model=args.model,
+        images=args.images,
+        meteor=args.meteor,
     )
+    return run_cxr_diff(config)
 
 
 def _judge(args: argparse.Namespace) -> Report:
@@ -48,14 +59,25 @@ def _judge(args: argparse.Namespace) -> Report:
     from evaluation.runners.judge import JudgeRun, run_judge
 
     config = JudgeRun(
-        args.a, args.b, args.references, args.images, args.data, args.split, args.name_a, args.name_b
+        a=args.a,
+        b=args.b,
+        references=args.references,
+        images=args.images,
+        data=args.data,
+        split=args.split,
+        name_a=args.name_a,
+        name_b=args.name_b,
     )
     if args.endpoint is None:
         return run_judge(config, load_captioner(args.judge_local).describe, args.judge_local)
     if not args.judge_model:
         raise EvaluationInputError("--endpoint needs --judge-model (the model's name on that server).")
     judge = OpenAIJudge(
-        args.endpoint, args.judge_model, os.environ.get(args.api_key_env), args.max_tokens, args.timeout
+        endpoint=args.endpoint,
+        model=args.judge_model,
+        api_key=os.environ.get(args.api_key_env),
+        max_tokens=args.max_tokens,
+        timeout_s=args.timeout,
     )
     return run_judge(config, judge, args.judge_model)
 

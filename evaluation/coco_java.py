@@ -9,6 +9,7 @@ linked), so the code that runs is theirs, unchanged, and nothing is written insi
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import shutil
 import tempfile
@@ -22,19 +23,17 @@ _TOKENIZER = ("tokenizer", "ptbtokenizer.py", ("stanford-corenlp-3.4.1.jar",))
 _METEOR = ("meteor", "meteor.py", ("meteor-1.5.jar", "data"))
 
 
-def require_java() -> str:
-    """Path of `java`, or a clear error: without it no caption metric can be computed the standard way."""
-    java = shutil.which("java")
-    if java is None:
+def require_java() -> None:
+    """A clear error when `java` is missing: without it no caption metric can be computed the standard way."""
+    if shutil.which("java") is None:
         raise JavaNotFoundError(
             "`java` was not found on PATH. pycocoevalcap's PTB tokenizer and METEOR 1.5 are Java programs, so "
             "caption metrics cannot be computed the standard way without it; install a Java runtime (for example "
             "`apt-get install default-jre-headless`) and retry."
         )
-    return java
 
 
-def _pycocoevalcap_dir() -> Path:
+def pycocoevalcap_dir() -> Path:
     spec = importlib.util.find_spec("pycocoevalcap.bleu.bleu")
     if spec is None or spec.origin is None:
         raise ModuleNotFoundError("pycocoevalcap is not installed; `pip install pycocoevalcap`.")
@@ -54,7 +53,7 @@ def _link_or_copy(source: Path, target: Path) -> None:
 
 def _load_mirrored(root: Path, spec: tuple[str, str, tuple[str, ...]]) -> ModuleType:
     folder, module_file, companions = spec
-    source_dir = _pycocoevalcap_dir() / folder
+    source_dir = pycocoevalcap_dir() / folder
     mirror = root / folder
     mirror.mkdir()
     shutil.copy2(source_dir / module_file, mirror / module_file)
@@ -81,20 +80,32 @@ class JavaScorers:
         self.tokenizer = _load_mirrored(root, _TOKENIZER).PTBTokenizer()
         self.meteor = _load_mirrored(root, _METEOR).Meteor() if meteor else None
 
+    def meteor_score(self, gts: dict[str, list[str]], res: dict[str, list[str]]) -> float:
+        """Corpus METEOR, with a readable error if the JVM died (pycocoevalcap would fail on a closed pipe)."""
+        assert self.meteor is not None
+        try:
+            return self.meteor.compute_score(gts, res)[0]
+        except (ValueError, BrokenPipeError) as exc:
+            process = self.meteor.meteor_p
+            if process.poll() is None:
+                raise
+            detail = process.stderr.read().decode("utf-8", "replace")[-500:]
+            raise RuntimeError(
+                f"METEOR's Java process exited with code {process.returncode}: {detail}"
+            ) from exc
+
     def close(self) -> None:
         if self.meteor is not None:
             # pycocoevalcap stops the JVM only in `Meteor.__del__`; stop it now so no Java outlives the scoring.
+            # `compute_score` leaves its lock held when it raises, and `__del__` would then wait on it forever.
+            if self.meteor.lock.locked():
+                self.meteor.lock.release()
             process = self.meteor.meteor_p
-            process.stdin.close()
+            with contextlib.suppress(BrokenPipeError):  # a JVM that already died
+                process.stdin.close()
             process.kill()
             process.wait()
             process.stdout.close()
             process.stderr.close()
             self.meteor = None
         self._tmp.cleanup()
-
-    def __enter__(self) -> JavaScorers:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()

@@ -16,7 +16,7 @@ from pycocoevalcap.rouge.rouge import Rouge
 from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
 
 from evaluation.captions import CaptionScorer, score_captions, validate
-from evaluation.coco_java import _pycocoevalcap_dir
+from evaluation.coco_java import JavaScorers, pycocoevalcap_dir
 from evaluation.errors import EvaluationInputError, JavaNotFoundError
 
 WORDS = [
@@ -87,7 +87,7 @@ def _stock_scores(
 
 @pytest.fixture(scope="module")
 def runs() -> dict[str, dict[str, float] | bool]:
-    package = _pycocoevalcap_dir()
+    package = pycocoevalcap_dir()
     references, predictions = _corpus()
     stock_meteor = Meteor()  # its JVM loads while ours runs
     before = _package_snapshot(package)
@@ -117,7 +117,7 @@ def test_nothing_written_into_package(runs: dict) -> None:
 
 def test_tokenizer_never_writes_next_to_itself(monkeypatch: pytest.MonkeyPatch) -> None:
     """Simulates a read-only site-packages: any temporary file placed inside pycocoevalcap fails."""
-    package = _pycocoevalcap_dir()
+    package = pycocoevalcap_dir()
     original = tempfile.NamedTemporaryFile
 
     def guarded(*args, dir=None, **kwargs):
@@ -160,3 +160,12 @@ def test_missing_java_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("evaluation.coco_java.shutil.which", lambda name: None)
     with pytest.raises(JavaNotFoundError, match="java"):
         score_captions({"a": ["x"]}, {"a": "x"}, meteor=False)
+
+
+def test_dead_meteor_jvm_is_a_readable_error_and_closes() -> None:
+    scorers = JavaScorers(meteor=True)
+    scorers.meteor.meteor_p.kill()
+    scorers.meteor.meteor_p.wait()
+    with pytest.raises(RuntimeError, match="METEOR's Java process exited"):
+        scorers.meteor_score({"a": ["x y"]}, {"a": ["x y"]})
+    scorers.close()  # must not hang on the lock pycocoevalcap leaves held
