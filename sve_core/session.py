@@ -21,8 +21,8 @@ def _concat(a: Any, b: Any) -> Any:
         return torch.cat([a, b])
     if isinstance(a, tuple):
         return a + b
-    if isinstance(a, list):  # e.g. DeepStack features: one tensor per tap, images concatenated inside
-        return [torch.cat([x, y]) for x, y in zip(a, b, strict=True)]
+    if isinstance(a, list):  # e.g. DeepStack features: one entry per tap, each holding every image
+        return [_concat(x, y) for x, y in zip(a, b, strict=True)]
     return b
 
 
