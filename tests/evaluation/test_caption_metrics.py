@@ -4,6 +4,7 @@ side, and every check reads that shared result."""
 
 from __future__ import annotations
 
+import os
 import random
 import tempfile
 from pathlib import Path
@@ -19,26 +20,7 @@ from evaluation.captions import CaptionScorer, score_captions, validate
 from evaluation.coco_java import JavaScorers, pycocoevalcap_dir
 from evaluation.errors import EvaluationInputError, JavaNotFoundError
 
-WORDS = [
-    "the",
-    "a",
-    "road",
-    "roads",
-    "house",
-    "houses",
-    "building",
-    "buildings",
-    "tree",
-    "trees",
-    "were",
-    "was",
-    "is",
-    "are",
-    "built",
-    "removed",
-    "near",
-    "along",
-]
+WORDS = ("the", "a", "road", "house", "houses", "tree", "trees", "was", "is", "are", "built", "near")
 EXTRAS = [
     " the scene is the same as before .",
     "Two HOUSES appear, replacing trees!",
@@ -66,8 +48,12 @@ def _corpus(seed: int = 7, n: int = 40) -> tuple[dict[str, list[str]], dict[str,
 
 
 def _package_snapshot(root: Path) -> dict[str, float]:
+    """Names and mtimes inside pycocoevalcap; `tmp*` files are left out because another process running the stock
+    tokenizer may create one meanwhile (that ours never does is test_tokenizer_never_writes_next_to_itself)."""
     return {
-        str(p.relative_to(root)): p.stat().st_mtime for p in root.rglob("*") if "__pycache__" not in p.parts
+        str(p.relative_to(root)): p.stat().st_mtime
+        for p in root.rglob("*")
+        if "__pycache__" not in p.parts and not p.name.startswith("tmp")
     }
 
 
@@ -88,6 +74,8 @@ def _stock_scores(
 @pytest.fixture(scope="module")
 def runs() -> dict[str, dict[str, float] | bool]:
     package = pycocoevalcap_dir()
+    if not os.access(package / "tokenizer", os.W_OK):
+        pytest.skip("the stock PTBTokenizer writes next to itself, and this pycocoevalcap is read-only")
     references, predictions = _corpus()
     stock_meteor = Meteor()  # its JVM loads while ours runs
     before = _package_snapshot(package)
