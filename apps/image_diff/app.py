@@ -105,9 +105,9 @@ def build_tab(model: str | None) -> None:
         functools.partial(run_diff, predictor),
         [*uploads, heatmap],
         [instruction, category, view, step, state],
+        api_name="diff_describe",
     )
-    step.change(show_step, [state, step, heatmap], view)
-    heatmap.change(show_step, [state, step, heatmap], view)
+    gr.on([step.change, heatmap.change], show_step, [state, step, heatmap], view, api_visibility="private")
 
 
 def build_demo(model: str | None) -> gr.Blocks:

@@ -1,0 +1,93 @@
+"""The image-diff tab without a browser: the handlers called directly, and the Blocks built around them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import ModuleType
+
+import gradio as gr
+import pytest
+
+from apps.image_diff import app, predictor
+from apps.image_diff.app import build_demo, example_rows, run_diff, show_step
+from apps.image_diff.make_examples import OUT as EXAMPLES
+from apps.image_diff.predictor import DiffPredictor
+from sve_core import SVEConfig, make_stateful
+from sve_core.inference import Describer, load_describer
+
+PAIR = [str(EXAMPLES / "add_a.png"), str(EXAMPLES / "add_b.png")]
+SEQUENCE = [str(EXAMPLES / f"sequence_{letter}.png") for letter in "abc"]
+
+
+@pytest.fixture(scope="module")
+def stateful() -> DiffPredictor:
+    """tiny:qwen2_vl with SVE layers (untrained), so heatmaps exist; 4 new tokens keep generation fast."""
+    describer = load_describer("tiny:qwen2_vl", max_new_tokens=4)
+    make_stateful(describer.model, SVEConfig())
+    return DiffPredictor(describer)
+
+
+def _components(demo: gr.Blocks, kind: type) -> list:
+    return [block for block in demo.blocks.values() if isinstance(block, kind)]
+
+
+def test_run_and_redraw(stateful: DiffPredictor) -> None:
+    text, category, (before, after), step, result = run_diff(stateful, PAIR[0], PAIR[1], None, True)
+    assert text == result.text and category == " → ".join(result.categories)
+    assert before is result.images[0] and after is result.overlays[1] and step.visible is False
+
+    *_, (before, after), step, result = run_diff(stateful, *SEQUENCE, False)
+    assert step.visible and step.value == 1 and [value for _, value in step.choices] == [0, 1]
+    assert (before, after) == (result.images[1], result.images[2])
+    assert show_step(result, 0, True) == (result.images[0], result.overlays[1])
+    assert show_step(None, None, True) is None
+
+
+def test_bad_uploads_show_a_message(stateful: DiffPredictor, files: ModuleType, tmp_path: Path) -> None:
+    good = str(files.write_format(tmp_path, "png"))
+    cases = [
+        (files.write_text(tmp_path / "notes.png"), "notes.png: not a readable image"),
+        (files.write_truncated(tmp_path / "cut.png"), "cut.png: corrupt or truncated image"),
+        (
+            files.write_declared_size_png(tmp_path / "huge.png", 50_000, 50_000),
+            "huge.png: image declares too many",
+        ),
+        (files.write_tga(tmp_path / "old.tga"), "old.tga: not a readable image"),
+    ]
+    for bad, message in cases:
+        with pytest.raises(gr.Error, match=message):
+            run_diff(stateful, good, str(bad), None, True)
+    with pytest.raises(gr.Error, match="expected 2 or 3 images, got 1"):
+        run_diff(stateful, good, None, None, True)
+
+
+def test_examples_come_from_their_manifest() -> None:
+    rows, labels = example_rows()
+    manifest = json.loads((EXAMPLES / "examples.json").read_text())
+    assert len(rows) == len(labels) == len(manifest) and all(len(row) == 3 for row in rows)
+    assert all(Path(path).is_file() for row in rows for path in row if path)
+    assert labels[0] == f"{manifest[0]['name']}: {manifest[0]['reference']}"
+
+
+@pytest.mark.parametrize("demo", [False, True])
+def test_blocks(monkeypatch: pytest.MonkeyPatch, stateful: DiffPredictor, demo: bool) -> None:
+    shown = DiffPredictor(
+        Describer(stateful.describer.model, stateful.describer.processor, name="m", demo=demo)
+    )
+    monkeypatch.setattr(app.DiffPredictor, "load", lambda model: shown)
+    blocks = build_demo(None if demo else "m")
+    assert isinstance(blocks, gr.Blocks)
+    assert [f.label for f in _components(blocks, gr.File)] == list(app.UPLOADS)
+    assert len(_components(blocks, gr.ImageSlider)) == 1 and len(_components(blocks, gr.Button)) == 1
+    assert _components(blocks, gr.Checkbox)[0].interactive is True
+    banner = any("Demo model" in (m.value or "") for m in _components(blocks, gr.Markdown))
+    assert banner is demo
+
+
+def test_tab_without_demo_model_says_how_to_make_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(predictor, "DEMO_MODEL_DIR", tmp_path / "demo_model")
+    blocks = build_demo(None)
+    texts = [m.value for m in _components(blocks, gr.Markdown)]
+    assert any("unavailable" in text and "sve diff make-dataset" in text for text in texts)
+    assert not _components(blocks, gr.Button)
