@@ -144,7 +144,7 @@ _RANK = {"absent": 0, "uncertain": 1, "present": 2}
 
 @dataclass(frozen=True)
 class Mention:
-    """One finding named in a text; `start`/`end` index the original string."""
+    """One finding named in a text; `start`/`end` index `text.lower()` (the text itself, for ASCII)."""
 
     finding: str
     start: int
@@ -178,9 +178,10 @@ def _cued(
 def assertions(text: str) -> list[tuple[Mention, str]]:
     """Every mention with its status ("present", "absent" or "uncertain") under the module's rules."""
     lower = text.lower()
+    clauses = _clauses(lower)
     result = []
     for mention in find_mentions(text):
-        start, end = next((a, b) for a, b in _clauses(lower) if a <= mention.start < b)
+        start, end = next((a, b) for a, b in clauses if a <= mention.start < b)
         clause = lower[start:end]
         if _cued(_UNCERTAIN_BEFORE, _UNCERTAIN_AFTER, clause, mention, start):
             result.append((mention, "uncertain"))

@@ -65,17 +65,12 @@ def run_judge(config: JudgeRun, judge: JudgeFn, judge_name: str) -> Report:
     items = _items(config)
     outcomes = judge_all(judge, items)
     counts = tally(outcomes)
-    rows = [
-        [
-            group,
-            str(c["win"] + c["tie"] + c["loss"]),
-            str(c["win"]),
-            str(c["tie"]),
-            str(c["loss"]),
-            f"{100.0 * c['win'] / max(1, c['win'] + c['tie'] + c['loss']):.1f}",
-        ]
-        for group, c in counts.items()
-    ]
+    rows = []
+    for group, c in counts.items():
+        n = c["win"] + c["tie"] + c["loss"]
+        rows.append(
+            [group, str(n), str(c["win"]), str(c["tie"]), str(c["loss"]), f"{100.0 * c['win'] / n:.1f}"]
+        )
     header = [
         "Subset",
         "Items",
