@@ -8,7 +8,8 @@ Dataset format (the public release, read byte-for-byte)::
 
 `LevirCCcaptions.json` is ``{"images": [{"filepath": "test", "filename": "test_000000.png", "imgid": 0,
 "split": "test", "sentids": [...], "changeflag": 0 | 1, "sentences": [{"tokens": [...], "raw": " the scene is
-the same as before .", "imgid": 0, "sentid": 0}, ...]}, ...]}``; `filepath` names the folder under `images/`.
+the same as before .", "imgid": 0, "sentid": 0}, ...]}, ...]}``. Images are looked up under `images/<split>/`, the
+layout above, so the loader does not depend on how `filepath` is spelled.
 Raw sentences start with a space and end with " ." in the release; they are returned untouched, because the
 caption scorers tokenise them themselves and any clean-up here would change the numbers.
 
@@ -40,7 +41,7 @@ class LevirCCItem(TypedDict):
 
 def _item(record: dict, root: Path, where: str) -> LevirCCItem:
     filename = field(record, "filename", str, where)
-    folder = root / "images" / field(record, "filepath", str, where)
+    folder = root / "images" / record["split"]
     sentences = field(record, "sentences", list, where)
     if not sentences:
         raise DatasetFormatError(f"{where}: 'sentences' is empty; every pair has reference captions.")
