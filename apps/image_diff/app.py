@@ -78,7 +78,7 @@ def build_tab(model: str | None) -> None:
         demo_banner(
             predictor.demo,
             domain="edits of coloured shapes",
-            kind="image-editing",
+            kind="image-comparison",
             suffix=", so expect rough answers on photographs",
         )
     )

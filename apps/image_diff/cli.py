@@ -3,7 +3,8 @@
 `describe` says what changed across 2-3 image files; `predict` does the same for every edit of an ImgEdit-style
 folder and writes the list of records `sve eval judge --a/--b` reads, so two models (say SVE and its stateless
 baseline) can be judged against each other. Errors a user can act on (a bad image, a missing model or dataset
-file) are printed without a traceback and exit 2.
+file) are printed without a traceback and exit 2. The predictor (and with it torch) is imported only by the
+commands that run a model, so `--help` and `make-dataset` start fast.
 """
 
 from __future__ import annotations
@@ -13,12 +14,16 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
 from apps.image_diff import make_dataset
-from apps.image_diff.ingest import load_images
-from apps.image_diff.predictor import DiffPredictor, DiffResult
+from apps.image_diff.ingest import ImageInputError, load_images
+from evaluation.datasets.imgedit import ImgEdit, ImgEditItem
+
+if TYPE_CHECKING:
+    from apps.image_diff.predictor import DiffPredictor, DiffResult
 
 USER_ERRORS = (ValueError, OSError)  # ingestion, model, checkpoint and dataset errors all derive from these
 DEMO_NOTE = (
@@ -27,6 +32,8 @@ DEMO_NOTE = (
 
 
 def _describe(args: argparse.Namespace) -> int:
+    from apps.image_diff.predictor import DiffPredictor
+
     images = load_images(args.images)
     predictor = DiffPredictor.load(args.model, max_new_tokens=args.max_new_tokens)
     result = predictor.predict_images(images)
@@ -55,18 +62,24 @@ def _write_overlays(result: DiffResult, out: Path) -> None:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from evaluation.datasets.imgedit import ImgEdit
+    from apps.image_diff.predictor import DiffPredictor
 
     edits = ImgEdit(args.data, args.split)
     predictor = DiffPredictor.load(args.model, max_new_tokens=args.max_new_tokens)
-    records = [
-        predictor.predict(edit["images"]).record(edit["id"], [Path(path).name for path in edit["images"]])
-        for edit in tqdm(edits.items, desc="describe", unit="edit")
-    ]
+    records = [_record(predictor, edit) for edit in tqdm(edits.items, desc="describe", unit="edit")]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(records, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {len(records)} predictions of {predictor.name} to {args.out}")
     return 0
+
+
+def _record(predictor: DiffPredictor, edit: ImgEditItem) -> dict[str, Any]:
+    """One edit's record; an image error also names the edit, since ImgEdit's files are all called alike."""
+    try:
+        result = predictor.predict(edit["images"])
+    except ImageInputError as error:
+        raise ImageInputError(f"{edit['id']}: {error}") from error
+    return result.record(edit["id"], [Path(path).name for path in edit["images"]])
 
 
 def _handled(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:

@@ -10,7 +10,7 @@ from types import ModuleType
 import pytest
 from PIL import Image
 
-from apps.image_diff import cli, predictor
+from apps.image_diff import predictor
 from apps.image_diff.make_examples import OUT as EXAMPLES
 from apps.image_diff.predictor import DiffPredictor
 from evaluation.runners.judge import JudgeRun, run_judge
@@ -39,7 +39,7 @@ def loads(monkeypatch: pytest.MonkeyPatch, stateful: DiffPredictor) -> list[tupl
         calls.append((model, max_new_tokens))
         return stateful
 
-    monkeypatch.setattr(cli.DiffPredictor, "load", load)
+    monkeypatch.setattr(DiffPredictor, "load", load)
     return calls
 
 
@@ -98,6 +98,20 @@ def test_predict_writes_what_the_judge_reads(loads, tmp_path: Path) -> None:
 
     report = run_judge(JudgeRun(ours, theirs, data=IMGEDIT), prefers_ours, "fake")
     assert report.payload["counts"]["all"] == {"win": 7, "tie": 0, "loss": 0, "unparsed": 0}
+
+
+def test_predict_error_names_the_edit(loads, files: ModuleType, tmp_path: Path, capsys) -> None:
+    files.write_format(tmp_path, "png")
+    files.write_text(tmp_path / "result.png")
+    record = {
+        "id": "add_9",
+        "edit_type": "add",
+        "input_images": ["pattern.png"],
+        "output_images": ["result.png"],
+    }
+    (tmp_path / "test.jsonl").write_text(json.dumps({**record, "prompt": "Add a cat."}) + "\n")
+    assert main(["diff", "predict", "--data", str(tmp_path), "--out", str(tmp_path / "out.json")]) == 2
+    assert "error: add_9: result.png: not a readable image" in capsys.readouterr().err
 
 
 def test_make_dataset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
