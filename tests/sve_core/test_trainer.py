@@ -36,6 +36,8 @@ from sve_core.trainer import (
 )
 from tests.data.sharegpt.data import write_dataset
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory) -> Path:
@@ -248,6 +250,12 @@ def test_cli_yaml_plus_flags(dataset, tmp_path, capsys):
     assert [r["step"] for r in records if "loss" in r] == [1, 2]
     assert all(r["eval_perplexity"] == pytest.approx(math.exp(r["eval_loss"])) for r in records if "eval_loss" in r)
     assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-1", "checkpoint-2"]
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "configs" / "train").glob("*.yaml")), ids=lambda p: p.name)
+def test_shipped_train_configs_load(path):
+    config = load_train_config(path)
+    assert config.sve.variant == "cross_ffn" and config.data.endswith("train.jsonl")
 
 
 @pytest.mark.parametrize(
