@@ -77,7 +77,8 @@ class StudyKey:
 @contextmanager
 def quiet_pydicom() -> Iterator[None]:
     """Silence pydicom's value validation while reading: its warnings quote the offending value (a malformed
-    PatientName or StudyDate), so they would copy PHI into logs. Also usable as a function decorator."""
+    PatientName or StudyDate), so they would copy PHI into logs. Also usable as a function decorator.
+    The setting is process-wide: overlapping calls from several threads can leave it off, the PHI-safe side."""
     previous = config.settings.reading_validation_mode
     config.settings.reading_validation_mode = config.IGNORE
     try:

@@ -153,3 +153,11 @@ def test_folder_names_in_messages_are_base_names_only(files, tmp_path) -> None:
     with pytest.raises(DicomError) as error:
         load_study(folder)
     assert str(error.value).startswith("study: ") and "DOE" not in str(error.value)
+
+
+def test_bitmaps_cannot_be_checked_for_patient_or_date_and_say_so(tmp_path, caplog) -> None:
+    for name in ("prior.png", "current.png"):
+        Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / name)
+    studies = load_studies([tmp_path / "prior.png", tmp_path / "current.png"])
+    assert [s.source for s in studies] == ["prior.png", "current.png"]
+    assert "cannot confirm one patient" in caplog.text and "keeping the given order" in caplog.text
