@@ -170,22 +170,27 @@ def _messages(record: dict[str, Any], problem: Report) -> list[Message] | None:
             problem(where, f"expected an object, got {type(item).__name__}")
             complete = False
             continue
-        role, content = item.get(role_key), item.get(content_key)
-        if role not in roles:
-            problem(f"{where}.{role_key}", f"unknown role {role!r}; expected one of {', '.join(roles)}")
+        role, content = _role(item.get(role_key), roles), item.get(content_key)
+        if role is None:
+            problem(f"{where}.{role_key}",
+                    f"unknown role {item.get(role_key)!r}; expected one of {', '.join(roles)}")
         if not isinstance(content, str):
             problem(f"{where}.{content_key}", f"expected a string, got {type(content).__name__}")
-        elif roles.get(role) == "assistant" and not content.strip():
+        elif role == "assistant" and not content.strip():
             problem(f"{where}.{content_key}", "empty assistant answer")
-        if role in roles and isinstance(content, str):
-            messages.append(Message(roles[role], content))
+        if role is not None and isinstance(content, str):
+            messages.append(Message(role, content))
         else:
             complete = False
     last = raw[-1]
-    if isinstance(last, dict) and last.get(role_key) in roles and roles[last[role_key]] != "assistant":
+    if isinstance(last, dict) and _role(last.get(role_key), roles) not in (None, "assistant"):
         problem(f"{key}[{len(raw) - 1}].{role_key}",
                 f"the last message must be the assistant's answer, got {last.get(role_key)!r}")
     return messages if complete else None
+
+
+def _role(raw: Any, roles: dict[str, str]) -> str | None:
+    return roles.get(raw) if isinstance(raw, str) else None
 
 
 def _images(path: Path, raw: Any, problem: Report) -> list[Path] | None:
@@ -201,4 +206,4 @@ def _images(path: Path, raw: Any, problem: Report) -> list[Path] | None:
         if not image.is_file():
             problem(f"images[{j}]", f"image file not found: {image}")
         images.append(image)
-    return images
+    return images if len(images) == len(raw) else None

@@ -67,18 +67,26 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sve_core.data import DataError
-
     try:
         config = load_train_config(args.config, overrides(args))
         from sve_core.trainer import train  # heavy import, after the config is known to be usable
 
         result = train(config)
-    except (TrainConfigError, DataError) as error:
+    except user_errors() as error:
         print(f"sve train: {error}", file=sys.stderr)
         return 2
     print(f"sve train: wrote {result.output_dir}")
     return 0
+
+
+def user_errors() -> tuple[type[Exception], ...]:
+    """Errors that name a file and field the user can fix; printed without a traceback (exit 2)."""
+    from sve_core import SVEConfigError, UnsupportedModelError
+    from sve_core.checkpoint import CheckpointError
+    from sve_core.collator import CollatorError
+    from sve_core.data import DataError
+
+    return TrainConfigError, DataError, CollatorError, CheckpointError, SVEConfigError, UnsupportedModelError
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -75,20 +75,19 @@ def load_backbone(config: TrainConfig, corpus: Sequence[str]) -> tuple[PreTraine
 
 def set_trainable(model: PreTrainedModel, trainable: Trainable, lora: LoraSettings) -> None:
     """Freeze everything outside the chosen set; `lora` also injects LoRA into the language model's linears."""
-    sve = set(model.sve.sve_parameters(model))
+    sve = {id(p) for p in model.sve.sve_parameters(model).values()}
+    tower = {id(p) for p in model.sve.adapter.vision_tower(model).parameters()}
     if trainable == "lora":
         _inject_lora(model, lora)
-    tower = {f"{_name_of(model, model.sve.adapter.vision_tower(model))}.{n}"
-             for n, _ in model.sve.adapter.vision_tower(model).named_parameters()}
     for name, parameter in model.named_parameters():
         if trainable == "full":
             parameter.requires_grad_(True)
         elif trainable == "vision":
-            parameter.requires_grad_(name in tower or name in sve)
+            parameter.requires_grad_(id(parameter) in tower)  # the SVE modules live inside the tower's blocks
         elif trainable == "sve":
-            parameter.requires_grad_(name in sve)
+            parameter.requires_grad_(id(parameter) in sve)
         else:
-            parameter.requires_grad_(name in sve or ".lora_" in name)
+            parameter.requires_grad_(id(parameter) in sve or ".lora_" in name)
     if not any(p.requires_grad for p in model.parameters()):
         raise TrainConfigError(f"field 'trainable': {trainable!r} leaves nothing to train with variant "
                                f"{model.sve.config.variant!r} (it adds no weights)", ("trainable",))
@@ -205,9 +204,11 @@ class SVETrainer(Trainer):
         saved: dict[str, torch.Tensor] = {}
         for file in files:
             saved.update(load_file(str(file)))
-        result = model.load_state_dict({to_model.get(k, k): v for k, v in saved.items()}, strict=False)
-        loaded = {id(own[to_model.get(k, k)]) for k in saved if to_model.get(k, k) in own}
-        missing = [k for k in result.missing_keys if id(own[k]) not in loaded]  # tied copies were loaded
+        renamed = {to_model.get(k, k): v for k, v in saved.items()}
+        result = model.load_state_dict(renamed, strict=False)
+        # save_pretrained writes one name of each tied tensor; the others are filled through it
+        filled = {id(own[name]) for name in renamed if name in own}
+        missing = [name for name in result.missing_keys if id(own[name]) not in filled]
         if missing or result.unexpected_keys:
             raise RuntimeError(f"{resume_from_checkpoint}: checkpoint does not match the model (missing "
                                f"{missing[:3]}, unexpected {result.unexpected_keys[:3]}); was it written by "
@@ -282,18 +283,20 @@ def train(config: TrainConfig, callbacks: Sequence[TrainerCallback] = ()) -> Tra
     """Run one SFT job; every data problem is reported before a model is built."""
     datasets = load_datasets(config.data, *([config.eval_data] if config.eval_data else []))
     train_samples, eval_samples = datasets[0], (datasets[1] if config.eval_data else None)
+    resume = _checkpoint_to_resume(config)
     model, processor = load_backbone(config, texts([*train_samples, *(eval_samples or [])]))
     set_trainable(model, config.trainable, config.lora)
     if config.gradient_checkpointing:
         enable_activation_checkpointing(model)
     output_dir = Path(config.output_dir)
-    resume = _checkpoint_to_resume(config)
+    collator = SFTCollator(processor, config.supervise)
+    collator(train_samples[:1])  # a template the answers cannot be located in fails now, not mid-epoch
     trainer = SVETrainer(
         model=model,
         args=training_arguments(config),
         train_dataset=SFTDataset(train_samples),
         eval_dataset=SFTDataset(eval_samples) if eval_samples else None,
-        data_collator=SFTCollator(processor, config.supervise),
+        data_collator=collator,
         processing_class=processor,
         callbacks=[JsonlLog(output_dir / LOG_FILE), *callbacks],
         sve_lr=config.sve_lr,

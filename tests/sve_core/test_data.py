@@ -64,6 +64,8 @@ BAD_LINES = [
     ({"messages": [{"role": "user", "content": 3}, {"role": "assistant", "content": "a"}]},
      "messages[0].content", "expected a string"),
     ({"images": []}, "messages", "missing"),
+    ({"messages": [{"role": ["user"], "content": "hi"}, {"role": "assistant", "content": "a"}]},
+     "messages[0].role", "unknown role ['user']"),
 ]
 
 
