@@ -1,7 +1,8 @@
 """Bitemporal (and multi-date) remote-sensing change captioning: the model-independent half.
 
 Ingestion (`open_pair`, `open_series` -> `SceneSeries.tiles()`), outputs (`to_geojson`, `write_heatmap`,
-`summary_markdown` from `TileResult`s) and the synthetic LEVIR-CC-style generator (`make_dataset`).
+`summary_markdown` from `TileResult`s), the instruction `CHANGE_PROMPT`, and the synthetic LEVIR-CC-style
+generator (`python -m apps.rs_change.make_dataset`).
 The predictor, CLI and UI build on these and live beside them.
 """
 
@@ -11,11 +12,13 @@ from apps.rs_change.geojson import to_geojson
 from apps.rs_change.grid import Grid
 from apps.rs_change.heatmap import write_heatmap
 from apps.rs_change.ingest import SceneSeries, open_pair, open_series
+from apps.rs_change.prompt import CHANGE_PROMPT
 from apps.rs_change.results import TileResult
 from apps.rs_change.summary import summary_markdown
 from apps.rs_change.tiling import Tile, TileFootprint
 
 __all__ = [
+    "CHANGE_PROMPT",
     "Grid",
     "IngestConfig",
     "SceneError",

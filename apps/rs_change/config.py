@@ -25,6 +25,12 @@ class IngestConfig:
     percentiles: tuple[float, float] = field(
         default=(2.0, 98.0), metadata={"help": "low/high percentiles mapped to 0/255, computed jointly over dates"}
     )
+    gamma: float = field(
+        default=0.6,
+        metadata={"help": "display encoding after the percentile stretch (1.0 = plain linear): reflectance is "
+                  "linear but display imagery (LEVIR-CC's tiles, the synthetic PNGs) is gamma-encoded, and a "
+                  "linear stretch leaves vegetation near black"},
+    )
     stretch_sample: int = field(
         default=512,
         metadata={"help": "longest side (pixels) of the decimated read the percentiles are estimated from; "
@@ -45,6 +51,8 @@ class IngestConfig:
         low, high = self.percentiles
         if not 0.0 <= low < high <= 100.0:
             raise SceneError(f"IngestConfig.percentiles={self.percentiles!r}: expected 0 <= low < high <= 100")
+        if not 0.1 <= self.gamma <= 3.0:
+            raise SceneError(f"IngestConfig.gamma={self.gamma!r}: expected a value in [0.1, 3] (1.0 = linear)")
         if self.stretch_sample < 16:
             raise SceneError(f"IngestConfig.stretch_sample={self.stretch_sample!r}: expected at least 16 pixels")
         if self.gdal_cache_mb < 8:

@@ -117,7 +117,7 @@ def open_series(paths: Sequence[str | Path], *, config: IngestConfig | None = No
             samples.append(sample)
         all_uint8 = all(ds.dtypes[b - 1] == "uint8" for ds, rgb in zip(datasets, bands, strict=True) for b in rgb)
         stretch = None if config.stretch == "auto" and all_uint8 else joint_percentile_stretch(
-            samples, config.percentiles)
+            samples, config.percentiles, config.gamma)
     return SceneSeries(tuple(paths), bands, reference, overlap, stretch, config)
 
 

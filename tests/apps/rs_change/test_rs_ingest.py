@@ -11,7 +11,7 @@ from rasterio.warp import transform_bounds
 from rasterio.windows import Window
 
 from apps.rs_change import IngestConfig, open_pair, open_series
-from apps.rs_change.stretch import sample_windows
+from apps.rs_change.stretch import Stretch, sample_windows
 
 
 def mean_abs_diff(tile) -> float:
@@ -130,3 +130,10 @@ def test_stretch_sampling_uses_overviews_or_block_aligned_patches(tmp_path, scen
         dataset.build_overviews([2, 4])
     with rasterio.open(path) as dataset:
         assert sample_windows(dataset, window, max_side=512) == [(window, (455, 512))]  # one decimated read
+
+
+def test_stretch_is_linear_between_percentiles_then_gamma_encoded():
+    data = np.array([0, 100, 125, 200, 900], np.uint16)[None, None, :].repeat(3, axis=0)  # (3, 1, 5)
+    linear = Stretch((100.0,) * 3, (200.0,) * 3).apply(data)[0, :, 0]
+    assert linear.tolist() == [0, 0, 64, 255, 255]
+    assert Stretch((100.0,) * 3, (200.0,) * 3, gamma=0.5).apply(data)[0, 2, 0] == 128  # sqrt(0.25) = 0.5
