@@ -9,6 +9,7 @@ changed.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +27,11 @@ class Description:
 
 
 class Describer:
+    """One model shared by every caller. The SVE state lives on the model (image grouping of the forward in
+    progress, the heatmap probe), so generation runs one request at a time behind a lock."""
+
     def __init__(self, model, processor, *, name: str, demo: bool = False, max_new_tokens: int = 64) -> None:
+        self._lock = threading.Lock()
         self.model = model.eval()
         self.processor = processor
         self.name = name
@@ -51,7 +56,8 @@ class Describer:
                  for c in content]
         images = [im.convert("RGB") for seq in sequences for im in seq]
         inputs = self.processor(text=texts, images=images, return_tensors="pt", padding=True)
-        out = self.model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False)
+        with self._lock:
+            out = self.model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False)
         new = out[:, inputs["input_ids"].shape[1]:]
         return [t.strip() for t in self.processor.batch_decode(new, skip_special_tokens=True)]
 
@@ -62,14 +68,15 @@ class Describer:
     def describe_with_heatmaps(self, images: list[Image.Image], prompt: str) -> Description:
         inputs = self._inputs(images, prompt)
         state = self.model.sve.state if self.stateful else None
-        if state is not None:
-            state.probe = {}
-        try:
-            out = self.model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False)
-            probe = state.probe if state is not None else None
-        finally:
+        with self._lock:
             if state is not None:
-                state.probe = None
+                state.probe = {}
+            try:
+                out = self.model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False)
+                probe = state.probe if state is not None else None
+            finally:
+                if state is not None:
+                    state.probe = None
         text = self.processor.batch_decode(out[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)[0]
         return Description(text=text.strip(), heatmaps=self._heatmaps(probe, inputs, images))
 

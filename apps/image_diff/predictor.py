@@ -9,7 +9,6 @@ describer's processor resizes images to the model's working size; heatmaps come 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,12 +76,10 @@ class DiffResult:
 
 
 class DiffPredictor:
-    """One describer shared by every request. The SVE state lives on the model (the heatmap probe, the image
-    grouping of the forward in progress), so requests are served one at a time behind a lock."""
+    """One describer shared by every request (it serialises generation itself)."""
 
     def __init__(self, describer: Describer) -> None:
         self.describer = describer
-        self._lock = threading.Lock()
 
     @classmethod
     def load(cls, model: str | None, *, max_new_tokens: int = 64) -> DiffPredictor:
@@ -115,8 +112,7 @@ class DiffPredictor:
         """`predict` on images already through `load_images`, for callers that check files before loading a
         model (the CLI, so a typo fails at once)."""
         prompt = EDIT_PROMPT if len(images) == 2 else SEQUENCE_PROMPT
-        with self._lock:
-            description = self.describer.describe_with_heatmaps(images, prompt)
+        description = self.describer.describe_with_heatmaps(images, prompt)
         return DiffResult(
             text=description.text,
             categories=edit_categories(description.text, len(images) - 1),
