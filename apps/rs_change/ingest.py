@@ -32,6 +32,7 @@ from apps.rs_change.bands import RGB, select_rgb_bands
 from apps.rs_change.config import IngestConfig
 from apps.rs_change.errors import SceneError
 from apps.rs_change.grid import Grid
+from apps.rs_change.masks import Source, masked_by_nodata, nodata_valid, stored_mask
 from apps.rs_change.stretch import Stretch, as_rgb8, check_contrast, joint_percentile_stretch, sample_valid
 from apps.rs_change.tiling import Tile, TileFootprint, tile_footprints
 
@@ -75,21 +76,26 @@ class SceneSeries:
                 if tile is not None:
                     yield tile
 
-    def _read(self, sources: list[DatasetReader | WarpedVRT], footprint: TileFootprint,
-              min_valid: float) -> Tile | None:
+    def _read(self, sources: list[Source], footprint: TileFootprint, min_valid: float) -> Tile | None:
         window = Window(self.overlap.col_off + footprint.window.col_off,
                         self.overlap.row_off + footprint.window.row_off,
                         footprint.window.width, footprint.window.height)
         # valid: unmasked in every RGB band of every date (nodata, internal mask, alpha, outside a warped footprint)
+        by_nodata = [masked_by_nodata(source, bands) for source, bands in zip(sources, self.bands, strict=True)]
         valid = np.ones((int(window.height), int(window.width)), bool)
-        for source, bands in zip(sources, self.bands, strict=True):
-            valid &= source.read_masks(bands, window=window).all(axis=0)
-        if valid.mean() < min_valid or not valid.any():
+        for source, bands, nodata in zip(sources, self.bands, by_nodata, strict=True):
+            if not nodata:
+                valid &= stored_mask(source, bands, window)
+        if valid.mean() < min_valid:  # stored masks are cheap: skip before reading any pixels
             return None
         data = [source.read(bands, window=window) for source, bands in zip(sources, self.bands, strict=True)]
-        for array in data:
+        for source, array, nodata in zip(sources, data, by_nodata, strict=True):
+            if nodata:
+                valid &= nodata_valid(array, source.nodata)
             if np.issubdtype(array.dtype, np.floating):
                 valid &= np.isfinite(array).all(axis=0)
+        if valid.mean() < min_valid or not valid.any():
+            return None
         images = [as_rgb8(array, self.stretch) for array in data]
         for image in images:
             image[~valid] = 0

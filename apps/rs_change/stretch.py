@@ -40,6 +40,8 @@ class Stretch:
         low = np.asarray(self.low, np.float32)[:, None, None]
         span = np.maximum(np.asarray(self.high, np.float32)[:, None, None] - low, 1e-6)
         levels = np.clip((data.astype(np.float32) - low) * ((LEVELS - 1) / span) + 0.5, 0, LEVELS - 1)
+        if np.issubdtype(data.dtype, np.floating):
+            levels = np.nan_to_num(levels, nan=0.0)  # NaN pixels are invalid; they only need a valid index
         return self._encode[levels.astype(np.intp)].transpose(1, 2, 0)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import rasterio
 from PIL import Image
 from rasterio.enums import ColorInterp
@@ -63,15 +64,25 @@ def test_coarser_after_scene_is_resampled_onto_the_before_grid(tmp_path, scenes)
     assert tiles and max(mean_abs_diff(t) for t in tiles) < 6.0
 
 
-def test_nodata_border_is_masked_and_empty_tiles_skipped(tmp_path, scenes):
-    before = scenes.write_scene(tmp_path / "before.tif", dtype="uint16", nodata=0, blank_cols=100)
-    after = scenes.write_scene(tmp_path / "after.tif", dtype="uint16", nodata=0)
+BORDERS = {  # three ways a scene marks its first 100 columns as having no data
+    "uint16 nodata": dict(dtype="uint16", nodata=0, blank_cols=100),
+    "float32 NaN nodata": dict(dtype="float32", nodata=float("nan"), blank_cols=100),
+    "internal mask": dict(dtype="uint16", masked_cols=100),
+}
+
+
+@pytest.mark.parametrize("border", BORDERS.values(), ids=BORDERS.keys())
+def test_nodata_border_is_masked_and_empty_tiles_skipped(tmp_path, scenes, border):
+    before = scenes.write_scene(tmp_path / "before.tif", **border)
+    after = scenes.write_scene(tmp_path / "after.tif", dtype=border["dtype"],
+                               transform=scenes.utm_grid(shift=(-20, 0)))  # 2 px west: warped, masked by alpha
     series = open_pair(before, after)
+    assert series.overlap.col_off == 0 and series.grid.width == 318
     every = list(series.tiles(size=64, min_valid=0.0))
     kept = list(series.tiles(size=64, min_valid=0.5))
     assert len(every) == 20  # tiles without a single valid pixel (columns 0-63) are never yielded
     assert len(kept) == 15  # columns 64-127 are only 28/64 valid
-    partial = next(t for t in every if t.index == (0, 1))  # columns 64-127: 36 blank, 28 valid
+    partial = next(t for t in every if t.index == (0, 1))  # columns 64-127: 36 masked, 28 valid
     assert partial.valid_mask[:, :36].sum() == 0 and partial.valid_mask[:, 36:].all()
     assert not partial.images[0][:, :36].any() and not partial.images[1][:, :36].any()
 

@@ -48,9 +48,10 @@ def ground(crs: CRS, transform: Affine, width: int, height: int, *, bands: int =
 
 def write_scene(path: Path, *, crs: CRS | None = UTM, transform: Affine | None = None, width: int = 320,
                 height: int = 320, bands: int = 3, dtype: str = "uint8", nodata: float | None = None,
-                blank_cols: int = 0, gain: float = 1.0, colorinterp: list[ColorInterp] | None = None,
-                constant: float | None = None, seed: int = 0) -> Path:
-    """A tiled GeoTIFF of the ground pattern; `blank_cols` left columns hold `nodata` (a no-data border)."""
+                blank_cols: int = 0, masked_cols: int = 0, gain: float = 1.0,
+                colorinterp: list[ColorInterp] | None = None, constant: float | None = None, seed: int = 0) -> Path:
+    """A tiled GeoTIFF of the ground pattern; `blank_cols` left columns hold `nodata` (a no-data border),
+    `masked_cols` left columns are masked by an internal per-dataset mask instead."""
     transform = transform if transform is not None else utm_grid()
     scale = 250.0 if dtype == "uint8" else 4000.0
     if constant is not None:
@@ -64,8 +65,12 @@ def write_scene(path: Path, *, crs: CRS | None = UTM, transform: Affine | None =
                    tiled=True, blockxsize=128, blockysize=128, compress="deflate", nodata=nodata)
     if crs is not None:
         profile["crs"] = crs
-    with rasterio.open(path, "w", **profile) as dst:
+    with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True), rasterio.open(path, "w", **profile) as dst:
         dst.write(data)
+        if masked_cols:
+            mask = np.full((height, width), 255, np.uint8)
+            mask[:, :masked_cols] = 0
+            dst.write_mask(mask)
         if colorinterp is not None:
             dst.colorinterp = colorinterp
     return path
