@@ -6,6 +6,10 @@ after the tokens of ``render(messages[:i], add_generation_prompt=True)`` and end
 learn to emit to stop). Prefix renders are tokenized by the processor with their images, because image
 placeholders expand to a family-specific number of tokens; a prefix that does not tokenize to the first
 tokens of the whole conversation raises `CollatorError` instead of silently supervising the wrong tokens.
+
+Some templates close no assistant turn (GLM-4V: the next ``<|user|>`` header ends it and nothing follows the
+last answer). There a turn's span takes in the next token when it is a stop token, and the conversation gets
+the tokenizer's EOS appended after the last answer, so the model still learns to stop.
 """
 
 from __future__ import annotations
@@ -53,11 +57,15 @@ class SFTCollator:
 
     processor: ProcessorMixin
     supervise: Supervise = "final"
+    stop_token_ids: frozenset[int] = frozenset()  # ids that end generation; empty = the tokenizer's EOS
+
+    def __post_init__(self) -> None:
+        self.stop_ids = set(self.stop_token_ids) or {self.processor.tokenizer.eos_token_id}
 
     def __call__(self, samples: list[Sample]) -> dict[str, torch.Tensor]:
         chats = [to_chat(sample.messages) for sample in samples]
         images = [[load_image(str(path)) for path in sample.images] for sample in samples]
-        texts = [self.processor.apply_chat_template(chat, tokenize=False) for chat in chats]
+        texts = [self._render(chat) for chat in chats]
         batch = self.processor(text=texts, images=images if any(images) else None, padding=True,
                                return_tensors="pt")
         labels = torch.full_like(batch["input_ids"], IGNORE_INDEX)
@@ -69,6 +77,13 @@ class SFTCollator:
         batch["labels"] = labels
         return dict(batch)
 
+    def _render(self, chat: list[dict[str, Any]]) -> str:
+        """The whole conversation in the backbone's format, ending in a stop token."""
+        text = self.processor.apply_chat_template(chat, tokenize=False)
+        prompt = self.processor.apply_chat_template(chat[:-1], tokenize=False, add_generation_prompt=True)
+        answer = self.processor.tokenizer(text.removeprefix(prompt), add_special_tokens=False)["input_ids"]
+        return text if self.stop_ids.intersection(answer) else text + self.processor.tokenizer.eos_token
+
     def _answer_spans(self, sample: Sample, chat: list[dict[str, Any]], images: list[Image.Image],
                       ids: list[int]) -> list[tuple[int, int]]:
         """(start, end) token positions of each supervised answer, end-of-turn token included."""
@@ -79,6 +94,8 @@ class SFTCollator:
         for i in turns:
             start = len(self._tokens(sample, chat[:i], images, ids, generation_prompt=True))
             end = len(ids) if i == len(chat) - 1 else len(self._tokens(sample, chat[:i + 1], images, ids))
+            if self.stop_ids.isdisjoint(ids[start:end]) and end < len(ids) and ids[end] in self.stop_ids:
+                end += 1  # the next turn's header is what stops generation
             spans.append((start, end))
         return spans
 

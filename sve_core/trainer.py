@@ -73,6 +73,13 @@ def load_backbone(config: TrainConfig, corpus: Sequence[str]) -> tuple[PreTraine
     return make_stateful(model, config.sve), processor
 
 
+def stop_token_ids(model: PreTrainedModel, processor: ProcessorMixin) -> frozenset[int]:
+    """Every token that ends generation (e.g. Gemma-3's <end_of_turn> besides <eos>, GLM-4V's <|user|>)."""
+    configured = model.generation_config.eos_token_id
+    configured = [] if configured is None else [configured] if isinstance(configured, int) else configured
+    return frozenset([*configured, processor.tokenizer.eos_token_id])
+
+
 def set_trainable(model: PreTrainedModel, trainable: Trainable, lora: LoraSettings) -> None:
     """Freeze everything outside the chosen set; `lora` also injects LoRA into the language model's linears."""
     sve = {id(p) for p in model.sve.sve_parameters(model).values()}
@@ -206,9 +213,9 @@ class SVETrainer(Trainer):
             saved.update(load_file(str(file)))
         renamed = {to_model.get(k, k): v for k, v in saved.items()}
         result = model.load_state_dict(renamed, strict=False)
-        # save_pretrained writes one name of each tied tensor; the others are filled through it
-        filled = {id(own[name]) for name in renamed if name in own}
-        missing = [name for name in result.missing_keys if id(own[name]) not in filled]
+        # save_pretrained writes one name of each tied tensor; the others share its storage and are filled too
+        filled = {own[name].data_ptr() for name in renamed if name in own}
+        missing = [name for name in result.missing_keys if own[name].data_ptr() not in filled]
         if missing or result.unexpected_keys:
             raise RuntimeError(f"{resume_from_checkpoint}: checkpoint does not match the model (missing "
                                f"{missing[:3]}, unexpected {result.unexpected_keys[:3]}); was it written by "
@@ -289,7 +296,7 @@ def train(config: TrainConfig, callbacks: Sequence[TrainerCallback] = ()) -> Tra
     if config.gradient_checkpointing:
         enable_activation_checkpointing(model)
     output_dir = Path(config.output_dir)
-    collator = SFTCollator(processor, config.supervise)
+    collator = SFTCollator(processor, config.supervise, stop_token_ids=stop_token_ids(model, processor))
     collator(train_samples[:1])  # a template the answers cannot be located in fails now, not mid-epoch
     trainer = SVETrainer(
         model=model,

@@ -11,7 +11,8 @@ from PIL import Image
 from sve_core import SVEConfig, make_stateful
 from sve_core.collator import IGNORE_INDEX, CollatorError, SFTCollator, to_chat
 from sve_core.data import Message, load_jsonl, texts
-from sve_core.testing import tiny_vlm
+from sve_core.testing import FAMILIES, tiny_vlm
+from sve_core.trainer import stop_token_ids
 from tests.data.sharegpt.data import write_dataset
 
 
@@ -99,3 +100,27 @@ def test_a_template_that_rewrites_history_is_refused(samples, tiny):
             SFTCollator(processor, supervise="all")([samples[3]])
     finally:
         processor.chat_template = original
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_every_family_supervises_each_answer_up_to_a_stop_token(samples, family):
+    """Chat formats differ (ChatML, Gemma turns, GLM headers with no end-of-turn token); in each, every learned
+    span is one answer followed by a token that ends generation, and the batch trains."""
+    model, processor = tiny_vlm(family, corpus=texts(samples))
+    stops = stop_token_ids(model, processor)
+    batch = SFTCollator(processor, "all", stops)(samples[:4])
+    for row, sample in enumerate(samples[:4]):
+        supervised = (batch["labels"][row] != IGNORE_INDEX).nonzero().flatten().tolist()
+        spans = [[supervised[0]]]
+        for position in supervised[1:]:
+            if position == spans[-1][-1] + 1:
+                spans[-1].append(position)
+            else:
+                spans.append([position])
+        answers = [m.content for m in sample.messages if m.role == "assistant"]
+        assert len(spans) == len(answers)
+        for span, answer in zip(spans, answers, strict=True):
+            ids = batch["input_ids"][row, span].tolist()
+            assert processor.tokenizer.decode(ids).startswith(answer)
+            assert stops.intersection(ids), processor.tokenizer.decode(ids)
+    assert torch.isfinite(model(**batch).loss)

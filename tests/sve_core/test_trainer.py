@@ -22,7 +22,7 @@ from sve_core.checkpoint import from_pretrained, load_stateful
 from sve_core.cli import main as sve
 from sve_core.collator import SFTCollator
 from sve_core.data import SFTDataset, load_jsonl, texts
-from sve_core.testing import tiny_vlm
+from sve_core.testing import FAMILIES, tiny_vlm
 from sve_core.train_config import LoraSettings, TrainConfig, load_train_config
 from sve_core.trainer import (
     CONFIG_FILE,
@@ -122,6 +122,21 @@ def test_resume_after_a_crash_continues_the_same_run(dataset, tmp_path):
     assert sorted(resumed) == list(range(1, 7))  # the crashed run's records after step 4 were dropped
     for step in (5, 6):  # same batches, weights, optimizer and scheduler state as the uninterrupted run
         assert resumed[step] == pytest.approx(whole[step], rel=1e-6)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", FAMILIES)
+def test_every_family_trains_and_resumes_exactly(dataset, tmp_path, family):
+    """Checkpoints of every family reload completely (tied embeddings included) and continue the same run."""
+    fields = {"model": f"tiny:{family}", "max_steps": 4, "save_steps": 2, "supervise": "all",
+              "eval_data": str(dataset / "val.jsonl"), "eval_steps": 2}
+    train(make_config(dataset, tmp_path / "whole", **fields))
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        train(make_config(dataset, tmp_path / "crashed", **fields), callbacks=[CrashAt(3)])
+    result = train(make_config(dataset, tmp_path / "crashed", resume=True, **fields))
+    whole, resumed = losses(tmp_path / "whole"), losses(tmp_path / "crashed")
+    assert resumed == pytest.approx(whole, rel=1e-5) and sorted(resumed) == [1, 2, 3, 4]
+    assert math.isfinite(result.metrics["eval_perplexity"])
 
 
 def test_resume_needs_a_checkpoint(dataset, tmp_path):
