@@ -19,11 +19,12 @@ ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory) -> Path:
-    return write_dataset(tmp_path_factory.mktemp("sharegpt"), train=16, val=2)
+    return write_dataset(tmp_path_factory.mktemp("sharegpt"), train=16, val=3)  # odd: ranks get padded evals
 
 
 def args(dataset: Path, output_dir: Path, batch_size: int) -> list[str]:
-    return ["--data", str(dataset / "train.jsonl"), "--output-dir", str(output_dir), "--max-steps", "3",
+    return ["--data", str(dataset / "train.jsonl"), "--eval-data", str(dataset / "val.jsonl"),
+            "--output-dir", str(output_dir), "--max-steps", "3", "--eval-steps", "2",
             "--batch-size", str(batch_size), "--log-steps", "1", "--save-steps", "100", "--lr", "1e-3",
             "--init-std", "0.01", "--seed", "3"]
 
@@ -32,8 +33,8 @@ def records(output_dir: Path) -> list[dict]:
     return [json.loads(line) for line in (output_dir / LOG_FILE).read_text().splitlines()]
 
 
-def losses(output_dir: Path) -> list[float]:
-    return [r["loss"] for r in records(output_dir) if "loss" in r]
+def losses(output_dir: Path, key: str = "loss") -> list[float]:
+    return [r[key] for r in records(output_dir) if key in r]
 
 
 def run(command: list[str]) -> None:
@@ -58,6 +59,9 @@ def test_torchrun_two_processes_match_one_process_on_the_same_global_batch(datas
     single, ddp = losses(tmp_path / "one"), losses(tmp_path / "two")
     assert len(single) == len(ddp) == 3  # rank 0 alone writes the log
     assert ddp == pytest.approx(single, rel=1e-5)
+    # evaluation gathers every rank's token sums once each (the padded duplicate sample is dropped)
+    assert losses(tmp_path / "two", "eval_tokens") == losses(tmp_path / "one", "eval_tokens")
+    assert losses(tmp_path / "two", "eval_loss") == pytest.approx(losses(tmp_path / "one", "eval_loss"), rel=1e-5)
     assert (tmp_path / "two" / "model.safetensors").is_file()
 
 
