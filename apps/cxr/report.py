@@ -1,0 +1,203 @@
+"""A model's change answer turned into what a reader of chest films expects: the changed findings, a short
+comparison report in radiology wording, a table over the 27 Medical-Diff-VQA findings, and the files
+`sve cxr report` and the UI hand out (`report.json`, `report.md`, PNGs with neutral names).
+
+Reading: the answer goes through `evaluation.change_vector.change_sets`, the parser of the RATE-style score,
+so the report states exactly the changes the benchmark would credit: the Medical-Diff-VQA templates ("the main
+image has additional findings of ...", "... is missing the finding of ...") and free text ("new effusion",
+"the pneumothorax has resolved"). Hedged findings ("possible new effusion") are not read as changes.
+
+Wording rules of `Comparison.report`:
+- findings in `evaluation.findings.FINDINGS` order (lungs, pleura, cardiac, ...), not in the model's order, so
+  equal change sets read the same;
+- added: "New A, B and C."; missing: "Resolved D."; a finding both added and missing (free text such as
+  "increased right, decreased left effusion"): "Interval change in E, new in part and resolved in part.";
+  after any of these: "No other interval change." (a difference answer states changes only);
+- nothing added or missing, and the answer says so ("nothing has changed", "no change", "unchanged",
+  "stable"): "No interval change.";
+- nothing read and no such phrase (a garbled or hedged answer): `UNREADABLE`, rather than claiming stability.
+The table marks each finding "added", "missing", "added and missing" or "unchanged" (no change stated; an
+unreadable answer leaves every finding unchanged, as the score counts it).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from evaluation.change_vector import change_sets
+from evaluation.findings import FINDINGS, GROUP_OF
+from evaluation.report import markdown_table
+
+if TYPE_CHECKING:
+    from apps.cxr.predictor import CxrResult
+
+Status = Literal["added", "missing", "added and missing", "unchanged"]
+
+DEMO_WARNING = "Demo model trained on synthetic images — not for clinical use."
+RESEARCH_NOTE = (
+    "Research software, not a medical device: the report is a model's reading of the images and must be "
+    "checked against them by a radiologist."
+)
+UNREADABLE = "No finding change could be read from the model's answer; see the answer itself."
+_SAYS_NO_CHANGE = re.compile(r"\b(?:nothing (?:has )?changed|no (?:\w+ )?changes?|unchanged|stable)\b")
+
+
+@dataclass(frozen=True)
+class FindingRow:
+    """One row of the per-finding table."""
+
+    group: str  # anatomy group of `evaluation.findings.GROUPS`
+    finding: str
+    status: Status
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One answer about a prior -> current pair, read into change sets (findings in `FINDINGS` order)."""
+
+    answer: str
+    added: tuple[str, ...]
+    missing: tuple[str, ...]
+    readable: bool  # a change was read, or the answer says there is none
+
+    @classmethod
+    def from_answer(cls, answer: str) -> Comparison:
+        added, missing = change_sets(answer)
+        return cls(
+            answer=answer,
+            added=tuple(name for name in FINDINGS if name in added),
+            missing=tuple(name for name in FINDINGS if name in missing),
+            readable=bool(added or missing or _SAYS_NO_CHANGE.search(answer.lower())),
+        )
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.missing)
+
+    def status(self, finding: str) -> Status:
+        added, missing = finding in self.added, finding in self.missing
+        return (
+            "added and missing"
+            if added and missing
+            else "added"
+            if added
+            else "missing"
+            if missing
+            else "unchanged"
+        )
+
+    @property
+    def rows(self) -> list[FindingRow]:
+        """The 27 findings with their status, in `FINDINGS` order."""
+        return [FindingRow(GROUP_OF[name], name, self.status(name)) for name in FINDINGS]
+
+    @property
+    def report(self) -> str:
+        """The comparison in radiology wording, by the module's rules."""
+        if not self.changed:
+            return "No interval change." if self.readable else UNREADABLE
+        both = [name for name in self.added if name in self.missing]
+        sentences = [
+            f"{opening} {_join([name for name in names if name not in both])}."
+            for opening, names in (("New", self.added), ("Resolved", self.missing))
+            if any(name not in both for name in names)
+        ]
+        sentences += [f"Interval change in {name}, new in part and resolved in part." for name in both]
+        return " ".join([*sentences, "No other interval change."])
+
+
+def _join(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def report_json(result: CxrResult) -> dict[str, Any]:
+    """Everything `report.json` holds: de-identified study descriptors (no name, ID, date or UID exists in
+    `CxrMeta`), and per consecutive pair the answer, the report, the changes, the table and the heatmap file."""
+    names = result.names
+    return {
+        "model": result.model,
+        "demo": result.demo,
+        "notice": " ".join([DEMO_WARNING] * result.demo + [RESEARCH_NOTE]),
+        "studies": [
+            {"name": name, **asdict(image.meta)} for name, image in zip(names, result.images, strict=True)
+        ],
+        "comparisons": [
+            {
+                "prior": names[step.prior],
+                "current": names[step.current],
+                "answer": step.comparison.answer,
+                "report": step.comparison.report,
+                "readable": step.comparison.readable,
+                "added": list(step.comparison.added),
+                "missing": list(step.comparison.missing),
+                "findings": [asdict(row) for row in step.comparison.rows],
+                "heatmap": f"{result.heatmap_name(step.current)}.png" if step.heatmap is not None else None,
+            }
+            for step in result.steps
+        ],
+    }
+
+
+def report_markdown(result: CxrResult) -> str:
+    """`report.md`: the notice, the studies, then per pair the report, the model's answer and the table."""
+    names = result.names
+    lines = ["# Chest X-ray comparison", ""]
+    lines += [f"> **{DEMO_WARNING}**", ">"] * result.demo + [
+        f"> {RESEARCH_NOTE}",
+        "",
+        f"Model: `{result.model}`",
+        "",
+    ]
+    studies = [
+        [
+            name,
+            meta.modality or "–",
+            meta.view_position or "–",
+            f"{meta.columns} x {meta.rows}",
+            meta.transfer_syntax,
+        ]
+        for name, meta in zip(names, (image.meta for image in result.images), strict=True)
+    ]
+    lines += [
+        "## Studies (oldest first)",
+        "",
+        markdown_table(["study", "modality", "view", "pixels", "encoding"], studies),
+    ]
+    for step in result.steps:
+        comparison = step.comparison
+        table = markdown_table(
+            ["group", "finding", "status"], [[r.group, r.finding, r.status] for r in comparison.rows]
+        )
+        lines += [
+            "",
+            f"## {names[step.prior]} → {names[step.current]}",
+            "",
+            f"**Report:** {comparison.report}",
+            "",
+        ]
+        lines += [f"**Model answer:** {comparison.answer}", "", table]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(result: CxrResult, out: Path, *, images: bool = True) -> list[Path]:
+    """Write `report.json`, `report.md` and, with `images`, each study under its default window and each change
+    heatmap over its study (`<name>.png`, `heatmap*.png`) into `out`; returns the paths written."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = [out / "report.json", out / "report.md"]
+    written[0].write_text(
+        json.dumps(report_json(result), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    written[1].write_text(report_markdown(result), encoding="utf-8")
+    if images:
+        for index, name in enumerate(result.names):
+            written.append(out / f"{name}.png")
+            result.view(index).save(written[-1])
+        for step in result.steps:
+            if step.heatmap is not None:
+                written.append(out / f"{result.heatmap_name(step.current)}.png")
+                result.view(step.current, heatmap=True).save(written[-1])
+    return written
