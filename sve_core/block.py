@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from sve_core.families.base import FamilyAdapter
+from sve_core.layout import Layout
 from sve_core.state import SVEState
 from sve_core.variants import StepContext
 
@@ -27,6 +28,7 @@ class BlockRuntime:
     adapter: FamilyAdapter
     state: SVEState
     stop_gradient: bool
+    hook: Any = None  # the pre-hook handle that hands the layout to `forward`
 
 
 class StatefulBlockMixin:
@@ -35,18 +37,19 @@ class StatefulBlockMixin:
     sve: nn.Module
     sve_runtime: BlockRuntime
 
-    def forward(self, hidden_states: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+    def forward(self, hidden_states: torch.Tensor, *args: Any, sve_layout: Layout | None = None,
+                **kwargs: Any) -> torch.Tensor:
         runtime = self.sve_runtime
         state = runtime.state
         host_forward = super().forward  # the host block class's own forward
-        if state.layout is None:
+        if sve_layout is None:
             return host_forward(hidden_states, *args, **kwargs)
         shape = hidden_states.shape
         x = hidden_states.reshape(-1, shape[-1])  # (T, D) for both layouts
         rotary = runtime.adapter.rotary(args, kwargs)
         bank, bank_rotary = x, rotary
         cache = state.session
-        if cache is not None and state.layout.prefix > 0:
+        if cache is not None and sve_layout.prefix > 0:
             bank = torch.cat([cache.tokens[runtime.layer].to(x.dtype), x])
             if rotary is not None:
                 cos, sin = cache.rotary[runtime.layer]
@@ -61,7 +64,7 @@ class StatefulBlockMixin:
             return out.reshape(-1, shape[-1])
 
         ctx = StepContext(
-            layout=state.layout, bank=bank, rotary=bank_rotary, stop_gradient=runtime.stop_gradient,
+            layout=sve_layout, bank=bank, rotary=bank_rotary, stop_gradient=runtime.stop_gradient,
             host_attention=host_attention,
             record=None if state.probe is None else state.probe.setdefault(runtime.layer, []),
             groups=runtime.adapter.attention_groups(hidden_states, args, kwargs),
@@ -83,11 +86,19 @@ def make_block_stateful(block: nn.Module, sve: nn.Module, runtime: BlockRuntime)
     block.__class__ = _STATEFUL_CLASSES[host_class]
     block.sve = sve
     block.sve_runtime = runtime
+    runtime.hook = block.register_forward_pre_hook(_pass_layout, with_kwargs=True)
+
+
+def _pass_layout(block: nn.Module, args: tuple, kwargs: dict[str, Any]) -> tuple[tuple, dict[str, Any]]:
+    """The layout travels as a keyword argument, so gradient checkpointing (which wraps `forward`, inside the
+    module hooks) replays the backward recompute with the same layout after the tower call has finished."""
+    return args, {**kwargs, "sve_layout": block.sve_runtime.state.layout}
 
 
 def restore_block(block: nn.Module) -> None:
     """Undo `make_block_stateful` (the added weights are dropped)."""
     if isinstance(block, StatefulBlockMixin):
+        block.sve_runtime.hook.remove()
         del block.sve
         del block.sve_runtime
         block.__class__ = type(block).__mro__[2]

@@ -41,7 +41,6 @@ from transformers import (
 from transformers.core_model_loading import revert_weight_conversion
 from transformers.trainer_utils import get_last_checkpoint
 
-from sve_core.block import StatefulBlockMixin
 from sve_core.checkpoint import from_pretrained, save_stateful
 from sve_core.collator import IGNORE_INDEX, SFTCollator
 from sve_core.data import SFTDataset, load_datasets, texts
@@ -125,16 +124,6 @@ def merge_lora(model: nn.Module) -> None:
             module.merge()
             parent, _, child = name.rpartition(".")
             setattr(model.get_submodule(parent), child, module.get_base_layer())
-
-
-def enable_activation_checkpointing(model: PreTrainedModel) -> None:
-    """Checkpoint every layer except the stateful vision blocks: their recompute in backward runs after the
-    tower call has cleared the shared image layout, so it would take the stateless path and torch rejects the
-    mismatch. Those blocks keep their activations until `sve_core.block` carries the layout into the call."""
-    model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
-    for module in model.modules():
-        if isinstance(module, StatefulBlockMixin):
-            module.gradient_checkpointing = False
 
 
 def token_nll(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -294,7 +283,8 @@ def train(config: TrainConfig, callbacks: Sequence[TrainerCallback] = ()) -> Tra
     model, processor = load_backbone(config, texts([*train_samples, *(eval_samples or [])]))
     set_trainable(model, config.trainable, config.lora)
     if config.gradient_checkpointing:
-        enable_activation_checkpointing(model)
+        # stateful blocks receive their layout as a keyword argument, so the backward recompute replays them
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
     output_dir = Path(config.output_dir)
     collator = SFTCollator(processor, config.supervise, stop_token_ids=stop_token_ids(model, processor))
     collator(train_samples[:1])  # a template the answers cannot be located in fails now, not mid-epoch
