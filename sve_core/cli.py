@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 # subcommand -> (module defining `register(subparsers)`, one-line help shown by `sve --help`)
@@ -36,10 +37,18 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Errors a user can act on (ValueError and its subclasses, missing files) print as one line and exit 2;
+    set SVE_DEBUG=1 to see the traceback instead."""
     argv = sys.argv[1:] if argv is None else argv
     command = argv[0] if argv and argv[0] in COMMANDS else None
     args = build_parser(command).parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, FileNotFoundError) as err:
+        if os.environ.get("SVE_DEBUG"):
+            raise
+        print(f"sve {command}: error: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
