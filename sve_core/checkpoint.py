@@ -143,9 +143,15 @@ def from_pretrained(name_or_path: str, **kwargs: Any) -> tuple[PreTrainedModel, 
                                   "yourself and call load_stateful(base_model, folder)")
         model, processor = from_pretrained(meta["base_model"], revision=meta.get("revision"), **kwargs)
         return load_stateful(model, path), processor
-    with _quiet_transformers():  # the SVE keys are "unexpected" to the stock class; we load them below
-        model = AutoModelForImageTextToText.from_pretrained(name_or_path, **kwargs)
-    processor = AutoProcessor.from_pretrained(name_or_path, revision=kwargs.get("revision"))
+    if (name_or_path.startswith((".", "/", "~")) or path.exists()) and not (path / "config.json").is_file():
+        raise CheckpointError(f"{name_or_path}: not a model folder (expected config.json, or {ADAPTER_CONFIG} "
+                              "for an SVE adapter)")
+    try:
+        with _quiet_transformers():  # the SVE keys are "unexpected" to the stock class; we load them below
+            model = AutoModelForImageTextToText.from_pretrained(name_or_path, **kwargs)
+        processor = AutoProcessor.from_pretrained(name_or_path, revision=kwargs.get("revision"))
+    except OSError as err:
+        raise CheckpointError(f"{name_or_path}: could not load the model or its processor ({err})") from err
     sve = getattr(model.config, "sve", None)
     if sve:
         make_stateful(model, SVEConfig.from_dict(dict(sve)))
