@@ -37,7 +37,7 @@ from apps.common.overlay import heatmap_overlay
 from apps.cxr.errors import DicomError
 from apps.cxr.image import CxrImage
 from apps.cxr.phantoms import CHANGE_QUESTION
-from apps.cxr.report import Comparison
+from apps.cxr.report import Comparison, grey_image
 from apps.cxr.studies import Study, load_studies
 from apps.cxr.transforms import model_transform
 from apps.cxr.windows import apply_window
@@ -98,7 +98,7 @@ class CxrResult:
         """Study `index` under window `preset` (`apps.cxr.windows`), as RGB; with `heatmap`, the change since the
         study before it drawn on top where the model gives one."""
         change = self.steps[index - 1].heatmap if heatmap and index > 0 else None
-        return heatmap_overlay(_grey(apply_window(self.images[index], preset)), change)
+        return heatmap_overlay(grey_image(apply_window(self.images[index], preset)), change)
 
 
 class CxrPredictor:
@@ -156,7 +156,7 @@ class CxrPredictor:
         """`predict_series` on studies already through `load_studies`, for callers that check the files before
         loading a model (the CLI, so a wrong path fails at once)."""
         images = [study.image for study in studies]
-        inputs = [_grey(model_transform(self.size)(image.pixels)[0]).convert("RGB") for image in images]
+        inputs = [grey_image(model_transform(self.size)(image.pixels)[0]).convert("RGB") for image in images]
         steps = []
         for current in range(1, len(images)):
             description = self.describer.describe_with_heatmaps(inputs[: current + 1], QUESTION)
@@ -181,11 +181,6 @@ class CxrPredictor:
         rows, columns = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
         crop = heatmap[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1].astype(np.float32)
         return np.asarray(Image.fromarray(crop).resize((shape[1], shape[0]), Image.BILINEAR))
-
-
-def _grey(pixels: np.ndarray) -> Image.Image:
-    """(H, W) in [0, 1] -> 8-bit grey, rounded like the training PNGs."""
-    return Image.fromarray(np.round(np.clip(pixels, 0, 1) * 255).astype(np.uint8))
 
 
 def _one_path(source: StudySource, stack: ExitStack) -> Path:

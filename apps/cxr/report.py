@@ -28,6 +28,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
+from PIL import Image
+
 from evaluation.change_vector import change_sets
 from evaluation.findings import FINDINGS, GROUP_OF
 from evaluation.report import markdown_table
@@ -112,6 +115,12 @@ class Comparison:
 
 def _join(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def grey_image(pixels: np.ndarray) -> Image.Image:
+    """(H, W) in [0, 1] -> 8-bit grey, rounded as the training PNGs are: every PNG written here, every preview
+    and every model input goes through it."""
+    return Image.fromarray(np.round(np.clip(pixels, 0, 1) * 255).astype(np.uint8))
 
 
 def report_json(result: CxrResult) -> dict[str, Any]:
