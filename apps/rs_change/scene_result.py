@@ -7,6 +7,7 @@ A series of N dates has N - 1 `ChangeStep`s (date k -> date k + 1, oldest first)
   heatmap.tif     the change heatmap GeoTIFF of a pair; a series writes heatmap_step<k>.tif per step instead
   report.md       how many tiles changed and the most changed ones, per step
   tiles.json      the same verdicts with pixel windows, plus the grid, the model and the run's settings
+  tiles.png       the tile map (tile_map.py) over the later date's quicklook; tiles_step<k>.png for a series
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from apps.rs_change.heatmap import write_heatmap
 from apps.rs_change.quicklook import Quicklook
 from apps.rs_change.results import TileResult
 from apps.rs_change.summary import summary_markdown
+from apps.rs_change.tile_map import tile_map
 
 
 @dataclass(frozen=True)
@@ -59,9 +61,10 @@ class SceneResult:
     def step_title(self, step: ChangeStep) -> str:
         return f"{self.names[step.before]} → {self.names[step.after]}"
 
-    def heatmap_name(self, index: int) -> str:
-        """File name of step `index`'s (0-based) heatmap GeoTIFF."""
-        return "heatmap.tif" if len(self.steps) == 1 else f"heatmap_step{index + 1}.tif"
+    def step_file(self, stem: str, index: int, suffix: str) -> str:
+        """File name of step `index`'s (0-based) output: `stem` + `suffix` for a pair, one numbered file per
+        step for a series."""
+        return f"{stem}{suffix}" if len(self.steps) == 1 else f"{stem}_step{index + 1}{suffix}"
 
     def report(self) -> str:
         """Markdown: per step the counts and the most changed tiles, then what produced them."""
@@ -105,7 +108,9 @@ class SceneResult:
         paths[1].write_text(self.report(), encoding="utf-8")
         paths[2].write_text(json.dumps(self.record(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         for index, step in enumerate(self.steps):
-            paths.append(write_heatmap(out / self.heatmap_name(index), step.tiles, self.grid))
+            paths.append(write_heatmap(out / self.step_file("heatmap", index, ".tif"), step.tiles, self.grid))
+            paths.append(out / self.step_file("tiles", index, ".png"))
+            tile_map(self, index).save(paths[-1])
         return paths
 
 

@@ -1,4 +1,4 @@
-"""The tile map: one step's verdicts drawn over the later date's quicklook, for the UI and `sve rs describe`.
+"""The tile map: one step's verdicts drawn over the later date's quicklook (the UI's picture, tiles.png).
 
 Changed tiles get their heatmap blended on (their score, uniformly, for models without heatmaps), a red
 outline and their (row, col) label, which is how the tile table and the GeoJSON name them; unchanged tiles a
@@ -7,12 +7,16 @@ thin grey outline. Where tiles overlap, the stronger heat wins.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from PIL import Image, ImageDraw
 
 from apps.common.overlay import heatmap_overlay
 from apps.rs_change.results import TileResult
-from apps.rs_change.scene_result import SceneResult
+
+if TYPE_CHECKING:  # scene_result writes tile maps, so it imports this module
+    from apps.rs_change.scene_result import SceneResult
 
 CHANGED = (230, 40, 40)
 UNCHANGED = (170, 170, 170)
