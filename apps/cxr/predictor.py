@@ -4,8 +4,8 @@
 1. `load_studies` reads each study (a file, a folder, a zip, or several files of one study), keeps the frontal
    image, checks that all belong to one patient (unless `allow_patient_mismatch`) and orders them by date,
    swapping a prior given after its current, with a warning;
-2. each image goes through `model_transform(size)` (long side to `size`, zero-padded square, 8-bit grey as
-   RGB), the pipeline the phantom dataset and `medical_diff_vqa_to_jsonl` write training images with;
+2. each image goes through `model_input`: `model_transform(size)` (long side to `size`, zero-padded square) as
+   8-bit grey, the pipeline the phantom dataset and `medical_diff_vqa_to_jsonl` write training images with;
 3. the model answers `CHANGE_QUESTION`; `report.Comparison` reads the answer into the change sets, the
    radiology-worded report and the 27-finding table;
 4. the change heatmap (SVE cross-attention, `sve_core.inference`; None for stateless models) is cut back from
@@ -156,7 +156,7 @@ class CxrPredictor:
         """`predict_series` on studies already through `load_studies`, for callers that check the files before
         loading a model (the CLI, so a wrong path fails at once)."""
         images = [study.image for study in studies]
-        inputs = [grey_image(model_transform(self.size)(image.pixels)[0]).convert("RGB") for image in images]
+        inputs = [model_input(image, self.size) for image in images]
         steps = []
         for current in range(1, len(images)):
             description = self.describer.describe_with_heatmaps(inputs[: current + 1], QUESTION)
@@ -181,6 +181,12 @@ class CxrPredictor:
         rows, columns = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
         crop = heatmap[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1].astype(np.float32)
         return np.asarray(Image.fromarray(crop).resize((shape[1], shape[0]), Image.BILINEAR))
+
+
+def model_input(image: CxrImage, size: int) -> Image.Image:
+    """What the model sees of a radiograph: `model_transform(size)` as 8-bit grey. Training images are written
+    through it too (`medical_diff_vqa_to_jsonl`), so a model meets at inference the geometry it learned."""
+    return grey_image(model_transform(size)(image.pixels)[0])
 
 
 def _one_path(source: StudySource, stack: ExitStack) -> Path:
