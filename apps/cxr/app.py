@@ -42,6 +42,10 @@ DELETE_CACHE = (600, 3600)
 SESSION_TTL_S = 3600  # a forgotten tab's result and downloads are dropped after this long
 
 Views = tuple[Image.Image, Image.Image]
+# notes, answer, report, table, prior view, current view, download paths, result, download folder
+Outputs = tuple[
+    str, str, str, list[list[str]], Image.Image, Image.Image, list[str], CxrResult, TemporaryDirectory
+]
 
 
 def example_rows() -> tuple[list[list[list[str]]], list[str]]:
@@ -82,9 +86,7 @@ def run_compare(
     preset: str,
     heatmap: bool,
     downloads: TemporaryDirectory | None,
-) -> tuple[
-    str, str, str, list[list[str]], Image.Image, Image.Image, list[str], CxrResult, TemporaryDirectory
-]:
+) -> Outputs:
     """Compare button: notes, answer, report, findings table, the two views, the downloads, and the result and
     download folder for later redraws and clean-up."""
     if not prior or not current:
@@ -98,7 +100,7 @@ def run_compare(
     comparison = result.steps[0].comparison
     table = [[row.group, row.finding, row.status] for row in comparison.rows]
     return (
-        "\n".join(f"⚠ {note}" for note in notes),
+        "\n".join(f"- ⚠ {note}" for note in notes),
         comparison.answer,
         comparison.report,
         table,

@@ -161,16 +161,9 @@ class CxrPredictor:
         for current in range(1, len(images)):
             description = self.describer.describe_with_heatmaps(inputs[: current + 1], QUESTION)
             heatmap = description.heatmaps[current]
-            steps.append(
-                Step(
-                    prior=current - 1,
-                    current=current,
-                    comparison=Comparison.from_answer(description.text),
-                    heatmap=None
-                    if heatmap is None
-                    else self._on_image(heatmap, images[current].pixels.shape),
-                )
-            )
+            if heatmap is not None:
+                heatmap = self._on_image(heatmap, images[current].pixels.shape)
+            steps.append(Step(current - 1, current, Comparison.from_answer(description.text), heatmap))
         return CxrResult(images=images, steps=steps, model=self.name, demo=self.demo)
 
     def _on_image(self, heatmap: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

@@ -46,6 +46,12 @@ RESEARCH_NOTE = (
     "checked against them by a radiologist."
 )
 UNREADABLE = "No finding change could be read from the model's answer; see the answer itself."
+_STATUS: dict[tuple[bool, bool], Status] = {  # (added, missing) -> table status
+    (True, True): "added and missing",
+    (True, False): "added",
+    (False, True): "missing",
+    (False, False): "unchanged",
+}
 _SAYS_NO_CHANGE = re.compile(r"\b(?:nothing (?:has )?changed|no (?:\w+ )?changes?|unchanged|stable)\b")
 
 
@@ -82,16 +88,7 @@ class Comparison:
         return bool(self.added or self.missing)
 
     def status(self, finding: str) -> Status:
-        added, missing = finding in self.added, finding in self.missing
-        return (
-            "added and missing"
-            if added and missing
-            else "added"
-            if added
-            else "missing"
-            if missing
-            else "unchanged"
-        )
+        return _STATUS[finding in self.added, finding in self.missing]
 
     @property
     def rows(self) -> list[FindingRow]:
@@ -130,7 +127,7 @@ def report_json(result: CxrResult) -> dict[str, Any]:
     return {
         "model": result.model,
         "demo": result.demo,
-        "notice": " ".join([DEMO_WARNING] * result.demo + [RESEARCH_NOTE]),
+        "notice": f"{DEMO_WARNING} {RESEARCH_NOTE}" if result.demo else RESEARCH_NOTE,
         "studies": [
             {"name": name, **asdict(image.meta)} for name, image in zip(names, result.images, strict=True)
         ],
@@ -154,13 +151,7 @@ def report_json(result: CxrResult) -> dict[str, Any]:
 def report_markdown(result: CxrResult) -> str:
     """`report.md`: the notice, the studies, then per pair the report, the model's answer and the table."""
     names = result.names
-    lines = ["# Chest X-ray comparison", ""]
-    lines += [f"> **{DEMO_WARNING}**", ">"] * result.demo + [
-        f"> {RESEARCH_NOTE}",
-        "",
-        f"Model: `{result.model}`",
-        "",
-    ]
+    notice = [f"> **{DEMO_WARNING}**", ">"] if result.demo else []
     studies = [
         [
             name,
@@ -171,25 +162,22 @@ def report_markdown(result: CxrResult) -> str:
         ]
         for name, meta in zip(names, (image.meta for image in result.images), strict=True)
     ]
-    lines += [
+    parts = [
+        "# Chest X-ray comparison",
+        "\n".join([*notice, f"> {RESEARCH_NOTE}"]),
+        f"Model: `{result.model}`",
         "## Studies (oldest first)",
-        "",
         markdown_table(["study", "modality", "view", "pixels", "encoding"], studies),
     ]
     for step in result.steps:
-        comparison = step.comparison
-        table = markdown_table(
-            ["group", "finding", "status"], [[r.group, r.finding, r.status] for r in comparison.rows]
-        )
-        lines += [
-            "",
+        rows = [[row.group, row.finding, row.status] for row in step.comparison.rows]
+        parts += [
             f"## {names[step.prior]} → {names[step.current]}",
-            "",
-            f"**Report:** {comparison.report}",
-            "",
+            f"**Report:** {step.comparison.report}",
+            f"**Model answer:** {step.comparison.answer}",
+            markdown_table(["group", "finding", "status"], rows),
         ]
-        lines += [f"**Model answer:** {comparison.answer}", "", table]
-    return "\n".join(lines) + "\n"
+    return "\n\n".join(parts) + "\n"
 
 
 def write_report(result: CxrResult, out: Path, *, images: bool = True) -> list[Path]:
