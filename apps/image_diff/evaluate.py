@@ -1,0 +1,119 @@
+"""`sve diff evaluate`: a model's edit instructions on a split of the trainer's JSONL, scored against the generator's
+ground truth.
+
+    sve diff evaluate --data runs/data/image_diff --split test --model CHECKPOINT --out runs/eval/image_diff
+
+- Category accuracy, per edit: the category `categories.edit_categories` reads off the answer (one per sentence for
+  a 3-image sequence) against `meta.edits[i].category`; an edit the answer does not state counts as "unknown".
+  Broken down per gold category, with the full confusion table, since a model may confuse only some categories.
+- Exact match, per record: the answer equals the gold answer up to case, spacing and a final full stop.
+- BLEU-4 / METEOR / ROUGE-L / CIDEr of the answer against the gold answer (`evaluation.captions`).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+from collections.abc import Sequence
+from typing import get_args
+
+from apps.common import evaluate as common
+from apps.common.evaluate import BatchDescriber, SplitItem
+from apps.image_diff.categories import EditCategory, edit_categories
+from apps.image_diff.synthetic import Category
+from evaluation.captions import SM_PARTS, score_captions
+from evaluation.datasets.files import field
+from evaluation.errors import DatasetFormatError
+from evaluation.report import Report, markdown_table, number
+
+HELP = "score a model's edit instructions on a JSONL split: category accuracy, exact match, caption metrics"
+CATEGORIES: tuple[Category, ...] = get_args(Category)
+PREDICTED: tuple[EditCategory, ...] = (*CATEGORIES, "unknown")
+
+
+def gold_categories(item: SplitItem) -> list[str]:
+    edits = field(item.meta, "edits", list, item.source)
+    if not edits or not all(isinstance(edit, dict) and edit.get("category") in CATEGORIES for edit in edits):
+        raise DatasetFormatError(
+            f"{item.source}: meta.edits should list one object per edit with a category in {CATEGORIES}."
+        )
+    return [edit["category"] for edit in edits]
+
+
+def normalise(text: str) -> str:
+    """What exact match compares: lower case, single spaces, no final full stop."""
+    return " ".join(text.lower().split()).rstrip(".").rstrip()
+
+
+def confusion(items: Sequence[SplitItem], predictions: dict[str, str]) -> Counter[tuple[str, str]]:
+    """(gold, predicted) category counts over every edit of every record."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for item in items:
+        gold = gold_categories(item)
+        predicted = edit_categories(predictions[item.id], len(gold))
+        counts.update((g, predicted[i] if i < len(predicted) else "unknown") for i, g in enumerate(gold))
+    return counts
+
+
+def diff_report(
+    items: Sequence[SplitItem], predictions: dict[str, str], *, split: str, system: str, meteor: bool
+) -> Report:
+    counts = confusion(items, predictions)
+    edits = sum(counts.values())
+    category_acc = 100.0 * sum(n for (gold, pred), n in counts.items() if gold == pred) / edits
+    exact = 100.0 * sum(normalise(predictions[i.id]) == normalise(i.answer) for i in items) / len(items)
+    text = score_captions({item.id: [item.answer] for item in items}, predictions, meteor=meteor)
+    scores = {"Category Acc": category_acc, "Exact match": exact, **text}
+    per_category = {}
+    for gold in CATEGORIES:
+        predicted = {pred: counts[gold, pred] for pred in PREDICTED}
+        total = sum(predicted.values())
+        accuracy = 100.0 * predicted[gold] / total if total else None
+        per_category[gold] = {"edits": total, "Accuracy": accuracy, "predicted": predicted}
+    main = markdown_table(
+        ["System", "Category Acc", "Exact match", *SM_PARTS],
+        [[system, *(number(scores.get(c)) for c in ("Category Acc", "Exact match", *SM_PARTS))]],
+    )
+    breakdown = markdown_table(
+        ["Gold category", "Edits", "Accuracy", *(f"as {pred}" for pred in PREDICTED)],
+        [
+            [gold, str(row["edits"]), number(row["Accuracy"]), *(str(n) for n in row["predicted"].values())]
+            for gold, row in per_category.items()
+        ],
+    )
+    markdown = (
+        f"## Image-edit instructions, {split} split ({len(items)} records, {edits} edits)\n\n{main}\n\n"
+        "Category Acc is per edit (`apps.image_diff.categories` reads the answer; an edit it does not state is "
+        "unknown); exact match is per record, up to case, spacing and a final full stop; the caption metrics "
+        f"score each answer against the gold answer.\n\n### Per gold category\n\n{breakdown}\n"
+    )
+    payload = {
+        "benchmark": "diff-evaluate",
+        "split": split,
+        "system": system,
+        "meteor": meteor,
+        "records": len(items),
+        "edits": edits,
+        "scores": scores,
+        "per_category": per_category,
+    }
+    return Report("diff_evaluate", markdown, payload)
+
+
+def _describer(model: str | None, max_new_tokens: int) -> BatchDescriber:
+    from apps.image_diff.predictor import DiffPredictor  # torch and transformers: only when a model runs
+
+    return DiffPredictor.load(model, max_new_tokens=max_new_tokens).describer
+
+
+def run(args: argparse.Namespace) -> int:
+    items = common.read_split(args.data, args.split)
+    result = common.answers(args, items, _describer, name="image_diff")
+    return common.publish(
+        diff_report(items, result.predictions, split=args.split, system=result.system, meteor=args.meteor),
+        args.out,
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    common.add_arguments(parser, data_help="folder with <split>.jsonl (sve diff make-dataset --out)")
