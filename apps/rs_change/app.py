@@ -2,8 +2,8 @@
 
 Scenes are `gr.File` uploads, so a GeoTIFF reaches the ingestion untouched (an image component would decode it
 with Pillow and drop its georeference); a file without a CRS, scenes that do not overlap or a text file become
-a message naming the file (`safe_handler`), with the app still up. The before/after slider and the tile map are
-quicklooks assembled from the tiles the model read (`quicklook.py`), so they show what it saw.
+a message naming the file (`safe_handler`), with the app still up. The before/after slider and the tile map
+are quicklooks assembled from the tiles the model read (`quicklook.py`), so they show what it saw.
 
 Files on disk: the GeoJSON and heatmap GeoTIFF downloads are written (with the other `SceneResult` files) into
 one `TemporaryDirectory` per session, replaced at the next run and removed when the session ends (`gr.State`
@@ -34,9 +34,12 @@ DOWNLOADS = ("tiles.geojson", "heatmap.tif")
 # Gradio cache clean-up, (every N s, files older than M s): an hour leaves time to download the outputs.
 DELETE_CACHE = (600, 3600)
 SESSION_TTL_S = 3600  # a forgotten tab's downloads are dropped after this long
+TQDM_PROGRESS = gr.Progress(track_tqdm=True)  # a marker: Gradio gives each call its own tracker in its place
 
 # before/after quicklooks, tile map, summary, tile table, download paths, download folder
-Outputs = tuple[tuple[Image.Image, Image.Image], Image.Image, str, list[list[object]], list[str], TemporaryDirectory]
+Outputs = tuple[
+    tuple[Image.Image, Image.Image], Image.Image, str, list[list[object]], list[str], TemporaryDirectory
+]
 
 
 def example_rows() -> tuple[list[list[str]], list[str]]:
@@ -47,9 +50,15 @@ def example_rows() -> tuple[list[list[str]], list[str]]:
 
 
 @safe_handler
-def run_describe(predictor: RsPredictor, before: str | None, after: str | None, tile_size: float,
-                 batch_size: float, downloads: TemporaryDirectory | None,
-                 progress: gr.Progress = gr.Progress(track_tqdm=True)) -> Outputs:  # noqa: B008 - Gradio's idiom
+def run_describe(
+    predictor: RsPredictor,
+    before: str | None,
+    after: str | None,
+    tile_size: float,
+    batch_size: float,
+    downloads: TemporaryDirectory | None,
+    progress: gr.Progress = TQDM_PROGRESS,
+) -> Outputs:
     """Describe button: the quicklooks, the tile map, the summary, the tile table, the downloads and their
     folder (for clean-up). `progress` is never called: Gradio shows the predictor's tqdm bar through it."""
     if not before or not after:
@@ -60,7 +69,9 @@ def run_describe(predictor: RsPredictor, before: str | None, after: str | None, 
     folder = TemporaryDirectory(prefix="sve_rs_")
     result.write(folder.name)
     quicklooks = tuple(Image.fromarray(image) for image in result.quicklook.images)
-    table = [[*tile.tile.index, tile.changed, round(tile.score, 3), tile.caption] for tile in result.steps[0].tiles]
+    table = [
+        [*tile.tile.index, tile.changed, round(tile.score, 3), tile.caption] for tile in result.steps[0].tiles
+    ]
     files = [str(Path(folder.name) / name) for name in DOWNLOADS]
     return quicklooks, tile_map(result), result.report(), table, files, folder
 
@@ -78,30 +89,57 @@ def build_tab(model: str | None) -> None:
     except DemoModelMissingError as error:
         gr.Markdown(f"**Remote sensing is unavailable:** {error}")
         return
-    gr.Markdown(demo_banner(predictor.demo, domain="aerial scenes", kind="remote-sensing",
-                            suffix=", so expect rough captions on real imagery"))
+    gr.Markdown(
+        demo_banner(
+            predictor.demo,
+            domain="aerial scenes",
+            kind="remote-sensing",
+            suffix=", so expect rough captions on real imagery",
+        )
+    )
     with gr.Row():
-        before = gr.File(label="Before (older): GeoTIFF, or PNG/JPEG", file_types=SCENE_TYPES, type="filepath")
-        after = gr.File(label="After: GeoTIFF (warped onto the before grid), or PNG/JPEG", file_types=SCENE_TYPES,
-                        type="filepath")
+        before = gr.File(
+            label="Before (older): GeoTIFF, or PNG/JPEG", file_types=SCENE_TYPES, type="filepath"
+        )
+        after = gr.File(
+            label="After: GeoTIFF (warped onto the before grid), or PNG/JPEG",
+            file_types=SCENE_TYPES,
+            type="filepath",
+        )
     rows, labels = example_rows()
     gr.Examples(rows, [before, after], example_labels=labels, cache_examples=False)
     with gr.Row():
-        tile_size = gr.Slider(64, 1024, value=256, step=32, label="Tile size (px)",
-                              info="LEVIR-CC-style models saw 256 px tiles at 0.5 m")
+        tile_size = gr.Slider(
+            64,
+            1024,
+            value=256,
+            step=32,
+            label="Tile size (px)",
+            info="LEVIR-CC-style models saw 256 px tiles at 0.5 m",
+        )
         batch_size = gr.Slider(1, 32, value=8, step=1, label="Batch size", info="tiles per model call")
         run = gr.Button("Describe the change", variant="primary")
-    view = gr.ImageSlider(label="Before / after, overlap of the two scenes (drag the handle)", type="pil",
-                          interactive=False)
+    view = gr.ImageSlider(
+        label="Before / after, overlap of the two scenes (drag the handle)", type="pil", interactive=False
+    )
     with gr.Row():
-        tiles = gr.Image(label="Tiles: red = changed (with its heatmap), grey = no change", type="pil",
-                         interactive=False)
+        tiles = gr.Image(
+            label="Tiles: red = changed (with its heatmap), grey = no change", type="pil", interactive=False
+        )
         with gr.Column():
             summary = gr.Markdown()
-            downloads = gr.File(label="Downloads: GeoJSON (EPSG:4326) and heatmap GeoTIFF", file_count="multiple",
-                                interactive=False)
-    table = gr.Dataframe(headers=TABLE_HEADERS, datatype=["number", "number", "bool", "number", "str"],
-                         label="Tiles", interactive=False, wrap=True)
+            downloads = gr.File(
+                label="Downloads: GeoJSON (EPSG:4326) and heatmap GeoTIFF",
+                file_count="multiple",
+                interactive=False,
+            )
+    table = gr.Dataframe(
+        headers=TABLE_HEADERS,
+        datatype=["number", "number", "bool", "number", "str"],
+        label="Tiles",
+        interactive=False,
+        wrap=True,
+    )
     folder = gr.State(None, time_to_live=SESSION_TTL_S, delete_callback=_remove)
 
     run.click(

@@ -26,7 +26,9 @@ from apps.rs_change.ingest import open_series
 from evaluation.datasets.levir_cc import LevirCC
 
 USER_ERRORS = (ValueError, OSError)  # ingestion, model, checkpoint and dataset errors all derive from these
-DEMO_NOTE = "note: running the embedded demo model, trained on synthetic scenes only; pass --model to run yours"
+DEMO_NOTE = (
+    "note: running the embedded demo model, trained on synthetic scenes only; pass --model to run yours"
+)
 
 
 def _describe(args: argparse.Namespace) -> int:
@@ -36,9 +38,14 @@ def _describe(args: argparse.Namespace) -> int:
     predictor = RsPredictor.load(args.model, input_size=args.input_size, max_new_tokens=args.max_new_tokens)
     if predictor.demo:
         print(DEMO_NOTE, file=sys.stderr)
-    result = predictor.describe_series(series, tile_size=args.tile_size, overlap=args.overlap,
-                                       batch_size=args.batch_size, min_valid=args.min_valid,
-                                       heatmaps=not args.no_heatmaps)
+    result = predictor.describe_series(
+        series,
+        tile_size=args.tile_size,
+        overlap=args.overlap,
+        batch_size=args.batch_size,
+        min_valid=args.min_valid,
+        heatmaps=not args.no_heatmaps,
+    )
     paths = result.write(args.out)
     print(result.report())
     print(f"wrote {', '.join(path.name for path in paths)} to {args.out}", file=sys.stderr)
@@ -53,14 +60,16 @@ def _predict_levircc(args: argparse.Namespace) -> int:
     captions: dict[str, str] = {}
     with tqdm(total=len(pairs), desc="LEVIR-CC", unit="pair") as bar:
         for start in range(0, len(pairs), args.batch_size):
-            batch = pairs.items[start:start + args.batch_size]
+            batch = pairs.items[start : start + args.batch_size]
             sequences = [[Image.open(path).convert("RGB") for path in item["images"]] for item in batch]
             captions.update(zip((item["id"] for item in batch), predictor.captions(sequences), strict=True))
             bar.update(len(batch))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(captions, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"wrote {len(captions)} captions of {predictor.name} to {args.out}; score them with "
-          f"`sve eval levir-cc --data {args.data} --split {args.split} --predictions {args.out}`")
+    print(
+        f"wrote {len(captions)} captions of {predictor.name} to {args.out}; score them with "
+        f"`sve eval levir-cc --data {args.data} --split {args.split} --predictions {args.out}`"
+    )
     return 0
 
 
@@ -70,7 +79,9 @@ def _bands(text: str) -> tuple[int, int, int]:
     except ValueError:
         bands = ()
     if len(bands) != 3 or min(bands) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected three 1-based band indexes, e.g. 1,2,3 or 4,3,2")
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected three 1-based band indexes, e.g. 1,2,3 or 4,3,2"
+        )
     return bands  # type: ignore[return-value]
 
 
@@ -92,54 +103,106 @@ def _handled(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse
 
 
 def _model_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", help="hub id, local model folder, or tiny:<family> (default: the embedded "
-                                        "demo model)")
-    parser.add_argument("--input-size", type=_positive, help="side (px) tiles are resized to before the model sees them "
-                                                       "(default: 96 for the demo model, 256 otherwise)")
-    parser.add_argument("--max-new-tokens", type=_positive, default=64, help="longest caption, in tokens (default 64)")
-    parser.add_argument("--batch-size", type=_positive, default=8, help="tiles or pairs per generate call (default 8)")
+    parser.add_argument(
+        "--model", help="hub id, local model folder, or tiny:<family> (default: the embedded demo model)"
+    )
+    parser.add_argument(
+        "--input-size",
+        type=_positive,
+        help="side (px) tiles are resized to before the model sees them "
+        "(default: 96 for the demo model, 256 otherwise)",
+    )
+    parser.add_argument(
+        "--max-new-tokens", type=_positive, default=64, help="longest caption, in tokens (default 64)"
+    )
+    parser.add_argument(
+        "--batch-size", type=_positive, default=8, help="tiles or pairs per generate call (default 8)"
+    )
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("rs", help="bitemporal GeoTIFF change captioning",
-                                   description=__doc__.split("\n")[0])
+    parser = subparsers.add_parser(
+        "rs", help="bitemporal GeoTIFF change captioning", description=__doc__.split("\n")[0]
+    )
     commands = parser.add_subparsers(dest="rs_command", metavar="COMMAND", required=True)
 
     describe = commands.add_parser(
-        "describe", help="caption the change between co-located scenes tile by tile; write GeoJSON, heatmap "
-                         "GeoTIFF and a report")
+        "describe",
+        help="caption the change between co-located scenes tile by tile; write GeoJSON, heatmap "
+        "GeoTIFF and a report",
+    )
     describe.add_argument("--before", type=Path, required=True, help="earliest scene (GeoTIFF, or PNG/JPEG)")
-    describe.add_argument("--after", type=Path, required=True,
-                          help="later scene; warped onto --before's grid if the grids differ")
-    describe.add_argument("--more", type=Path, nargs="+", default=[], metavar="SCENE",
-                          help="further later scenes, oldest first, for a time series (one step per date)")
-    describe.add_argument("--out", type=Path, required=True,
-                          help="folder for tiles.geojson, heatmap.tif, report.md, tiles.json and tiles.png")
-    describe.add_argument("--tile-size", type=int, default=256, help="tile side in scene pixels (default 256, "
-                                                                     "LEVIR-CC's tiles at 0.5 m)")
-    describe.add_argument("--overlap", type=int, default=0, help="pixels shared by neighbouring tiles (default 0)")
-    describe.add_argument("--min-valid", type=float, default=0.5,
-                          help="skip tiles with a smaller valid (not nodata) fraction in any date (default 0.5)")
-    describe.add_argument("--bands", type=_bands,
-                          help="1-based bands shown as R,G,B, e.g. 4,3,2 for Sentinel-2 (default: the file's "
-                               "colour interpretation, else 1,2,3)")
-    describe.add_argument("--no-heatmaps", action="store_true",
-                          help="caption whole batches in one call without heatmaps (faster on stateful models; "
-                               "scores become 0/1)")
+    describe.add_argument(
+        "--after",
+        type=Path,
+        required=True,
+        help="later scene; warped onto --before's grid if the grids differ",
+    )
+    describe.add_argument(
+        "--more",
+        type=Path,
+        nargs="+",
+        default=[],
+        metavar="SCENE",
+        help="further later scenes, oldest first, for a time series (one step per date)",
+    )
+    describe.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="folder for tiles.geojson, heatmap.tif, report.md, tiles.json and tiles.png",
+    )
+    describe.add_argument(
+        "--tile-size",
+        type=int,
+        default=256,
+        help="tile side in scene pixels (default 256, LEVIR-CC's tiles at 0.5 m)",
+    )
+    describe.add_argument(
+        "--overlap", type=int, default=0, help="pixels shared by neighbouring tiles (default 0)"
+    )
+    describe.add_argument(
+        "--min-valid",
+        type=float,
+        default=0.5,
+        help="skip tiles with a smaller valid (not nodata) fraction in any date (default 0.5)",
+    )
+    describe.add_argument(
+        "--bands",
+        type=_bands,
+        help="1-based bands shown as R,G,B, e.g. 4,3,2 for Sentinel-2 (default: the file's "
+        "colour interpretation, else 1,2,3)",
+    )
+    describe.add_argument(
+        "--no-heatmaps",
+        action="store_true",
+        help="caption whole batches in one call without heatmaps (faster on stateful models; "
+        "scores become 0/1)",
+    )
     _model_arguments(describe)
     describe.set_defaults(func=_handled(_describe))
 
-    predict = commands.add_parser("predict-levircc",
-                                  help="caption a LEVIR-CC split for `sve eval levir-cc --predictions`")
-    predict.add_argument("--data", type=Path, required=True,
-                         help="LEVIR-CC folder: LevirCCcaptions.json and images/{train,val,test}/{A,B}/")
-    predict.add_argument("--split", choices=("train", "val", "test"), default="test", help="split (default test)")
-    predict.add_argument("--out", type=Path, required=True, help='JSON file to write: {"<filename>": "caption"}')
+    predict = commands.add_parser(
+        "predict-levircc", help="caption a LEVIR-CC split for `sve eval levir-cc --predictions`"
+    )
+    predict.add_argument(
+        "--data",
+        type=Path,
+        required=True,
+        help="LEVIR-CC folder: LevirCCcaptions.json and images/{train,val,test}/{A,B}/",
+    )
+    predict.add_argument(
+        "--split", choices=("train", "val", "test"), default="test", help="split (default test)"
+    )
+    predict.add_argument(
+        "--out", type=Path, required=True, help='JSON file to write: {"<filename>": "caption"}'
+    )
     _model_arguments(predict)
     predict.set_defaults(func=_handled(_predict_levircc))
 
-    dataset = commands.add_parser("make-dataset",
-                                  help="write the seeded synthetic LEVIR-CC-style dataset and GeoTIFF scenes")
+    dataset = commands.add_parser(
+        "make-dataset", help="write the seeded synthetic LEVIR-CC-style dataset and GeoTIFF scenes"
+    )
     make_dataset.add_arguments(dataset)
     dataset.set_defaults(func=_handled(make_dataset.run))
 

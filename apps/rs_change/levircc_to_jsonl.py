@@ -44,10 +44,17 @@ def records(item: LevirCCItem, out: Path, *, every_sentence: bool) -> list[dict[
     images = [os.path.relpath(Path(path).resolve(), out.resolve()) for path in item["images"]]
     answers = sentences(item)
     meta = {"id": item["id"], "changeflag": int(item["changed"]), "references": answers}
-    return [{"messages": [{"role": "user", "content": IMAGE_PLACEHOLDER * 2 + CHANGE_PROMPT},
-                          {"role": "assistant", "content": answer}],
-             "images": images, "meta": meta}
-            for answer in (answers if every_sentence else answers[:1])]
+    return [
+        {
+            "messages": [
+                {"role": "user", "content": IMAGE_PLACEHOLDER * 2 + CHANGE_PROMPT},
+                {"role": "assistant", "content": answer},
+            ],
+            "images": images,
+            "meta": meta,
+        }
+        for answer in (answers if every_sentence else answers[:1])
+    ]
 
 
 def convert(data: Path, out: Path, *, train_captions: Literal["all", "first"] = "all") -> dict[str, int]:
@@ -64,14 +71,26 @@ def convert(data: Path, out: Path, *, train_captions: Literal["all", "first"] = 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The converter's flags, shared by `python -m apps.rs_change.levircc_to_jsonl` and `sve rs levircc-jsonl`."""
-    parser.add_argument("--data", type=Path, required=True,
-                        help="LEVIR-CC folder: LevirCCcaptions.json and images/{train,val,test}/{A,B}/")
-    parser.add_argument("--out", type=Path, required=True,
-                        help="folder for {train,val,test}.jsonl (images stay where they are)")
-    parser.add_argument("--train-captions", choices=("all", "first"), default="all",
-                        help="all: one training record per distinct reference sentence (default); first: one "
-                             "per pair")
+    """The converter's flags, shared by `python -m apps.rs_change.levircc_to_jsonl` and `sve rs
+    levircc-jsonl`."""
+    parser.add_argument(
+        "--data",
+        type=Path,
+        required=True,
+        help="LEVIR-CC folder: LevirCCcaptions.json and images/{train,val,test}/{A,B}/",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="folder for {train,val,test}.jsonl (images stay where they are)",
+    )
+    parser.add_argument(
+        "--train-captions",
+        choices=("all", "first"),
+        default="all",
+        help="all: one training record per distinct reference sentence (default); first: one per pair",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -81,8 +100,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m apps.rs_change.levircc_to_jsonl",
-                                     description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m apps.rs_change.levircc_to_jsonl", description=__doc__.split("\n")[0]
+    )
     add_arguments(parser)
     try:
         return run(parser.parse_args(argv))

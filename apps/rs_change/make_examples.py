@@ -31,15 +31,20 @@ QUANTUM = 64 / 10_000  # reflectance step; the GeoTIFFs store reflectance x 10,0
 
 def write_examples(out: Path = OUT) -> list[dict[str, object]]:
     scene = make_scene(SEED, SIZE + max(SCENE_SHIFT), events=EVENTS)
-    scene = dataclasses.replace(scene, before=np.round(scene.before / QUANTUM) * QUANTUM,
-                                after=np.round(scene.after / QUANTUM) * QUANTUM)
+    scene = dataclasses.replace(
+        scene,
+        before=np.round(scene.before / QUANTUM) * QUANTUM,
+        after=np.round(scene.after / QUANTUM) * QUANTUM,
+    )
     paths = write_scene_pair(out, scene, size=SIZE, shift=SCENE_SHIFT)
-    manifest: list[dict[str, object]] = [{
-        "name": "synthetic GeoTIFF pair",
-        "before": paths.before.name,
-        "after": paths.after.name,
-        "events": scene.captions,
-    }]
+    manifest: list[dict[str, object]] = [
+        {
+            "name": "synthetic GeoTIFF pair",
+            "before": paths.before.name,
+            "after": paths.after.name,
+            "events": scene.captions,
+        }
+    ]
     (out / "examples.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
 

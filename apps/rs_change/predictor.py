@@ -66,9 +66,12 @@ class RsPredictor:
         self.input_size = input_size
 
     @classmethod
-    def load(cls, model: str | None, *, input_size: int | None = None, max_new_tokens: int = 64) -> RsPredictor:
-        """`model` (hub id, local folder, ``tiny:<family>``), or the embedded demo model when None. `input_size`
-        is the side tiles are resized to; by default `DEMO_INPUT_SIZE` for the demo, `INPUT_SIZE` otherwise."""
+    def load(
+        cls, model: str | None, *, input_size: int | None = None, max_new_tokens: int = 64
+    ) -> RsPredictor:
+        """`model` (hub id, local folder, ``tiny:<family>``), or the embedded demo model when None.
+        `input_size` is the side tiles are resized to; by default `DEMO_INPUT_SIZE` for the demo, `INPUT_SIZE`
+        otherwise."""
         if model is None and not DEMO_MODEL_DIR.is_dir():
             raise DemoModelMissingError(
                 f"{DEMO_MODEL_DIR}: the embedded demo model is not there; {DEMO_RECIPE}, or pass --model "
@@ -92,18 +95,42 @@ class RsPredictor:
         """Only stateful models have the cross-attention that heatmaps are read from."""
         return self.describer.stateful
 
-    def describe(self, scenes: Sequence[str | Path], *, tile_size: int = 256, overlap: int = 0,
-                 batch_size: int = 8, min_valid: float = 0.5, bands: tuple[int, int, int] | None = None,
-                 heatmaps: bool = True, progress: bool = True) -> SceneResult:
+    def describe(
+        self,
+        scenes: Sequence[str | Path],
+        *,
+        tile_size: int = 256,
+        overlap: int = 0,
+        batch_size: int = 8,
+        min_valid: float = 0.5,
+        bands: tuple[int, int, int] | None = None,
+        heatmaps: bool = True,
+        progress: bool = True,
+    ) -> SceneResult:
         """Describe the change across `scenes` (GeoTIFFs or PNG/JPEG images of one area, oldest first, two or
         more); raises `SceneError` naming the file that cannot be used."""
         series = open_series(scenes, config=IngestConfig(bands=bands))
-        return self.describe_series(series, tile_size=tile_size, overlap=overlap, batch_size=batch_size,
-                                    min_valid=min_valid, heatmaps=heatmaps, progress=progress)
+        return self.describe_series(
+            series,
+            tile_size=tile_size,
+            overlap=overlap,
+            batch_size=batch_size,
+            min_valid=min_valid,
+            heatmaps=heatmaps,
+            progress=progress,
+        )
 
-    def describe_series(self, series: SceneSeries, *, tile_size: int = 256, overlap: int = 0,
-                        batch_size: int = 8, min_valid: float = 0.5, heatmaps: bool = True,
-                        progress: bool = True) -> SceneResult:
+    def describe_series(
+        self,
+        series: SceneSeries,
+        *,
+        tile_size: int = 256,
+        overlap: int = 0,
+        batch_size: int = 8,
+        min_valid: float = 0.5,
+        heatmaps: bool = True,
+        progress: bool = True,
+    ) -> SceneResult:
         """`describe` on scenes already opened, for callers that check the files before loading a model."""
         if batch_size < 1:
             raise ValueError(f"batch_size={batch_size}: expected at least 1")
@@ -122,8 +149,15 @@ class RsPredictor:
                 bar.update(len(batch))
             bar.update(total - analysed)  # positions skipped as mostly invalid
         return SceneResult(
-            names=tuple(path.name for path in series.paths), grid=series.grid, steps=steps, quicklook=quicklook,
-            tile_size=tile_size, overlap=overlap, skipped=total - analysed, model=self.name, demo=self.demo,
+            names=tuple(path.name for path in series.paths),
+            grid=series.grid,
+            steps=steps,
+            quicklook=quicklook,
+            tile_size=tile_size,
+            overlap=overlap,
+            skipped=total - analysed,
+            model=self.name,
+            demo=self.demo,
             seconds=time.perf_counter() - start,
         )
 
@@ -136,8 +170,10 @@ class RsPredictor:
         """Verdicts on the change from date `last - 1` to date `last` for every tile of `batch`."""
         sequences = [tile.images[: last + 1] for tile in batch]
         if heatmaps and self.has_heatmaps:
-            answers = [self.describer.describe_with_heatmaps(self._inputs(images), CHANGE_PROMPT)
-                       for images in sequences]
+            answers = [
+                self.describer.describe_with_heatmaps(self._inputs(images), CHANGE_PROMPT)
+                for images in sequences
+            ]
             texts, maps = [a.text for a in answers], [a.heatmaps[-1] for a in answers]
         else:
             texts, maps = self.captions(sequences), [None] * len(batch)
@@ -157,9 +193,12 @@ class RsPredictor:
 
 def _small_heatmap(heatmap: np.ndarray, valid: np.ndarray, changed: bool) -> np.ndarray:
     """(HEATMAP_SIDE, HEATMAP_SIDE): the heatmap (zero for an unchanged tile), NaN where the tile is mostly
-    invalid, so the GeoTIFF shows no change where the caption says none and no value where there is no data."""
+    invalid, so the GeoTIFF shows no change where the caption says none, and no value where there is no
+    data."""
     side = (HEATMAP_SIDE, HEATMAP_SIDE)
-    small = np.asarray(Image.fromarray(np.asarray(heatmap, np.float32)).resize(side, Image.Resampling.BILINEAR))
+    small = np.asarray(
+        Image.fromarray(np.asarray(heatmap, np.float32)).resize(side, Image.Resampling.BILINEAR)
+    )
     small = small if changed else np.zeros_like(small)
     coverage = np.asarray(Image.fromarray(valid.astype(np.float32)).resize(side, Image.Resampling.BILINEAR))
     return np.where(coverage >= 0.5, small, np.nan).astype(np.float32)

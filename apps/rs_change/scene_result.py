@@ -68,11 +68,15 @@ class SceneResult:
 
     def report(self) -> str:
         """Markdown: per step the counts and the most changed tiles, then what produced them."""
-        parts = [summary_markdown(step.tiles, title=f"Change summary: {self.step_title(step)}")
-                 for step in self.steps]
+        parts = [
+            summary_markdown(step.tiles, title=f"Change summary: {self.step_title(step)}")
+            for step in self.steps
+        ]
         demo = " (embedded demo model, trained on synthetic scenes only)" if self.demo else ""
-        parts.append(f"_Model: {self.model}{demo}; {self.tile_size} px tiles, overlap {self.overlap} px; "
-                     f"{self.skipped} mostly invalid tile(s) skipped; {self.tiles_per_second:.2f} tiles/s._\n")
+        parts.append(
+            f"_Model: {self.model}{demo}; {self.tile_size} px tiles, overlap {self.overlap} px; "
+            f"{self.skipped} mostly invalid tile(s) skipped; {self.tiles_per_second:.2f} tiles/s._\n"
+        )
         return "\n".join(parts)
 
     def geojson(self) -> dict[str, Any]:
@@ -81,8 +85,9 @@ class SceneResult:
         for number, step in enumerate(self.steps, start=1):
             part = to_geojson(step.tiles)
             for feature in part["features"]:
-                feature["properties"].update(step=number, before=self.names[step.before],
-                                             after=self.names[step.after])
+                feature["properties"].update(
+                    step=number, before=self.names[step.before], after=self.names[step.after]
+                )
             collection["features"] += part["features"]
             collection.update({k: v for k, v in part.items() if k not in ("type", "features")})
         return collection
@@ -90,13 +95,25 @@ class SceneResult:
     def record(self) -> dict[str, Any]:
         """tiles.json: verdicts with pixel windows on `grid`, and the settings that produced them."""
         return {
-            "model": self.model, "demo": self.demo, "scenes": list(self.names),
+            "model": self.model,
+            "demo": self.demo,
+            "scenes": list(self.names),
             "crs": self.grid.crs.to_string() if self.grid.crs else None,
-            "transform": list(self.grid.transform)[:6], "width": self.grid.width, "height": self.grid.height,
-            "tile_size": self.tile_size, "overlap": self.overlap, "skipped": self.skipped,
+            "transform": list(self.grid.transform)[:6],
+            "width": self.grid.width,
+            "height": self.grid.height,
+            "tile_size": self.tile_size,
+            "overlap": self.overlap,
+            "skipped": self.skipped,
             "seconds": round(self.seconds, 3),
-            "steps": [{"before": self.names[step.before], "after": self.names[step.after],
-                       "tiles": [_tile_record(tile) for tile in step.tiles]} for step in self.steps],
+            "steps": [
+                {
+                    "before": self.names[step.before],
+                    "after": self.names[step.after],
+                    "tiles": [_tile_record(tile) for tile in step.tiles],
+                }
+                for step in self.steps
+            ],
         }
 
     def write(self, out: str | Path) -> list[Path]:
@@ -117,7 +134,12 @@ class SceneResult:
 def _tile_record(tile: TileResult) -> dict[str, Any]:
     window = tile.tile.window
     row, col = tile.tile.index
-    return {"row": row, "col": col, "window": [int(window.col_off), int(window.row_off), int(window.width),
-                                               int(window.height)],
-            "bounds": list(tile.tile.bounds), "caption": tile.caption, "changed": tile.changed,
-            "score": round(tile.score, 4)}
+    return {
+        "row": row,
+        "col": col,
+        "window": [int(window.col_off), int(window.row_off), int(window.width), int(window.height)],
+        "bounds": list(tile.tile.bounds),
+        "caption": tile.caption,
+        "changed": tile.changed,
+        "score": round(tile.score, 4),
+    }

@@ -30,8 +30,9 @@ def tile_map(result: SceneResult, step: int = -1) -> Image.Image:
     heat = np.zeros((base.height, base.width), np.float32)  # (h, w) on the quicklook
     for tile in change.changed:
         left, top, right, bottom = quicklook.box(tile.tile.window)
-        heat[top:bottom, left:right] = np.fmax(heat[top:bottom, left:right], _heat(tile, right - left,
-                                                                                      bottom - top))
+        heat[top:bottom, left:right] = np.fmax(
+            heat[top:bottom, left:right], _heat(tile, right - left, bottom - top)
+        )
     image = heatmap_overlay(base, heat)
     draw = ImageDraw.Draw(image)
     for tile in sorted(change.tiles, key=lambda t: t.changed):  # changed outlines on top

@@ -53,8 +53,10 @@ def test_bad_uploads_show_a_message(stateful: RsPredictor, scenes, tmp_path: Pat
     text.write_text("not a raster")
     cases = [
         (str(scenes.write_scene(tmp_path / "plain.tif", crs=None)), "plain.tif: GTiff raster without a CRS"),
-        (str(scenes.write_scene(tmp_path / "far.tif", transform=scenes.utm_grid(shift=(50_000, 0)))),
-         "no overlap between"),
+        (
+            str(scenes.write_scene(tmp_path / "far.tif", transform=scenes.utm_grid(shift=(50_000, 0)))),
+            "no overlap between",
+        ),
         (str(text), "notes.tif: not a raster GDAL can read"),
         (None, "upload both scenes"),
     ]
@@ -74,11 +76,16 @@ def test_examples_come_from_their_manifest() -> None:
 
 @pytest.mark.parametrize("demo", [False, True])
 def test_blocks(monkeypatch: pytest.MonkeyPatch, stateful: RsPredictor, demo: bool) -> None:
-    shown = RsPredictor(Describer(stateful.describer.model, stateful.describer.processor, name="m", demo=demo))
+    shown = RsPredictor(
+        Describer(stateful.describer.model, stateful.describer.processor, name="m", demo=demo)
+    )
     monkeypatch.setattr(app.RsPredictor, "load", lambda model: shown)
     blocks = build_demo(None if demo else "m")
-    assert [f.label.split(":")[0] for f in _components(blocks, gr.File)] == ["Before (older)", "After",
-                                                                            "Downloads"]
+    assert [f.label.split(":")[0] for f in _components(blocks, gr.File)] == [
+        "Before (older)",
+        "After",
+        "Downloads",
+    ]
     assert len(_components(blocks, gr.ImageSlider)) == 1 and len(_components(blocks, gr.Button)) == 1
     assert [s.label for s in _components(blocks, gr.Slider)] == ["Tile size (px)", "Batch size"]
     assert _components(blocks, gr.Dataframe)[0].headers == app.TABLE_HEADERS

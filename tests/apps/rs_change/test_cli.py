@@ -35,7 +35,8 @@ def stateful() -> RsPredictor:
 
 @pytest.fixture
 def loads(monkeypatch: pytest.MonkeyPatch, stateful: RsPredictor) -> list[tuple[str | None, int | None, int]]:
-    """Every `RsPredictor.load(model, input_size, max_new_tokens)` the CLI makes, answered with the shared model."""
+    """Every `RsPredictor.load(model, input_size, max_new_tokens)` the CLI makes, answered with the shared
+    model."""
     calls: list[tuple[str | None, int | None, int]] = []
 
     def load(model: str | None, *, input_size: int | None = None, max_new_tokens: int = 64) -> RsPredictor:
@@ -47,8 +48,23 @@ def loads(monkeypatch: pytest.MonkeyPatch, stateful: RsPredictor) -> list[tuple[
 
 
 def test_describe_writes_the_gis_outputs(loads, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["rs", "describe", *PAIR, "--out", str(tmp_path), "--model", "tiny:qwen2_vl", "--input-size", "56",
-            "--max-new-tokens", "3", "--batch-size", "2", "--bands", "1,2,3"]
+    argv = [
+        "rs",
+        "describe",
+        *PAIR,
+        "--out",
+        str(tmp_path),
+        "--model",
+        "tiny:qwen2_vl",
+        "--input-size",
+        "56",
+        "--max-new-tokens",
+        "3",
+        "--batch-size",
+        "2",
+        "--bands",
+        "1,2,3",
+    ]
     assert main(argv) == 0
     assert loads == [("tiny:qwen2_vl", 56, 3)]
     out, err = capsys.readouterr()
@@ -62,8 +78,23 @@ def test_describe_writes_the_gis_outputs(loads, tmp_path: Path, capsys: pytest.C
 
 def test_describe_a_series(loads, scenes, tmp_path: Path) -> None:
     dates = [str(scenes.write_scene(tmp_path / f"d{k}.tif", width=128, height=128, seed=k)) for k in range(3)]
-    argv = ["rs", "describe", "--before", dates[0], "--after", dates[1], "--more", dates[2], "--out",
-            str(tmp_path / "out"), "--tile-size", "64", "--overlap", "16", "--no-heatmaps"]
+    argv = [
+        "rs",
+        "describe",
+        "--before",
+        dates[0],
+        "--after",
+        dates[1],
+        "--more",
+        dates[2],
+        "--out",
+        str(tmp_path / "out"),
+        "--tile-size",
+        "64",
+        "--overlap",
+        "16",
+        "--no-heatmaps",
+    ]
     assert main(argv) == 0
     steps = json.loads((tmp_path / "out" / "tiles.json").read_text())["steps"]
     assert [(s["before"], s["after"]) for s in steps] == [("d0.tif", "d1.tif"), ("d1.tif", "d2.tif")]
@@ -77,10 +108,15 @@ def test_bad_scenes_exit_2_before_the_model_loads(loads, scenes, tmp_path: Path,
     text.write_text("not a raster")
     plain = str(scenes.write_scene(tmp_path / "plain.tif", crs=None))
     far = str(scenes.write_scene(tmp_path / "far.tif", transform=scenes.utm_grid(shift=(50_000, 0))))
-    for after, message in ((str(text), "notes.tif: not a raster GDAL can read"),
-                           (plain, "plain.tif: GTiff raster without a CRS"), (far, "no overlap between"),
-                           (str(tmp_path / "gone.tif"), "gone.tif: no such file")):
-        assert main(["rs", "describe", "--before", before, "--after", after, "--out", str(tmp_path / "o")]) == 2
+    for after, message in (
+        (str(text), "notes.tif: not a raster GDAL can read"),
+        (plain, "plain.tif: GTiff raster without a CRS"),
+        (far, "no overlap between"),
+        (str(tmp_path / "gone.tif"), "gone.tif: no such file"),
+    ):
+        assert (
+            main(["rs", "describe", "--before", before, "--after", after, "--out", str(tmp_path / "o")]) == 2
+        )
         err = capsys.readouterr().err
         assert err.startswith("sve rs describe: error: ") and message in err and "Traceback" not in err
     assert loads == [] and not (tmp_path / "o").exists()
@@ -103,7 +139,18 @@ def test_missing_demo_model_exit_2(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
 
 def test_predict_levircc_writes_what_the_scorer_reads(loads, tmp_path: Path, capsys) -> None:
     out = tmp_path / "predictions.json"
-    argv = ["rs", "predict-levircc", "--data", str(LEVIR), "--split", "test", "--out", str(out), "--batch-size", "3"]
+    argv = [
+        "rs",
+        "predict-levircc",
+        "--data",
+        str(LEVIR),
+        "--split",
+        "test",
+        "--out",
+        str(out),
+        "--batch-size",
+        "3",
+    ]
     assert main(argv) == 0
     references = {item["id"]: item["captions"] for item in LevirCC(LEVIR, "test")}
     predictions = checked(references, load_predictions(out), out)
@@ -113,10 +160,40 @@ def test_predict_levircc_writes_what_the_scorer_reads(loads, tmp_path: Path, cap
 
 def test_dataset_commands_make_training_jsonl(tmp_path: Path, capsys) -> None:
     synthetic, jsonl = tmp_path / "synthetic", tmp_path / "jsonl"
-    assert main(["rs", "make-dataset", "--out", str(synthetic), "--n-train", "2", "--n-val", "1", "--n-test", "1",
-                 "--n-scenes", "0"]) == 0
-    assert main(["rs", "levircc-jsonl", "--data", str(synthetic), "--out", str(jsonl), "--train-captions",
-                 "first"]) == 0
+    assert (
+        main(
+            [
+                "rs",
+                "make-dataset",
+                "--out",
+                str(synthetic),
+                "--n-train",
+                "2",
+                "--n-val",
+                "1",
+                "--n-test",
+                "1",
+                "--n-scenes",
+                "0",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "rs",
+                "levircc-jsonl",
+                "--data",
+                str(synthetic),
+                "--out",
+                str(jsonl),
+                "--train-captions",
+                "first",
+            ]
+        )
+        == 0
+    )
     samples = {split: load_jsonl(jsonl / f"{split}.jsonl") for split in ("train", "val", "test")}
     assert [len(s) for s in samples.values()] == [2, 1, 1]
     sample = samples["train"][0]
@@ -130,17 +207,25 @@ def test_every_flag_has_help() -> None:
     commands = rs._subparsers._group_actions[0].choices
     assert set(commands) == {"describe", "predict-levircc", "make-dataset", "levircc-jsonl"}
     actions = [action for parser in (rs, *commands.values()) for action in parser._actions]
-    assert len(actions) > 30 and all(action.help for action in actions
-                                     if action.dest not in ("help", "rs_command"))
-    assert not any(isinstance(action, argparse._SubParsersAction) for parser in commands.values()
-                   for action in parser._actions)
+    assert len(actions) > 30 and all(
+        action.help for action in actions if action.dest not in ("help", "rs_command")
+    )
+    assert not any(
+        isinstance(action, argparse._SubParsersAction)
+        for parser in commands.values()
+        for action in parser._actions
+    )
 
 
 @pytest.mark.parametrize("name", ["levircc_qwen35_4b_sve.yaml", "levircc_qwen35_4b_sft.yaml"])
 def test_levircc_configs_follow_the_recipe(name: str) -> None:
     config = load_train_config(ROOT / "configs" / "rs_change" / name)
     assert (config.model, config.learning_rate, config.epochs, config.trainable) == (
-        "Qwen/Qwen3.5-4B", 2e-5, 2.0, "full")
+        "Qwen/Qwen3.5-4B",
+        2e-5,
+        2.0,
+        "full",
+    )
     assert config.sve.variant == ("cross_ffn" if "sve" in name else "stateless")
     assert config.batch_size * config.grad_accum * 8 == 384 and config.data == "data/levircc_sft/train.jsonl"
 

@@ -69,18 +69,23 @@ def test_pair_gives_four_tiles_with_verdicts_and_files(describer: Describer, tmp
         else:
             assert tile.score == 0 and np.nanmax(tile.heatmap) == 0
     assert [t.tile.index for t in result.steps[0].changed] == sorted(
-        [(0, 0), (1, 0)], key=lambda i: -next(t.score for t in tiles if t.tile.index == i))
+        [(0, 0), (1, 0)], key=lambda i: -next(t.score for t in tiles if t.tile.index == i)
+    )
     assert result.quicklook.images[0].shape == (result.grid.height, result.grid.width, 3)
     assert result.tiles_per_second > 0 and "Tiles with change: 2 (50.0%)" in result.report()
 
     names = sorted(path.name for path in result.write(tmp_path))
     assert names == ["heatmap.tif", "report.md", "tiles.geojson", "tiles.json", "tiles.png"]
-    west, south, east, north = transform_bounds(result.grid.crs, "EPSG:4326", *result.grid.bounds, densify_pts=21)
+    west, south, east, north = transform_bounds(
+        result.grid.crs, "EPSG:4326", *result.grid.bounds, densify_pts=21
+    )
     collection = json.loads((tmp_path / "tiles.geojson").read_text())
     assert len(collection["features"]) == 4 and "coordinate_space" not in collection
     for feature in collection["features"]:
-        assert all(west - 1e-6 <= lon <= east + 1e-6 and south - 1e-6 <= lat <= north + 1e-6
-                   for lon, lat in feature["geometry"]["coordinates"][0])
+        assert all(
+            west - 1e-6 <= lon <= east + 1e-6 and south - 1e-6 <= lat <= north + 1e-6
+            for lon, lat in feature["geometry"]["coordinates"][0]
+        )
         assert feature["properties"]["step"] == 1 and feature["properties"]["after"] == "after.tif"
     with rasterio.open(tmp_path / "heatmap.tif") as heat:
         assert heat.crs == result.grid.crs and heat.transform == result.grid.transform
@@ -98,9 +103,19 @@ def test_series_of_three_dates_has_a_step_per_date(stateful: RsPredictor, scenes
     assert [(step.before, step.after) for step in result.steps] == [(0, 1), (1, 2)]
     assert len(result.quicklook.images) == 3 and all(len(step.tiles) == 4 for step in result.steps)
     written = sorted(path.name for path in result.write(tmp_path / "out"))
-    assert written == ["heatmap_step1.tif", "heatmap_step2.tif", "report.md", "tiles.geojson", "tiles.json",
-                       "tiles_step1.png", "tiles_step2.png"]
-    steps = [f["properties"]["step"] for f in json.loads((tmp_path / "out" / "tiles.geojson").read_text())["features"]]
+    assert written == [
+        "heatmap_step1.tif",
+        "heatmap_step2.tif",
+        "report.md",
+        "tiles.geojson",
+        "tiles.json",
+        "tiles_step1.png",
+        "tiles_step2.png",
+    ]
+    steps = [
+        f["properties"]["step"]
+        for f in json.loads((tmp_path / "out" / "tiles.geojson").read_text())["features"]
+    ]
     assert steps == [1] * 4 + [2] * 4
     assert "date_0.tif → date_1.tif" in result.report() and "date_1.tif → date_2.tif" in result.report()
 
@@ -117,8 +132,15 @@ def test_png_pair_is_described_in_pixel_space(stateful: RsPredictor, scenes, tmp
 
 @pytest.mark.parametrize("heatmaps", [False, True])
 def test_batch_size_does_not_change_captions(stateful: RsPredictor, heatmaps: bool) -> None:
-    captions = [[t.caption for t in stateful.describe(PAIR, batch_size=size, heatmaps=heatmaps,
-                                                      progress=False).steps[0].tiles] for size in (1, 3)]
+    captions = [
+        [
+            t.caption
+            for t in stateful.describe(PAIR, batch_size=size, heatmaps=heatmaps, progress=False)
+            .steps[0]
+            .tiles
+        ]
+        for size in (1, 3)
+    ]
     assert captions[0] == captions[1] and len(captions[0]) == 4
 
 
@@ -130,15 +152,30 @@ def test_stateless_scores_are_the_flags(describer: Describer) -> None:
     assert [(t.changed, t.score, t.heatmap) for t in tiles] == [(False, 0.0, None), (True, 1.0, None)] * 2
 
 
-@pytest.mark.parametrize("caption", [*NO_CHANGE, "", "  The scene is the same as before . ",
-                                     "these two scenes are exactly the same", "nothing changes"])
+@pytest.mark.parametrize(
+    "caption",
+    [
+        *NO_CHANGE,
+        "",
+        "  The scene is the same as before . ",
+        "these two scenes are exactly the same",
+        "nothing changes",
+    ],
+)
 def test_no_change_captions(caption: str) -> None:
     assert not says_change(caption)
 
 
-@pytest.mark.parametrize("caption", [CHANGE, "a pond appears on the right", "many trees disappear at the top",
-                                     "the road remains the same but a house is built",
-                                     "a house is built on the same side of the road"])
+@pytest.mark.parametrize(
+    "caption",
+    [
+        CHANGE,
+        "a pond appears on the right",
+        "many trees disappear at the top",
+        "the road remains the same but a house is built",
+        "a house is built on the same side of the road",
+    ],
+)
 def test_change_captions(caption: str) -> None:
     assert says_change(caption)
 
@@ -148,9 +185,14 @@ def test_bad_inputs_name_the_file(stateful: RsPredictor, scenes, tmp_path: Path)
     text = tmp_path / "notes.tif"
     text.write_text("not a raster")
     cases = [
-        ([before, scenes.write_scene(tmp_path / "plain.tif", crs=None)], r"plain\.tif: GTiff raster without a CRS"),
-        ([before, scenes.write_scene(tmp_path / "far.tif", transform=scenes.utm_grid(shift=(50_000, 0)))],
-         "no overlap between"),
+        (
+            [before, scenes.write_scene(tmp_path / "plain.tif", crs=None)],
+            r"plain\.tif: GTiff raster without a CRS",
+        ),
+        (
+            [before, scenes.write_scene(tmp_path / "far.tif", transform=scenes.utm_grid(shift=(50_000, 0)))],
+            "no overlap between",
+        ),
         ([before, text], r"notes\.tif: not a raster GDAL can read"),
         ([before], "expected at least two dates"),
     ]
@@ -166,7 +208,9 @@ def test_bad_inputs_name_the_file(stateful: RsPredictor, scenes, tmp_path: Path)
 def test_demo_model_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     missing = tmp_path / "demo_model"
     monkeypatch.setattr(predictor, "DEMO_MODEL_DIR", missing)
-    with pytest.raises(DemoModelMissingError, match="demo_model: the embedded demo model is not there") as error:
+    with pytest.raises(
+        DemoModelMissingError, match="demo_model: the embedded demo model is not there"
+    ) as error:
         RsPredictor.load(None)
     assert "sve rs make-dataset" in str(error.value) and "--model" in str(error.value)
 
