@@ -130,6 +130,22 @@ def test_png_pair_is_described_in_pixel_space(stateful: RsPredictor, scenes, tmp
         assert heat.crs is None and (heat.width, heat.height) == (256, 256)
 
 
+def test_nodata_tiles_are_skipped_and_left_without_value(
+    stateful: RsPredictor, scenes, tmp_path: Path
+) -> None:
+    kwargs = dict(dtype="uint16", nodata=0, blank_cols=200)  # 320 px; tiles start at columns 0, 128 and 192
+    pair = [
+        scenes.write_scene(tmp_path / "a.tif", **kwargs),
+        scenes.write_scene(tmp_path / "b.tif", seed=3, **kwargs),
+    ]
+    result = stateful.describe(pair, tile_size=128, progress=False)
+    assert result.skipped == 6 and [t.tile.index[1] for t in result.steps[0].tiles] == [2, 2, 2]
+    result.write(tmp_path / "out")
+    with rasterio.open(tmp_path / "out" / "heatmap.tif") as heat:
+        values = heat.read(1)
+    assert np.isnan(values[:, :192]).all() and np.isfinite(values[:, 210:]).all()
+
+
 @pytest.mark.parametrize("heatmaps", [False, True])
 def test_batch_size_does_not_change_captions(stateful: RsPredictor, heatmaps: bool) -> None:
     captions = [
