@@ -7,9 +7,11 @@ itself (e.g. change-type accuracy) against steps and training seconds (time spen
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from transformers import TrainerCallback
@@ -25,6 +27,7 @@ class LearningCurve(TrainerCallback):
     samples: Sequence[Sample]
     score: Score
     every: int = 100
+    log: Path | None = None  # each point is appended here as a JSON line the moment it is measured
     batch_size: int = 64
     max_new_tokens: int = 24
     points: list[dict[str, float]] = field(default_factory=list)
@@ -33,6 +36,8 @@ class LearningCurve(TrainerCallback):
 
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         self._start, self._scoring = time.perf_counter(), 0.0
+        if self.log is not None:
+            self.log.unlink(missing_ok=True)
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         if state.global_step % self.every == 0 or state.global_step == state.max_steps:
@@ -46,4 +51,7 @@ class LearningCurve(TrainerCallback):
                  **self.score([reference_of(s) for s in self.samples], answers)}
         self._scoring += time.perf_counter() - began
         self.points.append(point)
+        if self.log is not None:
+            with self.log.open("a") as out:
+                out.write(json.dumps(point) + "\n")
         return point

@@ -1,0 +1,76 @@
+"""`sve bench ...`: the controlled design study and the tiny-model recipe study (logic in `sve_core.tasks`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser("bench", help="benchmarks: the controlled design study",
+                                   description="Benchmarks that train tiny models on CPU and print paper-style tables.")
+    commands = parser.add_subparsers(dest="bench", metavar="BENCH", required=True)
+
+    controlled = commands.add_parser(
+        "controlled", help="pretrain a tiny stateless VLM, finetune every SVE variant, print the design-study table",
+        description="The paper's design study in miniature: dots (MAE/RMSE x10^-2) and multi-object change "
+                    "(Acc, CIDEr, PPL), mean ± std over seeds. Writes results.json and controlled.png to --out.")
+    controlled.add_argument("--quick", action="store_true",
+                            help="the <= 15 minute preset (2 CPU cores) instead of the full study")
+    controlled.add_argument("--out", default=None,
+                            help="output folder (default: benchmarks/controlled/quick or .../full)")
+    controlled.add_argument("--variants", nargs="+", default=None, help="variants to compare (default: all six)")
+    controlled.add_argument("--seeds", nargs="+", type=int, default=None, help="finetuning seeds (default: 0 1 2)")
+    controlled.add_argument("--jobs", type=int, default=None, help="finetuning runs in parallel (default: 2)")
+    controlled.set_defaults(func=run_controlled)
+
+    recipe = commands.add_parser(
+        "recipe", help="learning curves of the tiny-model recipe (change-type accuracy vs steps per variant)",
+        description="Trains the recipe's two stages on the synthetic change task and scores greedy answers on "
+                    "held-out pairs every --every steps. Writes curves.json and curves.png to --out.")
+    recipe.add_argument("--recipe", default="configs/recipes/tiny_change.yaml", help="recipe YAML")
+    recipe.add_argument("--out", default="benchmarks/controlled/recipe", help="output folder")
+    recipe.add_argument("--variants", nargs="+", default=["stateless", "cross_ffn"], help="stage-2 variants")
+    recipe.add_argument("--seed", type=int, default=0, help="seed of both stages")
+    recipe.add_argument("--every", type=int, default=100, help="score held-out answers every N steps")
+    recipe.add_argument("--finetune-steps", type=int, default=None, help="override the recipe's stage-2 steps")
+    recipe.add_argument("--pretrain-steps", type=int, default=None,
+                        help="override the recipe's stage-1 steps (0 = no pretraining: train from scratch)")
+    recipe.set_defaults(func=run_recipe)
+    return parser
+
+
+def run_controlled(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from sve_core.tasks.bench import full, quick, run_bench
+
+    settings = quick() if args.quick else full()
+    changes = {k: v for k, v in {"variants": tuple(args.variants or ()), "seeds": tuple(args.seeds or ()),
+                                 "jobs": args.jobs}.items() if v}
+    try:
+        settings = dataclasses.replace(settings, **changes)
+    except ValueError as error:
+        print(f"sve bench controlled: {error}", file=sys.stderr)
+        return 2
+    out = args.out or f"benchmarks/controlled/{'quick' if args.quick else 'full'}"
+    report = run_bench(settings, out)
+    print(report.table)
+    print(f"\n{len(report.runs)} runs in {report.seconds / 60:.1f} min; wrote "
+          + ", ".join(str(f) for f in report.files))
+    return 0
+
+
+def run_recipe(args: argparse.Namespace) -> int:
+    from sve_core.recipe import RecipeError
+    from sve_core.tasks.recipe_study import run_study
+
+    try:
+        report = run_study(args.recipe, args.out, variants=args.variants, seed=args.seed, every=args.every,
+                           finetune_steps=args.finetune_steps, pretrain_steps=args.pretrain_steps)
+    except RecipeError as error:
+        print(f"sve bench recipe: {error}", file=sys.stderr)
+        return 2
+    print(report.table)
+    print("\nwrote " + ", ".join(str(f) for f in report.files))
+    return 0

@@ -1,0 +1,120 @@
+"""The recipe study behind docs/RECIPE.md (``sve bench recipe``): learning curves of change-type accuracy.
+
+The task is the one every embedded demo model shares in miniature: two renders of a small scene, one change
+(move, add, delete or replace) between them, one sentence that names it. Stage 1 pretrains on single-image
+descriptions of scenes with one or two objects (the encoder learns to see shape, colour and size wherever they
+are); stage 2 finetunes each variant on the change pairs, scored on held-out pairs every `every` steps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sve_core.data import load_jsonl
+from sve_core.recipe import Recipe, finetune, load_recipe, pretrain
+from sve_core.tasks.curve import LearningCurve
+from sve_core.tasks.export import write_dataset
+from sve_core.tasks.metrics import change_scores
+from sve_core.tasks.multi_change import MultiChangeTask
+
+CURVE_SAMPLES = 200
+
+
+def tasks(image_size: int) -> tuple[MultiChangeTask, MultiChangeTask]:
+    """(pretraining scenes, change pairs) at `image_size`: a 4 x 4 grid, 1-2 objects to describe, 3-6 objects
+    with one change to caption."""
+    describe = MultiChangeTask(image_size=image_size, grid=4, objects=(1, 2), changes=(1, 1))
+    change = MultiChangeTask(image_size=image_size, grid=4, objects=(3, 6), changes=(1, 1))
+    return describe, change
+
+
+def prepare(out: Path, image_size: int, *, pretrain_examples: int = 8000, change_examples: int = 16000) -> tuple[Path, Path]:
+    describe, change = tasks(image_size)
+    folders = {"describe": (describe.describe, {"train": pretrain_examples, "val": 200}),
+               "change": (change.change, {"train": change_examples, "val": CURVE_SAMPLES, "test": 1000})}
+    for name, (generate, sizes) in folders.items():
+        folder = out / "data" / name
+        if not all((folder / f"{split}.jsonl").is_file() for split in sizes):
+            write_dataset(folder, generate, sizes, seed=0)
+    return out / "data" / "describe", out / "data" / "change"
+
+
+def score(references: list[str], answers: list[str]) -> dict[str, float]:
+    scores = change_scores(references, answers)
+    return {"acc": scores.acc, "type_acc": scores.type_acc}
+
+
+@dataclass
+class StudyReport:
+    table: str
+    curves: dict[str, list[dict[str, float]]]
+    files: list[Path] = field(default_factory=list)
+
+
+def run_study(recipe_file: str | Path, out_dir: str | Path, *, variants: Sequence[str], seed: int = 0,
+              every: int = 100, finetune_steps: int | None = None, pretrain_steps: int | None = None) -> StudyReport:
+    recipe = load_recipe(recipe_file)
+    if finetune_steps is not None:
+        recipe = dataclasses.replace(recipe, finetune={**recipe.finetune, "max_steps": finetune_steps})
+    if pretrain_steps is not None:
+        recipe = dataclasses.replace(recipe, pretrain={**recipe.pretrain, "max_steps": pretrain_steps})
+    out = Path(out_dir)
+    describe_data, change_data = prepare(out, recipe.tiny.image_size)
+    base = pretrain(recipe, describe_data, out / "pretrain", seed=seed) if recipe.pretrain_steps != 0 else None
+    held_out = load_jsonl(change_data / "val.jsonl")
+    curves: dict[str, list[dict[str, float]]] = {}
+    for variant in variants:
+        (out / variant).mkdir(parents=True, exist_ok=True)
+        curve = LearningCurve(held_out, score, every=every, log=out / variant / "curve.jsonl")
+        finetune(recipe, base, change_data, out / variant, variant=variant, seed=seed, callbacks=[curve])
+        curves[variant] = curve.points
+    report = StudyReport(format_curves(curves), curves)
+    (out / "curves.json").write_text(json.dumps({"recipe": str(recipe_file), "seed": seed, "curves": curves,
+                                                 "settings": _settings(recipe)}, indent=1))
+    report.files = [out / "curves.json", plot_curves(curves, out / "curves.png")]
+    return report
+
+
+def _settings(recipe: Recipe) -> dict[str, Any]:
+    return {"tiny": vars(recipe.tiny), "pretrain": recipe.pretrain, "finetune": recipe.finetune,
+            "sve": recipe.sve.to_dict()}
+
+
+def format_curves(curves: dict[str, list[dict[str, float]]]) -> str:
+    variants = list(curves)
+    steps = sorted({p["step"] for points in curves.values() for p in points})
+    lines = ["| step | " + " | ".join(f"{v} type acc / acc (train s)" for v in variants) + " |",
+             "|---|" + "---|" * len(variants)]
+    for step in steps:
+        cells = []
+        for v in variants:
+            point = next((p for p in curves[v] if p["step"] == step), None)
+            cells.append(f"{point['type_acc']:.1f} / {point['acc']:.1f} ({point['train_seconds']:.0f})" if point else "")
+        lines.append(f"| {step} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def plot_curves(curves: dict[str, list[dict[str, float]]], path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    for variant, points in curves.items():
+        ax.plot([p["step"] for p in points], [p["type_acc"] for p in points], marker="o", label=f"{variant} type")
+        ax.plot([p["step"] for p in points], [p["acc"] for p in points], ls="--", label=f"{variant} exact")
+    ax.axhline(25, color="gray", lw=0.8, ls=":", label="chance (type)")
+    ax.set_xlabel("stage-2 step")
+    ax.set_ylabel("held-out accuracy (%)")
+    ax.set_ylim(0, 100)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
