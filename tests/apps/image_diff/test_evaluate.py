@@ -1,0 +1,78 @@
+"""`sve diff evaluate`: per-edit category accuracy, exact match and caption metrics on hand-checked answers, and a
+real tiny model answering a generated split (pairs and 3-image sequences) end to end through `load_describer`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+
+from apps.common.evaluate import SplitItem, read_split
+from apps.image_diff import evaluate
+from apps.image_diff.make_dataset import DatasetConfig, write_split
+from apps.image_diff.synthetic import EDIT_PROMPT, SEQUENCE_PROMPT
+
+
+def _item(key: str, answer: str, categories: list[str]) -> SplitItem:
+    images = ("a.png", "b.png", "c.png")[: len(categories) + 1]
+    prompt = EDIT_PROMPT if len(categories) == 1 else SEQUENCE_PROMPT
+    meta = {"edits": [{"category": category} for category in categories]}
+    return SplitItem(key, images, prompt, answer, meta, f"test.jsonl:{key}")
+
+
+def test_scores_match_hand_counts() -> None:
+    items = [
+        _item("1", "add a red circle on the left", ["add"]),
+        _item("2", "remove the blue star", ["remove"]),
+        _item(
+            "3",
+            "First, move the green square to the top. Then, change the background to sand.",
+            ["adjust", "background"],
+        ),
+        _item("4", "make the pink star bigger", ["adjust"]),
+    ]
+    predictions = {
+        "1": "put a red circle on the left",  # right category, other words
+        "2": "Remove  the blue star.",  # exact up to case, spacing and the full stop
+        "3": "First, move the green square to the top.",  # states only the first edit
+        "4": "delete the pink star",  # wrong category
+    }
+    report = evaluate.diff_report(items, predictions, split="test", system="m", meteor=False)
+    scores = report.payload["scores"]
+    assert scores["Category Acc"] == pytest.approx(60.0)  # 3 of 5 edits
+    assert scores["Exact match"] == pytest.approx(25.0)
+    assert 0.0 < scores["BLEU-4"] < 100.0 and "METEOR" not in scores
+    per_category = report.payload["per_category"]
+    assert per_category["adjust"] == {
+        "edits": 2,
+        "Accuracy": 50.0,
+        "predicted": {"add": 0, "remove": 1, "replace": 0, "adjust": 1, "background": 0, "unknown": 0},
+    }
+    assert per_category["background"]["predicted"]["unknown"] == 1
+    assert per_category["replace"] == {
+        "edits": 0,
+        "Accuracy": None,
+        "predicted": dict.fromkeys(evaluate.PREDICTED, 0),
+    }
+    assert "| adjust | 2 | 50.00 | 0 | 1 | 0 | 1 | 0 | 0 |" in report.markdown
+    assert "| replace | 0 | – |" in report.markdown
+
+
+def test_tiny_model_answers_a_generated_split(tmp_path: Path) -> None:
+    data, out = tmp_path / "data", tmp_path / "out"
+    write_split(DatasetConfig(out=data, size=48, max_images=3), "test", 4)
+    items = read_split(data, "test")
+    assert sorted(len(item.images) for item in items) == [2, 2, 3, 3]  # both prompts, so two batch groups
+
+    parser = argparse.ArgumentParser()
+    evaluate.add_arguments(parser)
+    argv = ["--data", str(data), "--model", "tiny:qwen2_vl", "--out", str(out), "--batch-size", "2"]
+    assert evaluate.run(parser.parse_args([*argv, "--max-new-tokens", "3", "--no-meteor"])) == 0
+    saved = json.loads((out / "image_diff_predictions.json").read_text())
+    assert [entry["id"] for entry in saved] == [item.id for item in items]
+    assert all(isinstance(entry["caption"], str) for entry in saved)
+    payload = json.loads((out / "diff_evaluate.json").read_text())
+    assert payload["system"] == "tiny:qwen2_vl" and payload["records"] == 4 and payload["edits"] == 6
+    assert (out / "diff_evaluate.md").is_file()
