@@ -1,12 +1,13 @@
-"""`sve rs describe|predict-levircc|make-dataset|levircc-jsonl`: thin argument parsing over `RsPredictor`.
+"""`sve rs describe|predict-levircc|evaluate|make-dataset|levircc-jsonl`: thin argument parsing over
+`RsPredictor`, `evaluate` and the dataset writers.
 
 `describe` captions the change across two or more co-located scenes tile by tile and writes GIS outputs;
 `predict-levircc` captions every pair of a LEVIR-CC split into the {filename: caption} JSON that
-`sve eval levir-cc --predictions` scores; `make-dataset` writes the synthetic LEVIR-CC-style dataset and
-`levircc-jsonl` turns a LEVIR-CC download into training JSONL. Errors a user can act on (a scene without a
-CRS, scenes that do not overlap, a missing model or dataset file) are printed without a traceback and exit 2.
-Scenes are opened, and so checked, before a model loads; the predictor (and with it torch) is imported only
-by the commands that run one, so `--help` and the dataset commands start fast.
+`sve eval levir-cc --predictions` scores; `evaluate` scores a model on a split of the training JSONL
+(evaluate.py); `make-dataset` writes the synthetic LEVIR-CC-style dataset and `levircc-jsonl` turns a LEVIR-CC
+download into training JSONL. Errors a user can act on (a scene without a CRS, scenes that do not overlap, a
+missing model or dataset file) are printed without a traceback and exit 2. Scenes are opened, and so checked,
+before a model loads; the predictor is imported only by the commands that run one.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 from PIL import Image
 from tqdm import tqdm
 
-from apps.rs_change import levircc_to_jsonl, make_dataset
+from apps.rs_change import evaluate, levircc_to_jsonl, make_dataset
 from apps.rs_change.config import IngestConfig
 from apps.rs_change.ingest import open_series
 from evaluation.datasets.levir_cc import LevirCC
@@ -199,6 +200,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     _model_arguments(predict)
     predict.set_defaults(func=_handled(_predict_levircc))
+
+    scores = commands.add_parser("evaluate", help=evaluate.HELP)
+    evaluate.add_arguments(scores)
+    scores.set_defaults(func=_handled(evaluate.run))
 
     dataset = commands.add_parser(
         "make-dataset", help="write the seeded synthetic LEVIR-CC-style dataset and GeoTIFF scenes"

@@ -27,7 +27,6 @@ from typing import Any, Literal
 from apps.rs_change.prompt import CHANGE_PROMPT
 from evaluation.datasets.levir_cc import LevirCC, LevirCCItem
 from evaluation.errors import DatasetFormatError
-from sve_core.data import IMAGE_PLACEHOLDER
 
 SPLITS = ("train", "val", "test")
 
@@ -47,7 +46,7 @@ def records(item: LevirCCItem, out: Path, *, every_sentence: bool) -> list[dict[
     return [
         {
             "messages": [
-                {"role": "user", "content": IMAGE_PLACEHOLDER * 2 + CHANGE_PROMPT},
+                {"role": "user", "content": "<image><image>" + CHANGE_PROMPT},
                 {"role": "assistant", "content": answer},
             ],
             "images": images,

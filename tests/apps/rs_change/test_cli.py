@@ -205,7 +205,7 @@ def test_dataset_commands_make_training_jsonl(tmp_path: Path, capsys) -> None:
 def test_every_flag_has_help() -> None:
     rs = build_parser("rs")._subparsers._group_actions[0].choices["rs"]
     commands = rs._subparsers._group_actions[0].choices
-    assert set(commands) == {"describe", "predict-levircc", "make-dataset", "levircc-jsonl"}
+    assert set(commands) == {"describe", "predict-levircc", "evaluate", "make-dataset", "levircc-jsonl"}
     actions = [action for parser in (rs, *commands.values()) for action in parser._actions]
     assert len(actions) > 30 and all(
         action.help for action in actions if action.dest not in ("help", "rs_command")
