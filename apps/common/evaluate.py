@@ -28,7 +28,6 @@ from tqdm import tqdm
 from evaluation.caption_files import checked, load_predictions
 from evaluation.errors import DatasetFormatError, describe_ids
 from evaluation.report import Report
-from sve_core.data import IMAGE_PLACEHOLDER, load_jsonl
 
 
 @dataclass(frozen=True)
@@ -53,6 +52,8 @@ class BatchDescriber(Protocol):
 
 def read_split(data: Path, split: str) -> list[SplitItem]:
     """The records of `data/<split>.jsonl`, checked by the trainer's own reader first (every problem at once)."""
+    from sve_core.data import IMAGE_PLACEHOLDER, load_jsonl  # sve_core imports torch: not at `sve --help`
+
     path = data / f"{split}.jsonl"
     samples = load_jsonl(path)
     with path.open(encoding="utf-8") as handle:

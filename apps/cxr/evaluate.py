@@ -22,9 +22,7 @@ from dataclasses import replace
 from apps.common import evaluate as common
 from apps.common.evaluate import BatchDescriber, SplitItem
 from evaluation.captions import score_captions
-from evaluation.cxr_score import score_changes
 from evaluation.report import Report, markdown_table, number
-from evaluation.runners.cxr_diff import COLUMNS
 
 HELP = "score a model's change answers on a JSONL split: RATE-style F1, Chg Acc, BLEU-4/METEOR/ROUGE-L/CIDEr"
 CHANGE_SCORES = ("Micro-F1", "Macro-F1", "Chg Acc")
@@ -38,6 +36,9 @@ def keyed(item: SplitItem) -> SplitItem:
 def cxr_report(
     items: Sequence[SplitItem], predictions: dict[str, str], *, split: str, system: str, meteor: bool
 ) -> Report:
+    from evaluation.cxr_score import score_changes  # scikit-learn, ~5 s: not at `sve cxr --help`
+    from evaluation.runners.cxr_diff import COLUMNS
+
     gold = [item.answer for item in items]
     text = score_captions({item.id: [item.answer] for item in items}, predictions, meteor=meteor)
     change = score_changes(gold, [predictions[item.id] for item in items])
