@@ -17,7 +17,7 @@ from dataclasses import fields
 from functools import partial
 from pathlib import Path
 
-from apps.cxr import make_dataset
+from apps.cxr import evaluate, make_dataset
 from apps.cxr.report import DEMO_WARNING, grey_image, write_report
 
 USER_ERRORS = (ValueError, OSError)  # ingestion, model, checkpoint and argument errors all derive from these
@@ -135,3 +135,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     make_dataset.add_arguments(dataset)
     dataset.set_defaults(func=partial(_handled, make_dataset.run))
+    scores = commands.add_parser("evaluate", help=evaluate.HELP)
+    evaluate.add_arguments(scores)
+    scores.set_defaults(func=partial(_handled, evaluate.run))

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
-from apps.image_diff import make_dataset
+from apps.image_diff import evaluate, make_dataset
 from apps.image_diff.ingest import ImageInputError, load_images
 from evaluation.datasets.imgedit import ImgEdit, ImgEditItem
 
@@ -145,3 +145,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     make_dataset.add_arguments(dataset)
     dataset.set_defaults(func=_handled(make_dataset.run))
+    scores = commands.add_parser("evaluate", help=evaluate.HELP)
+    evaluate.add_arguments(scores)
+    scores.set_defaults(func=_handled(evaluate.run))

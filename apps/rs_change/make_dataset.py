@@ -95,8 +95,8 @@ def write_scenes(out: Path, count: int, *, seed: int, size: int) -> list[Path]:
     return folders
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m apps.rs_change.make_dataset", description=__doc__.split("\n")[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The generator's flags, shared by `python -m apps.rs_change.make_dataset` and `sve rs make-dataset`."""
     parser.add_argument("--out", type=Path, required=True, help="output folder (created; existing files replaced)")
     parser.add_argument("--n-train", type=int, default=4000, help="training pairs")
     parser.add_argument("--n-val", type=int, default=500, help="validation pairs")
@@ -107,17 +107,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-scenes", type=int, default=3, help="georeferenced GeoTIFF scene pairs to write")
     parser.add_argument("--scene-size", type=int, default=1024, help="side (px, 0.5 m each) of the GeoTIFF scenes")
     parser.add_argument("--workers", type=int, default=1, help="processes rendering pairs in parallel")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
     counts = {"train": args.n_train, "val": args.n_val, "test": args.n_test}
     if min(counts.values()) < 0 or args.size < 8 or not 0 <= args.change_rate <= 1 or args.workers < 1:
-        parser.error("expected counts >= 0, --size >= 8, 0 <= --change-rate <= 1 and --workers >= 1")
+        raise ValueError("expected counts >= 0, --size >= 8, 0 <= --change-rate <= 1 and --workers >= 1")
     start = time.perf_counter()
     args.out.mkdir(parents=True, exist_ok=True)
     changed = write_dataset(args.out, counts, seed=args.seed, size=args.size, change_rate=args.change_rate,
                             workers=args.workers)
     pairs_done = time.perf_counter()
     scenes = write_scenes(args.out, args.n_scenes, seed=args.seed, size=args.scene_size)
-    info = {"arguments": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+    arguments = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if not callable(v)}
+    info = {"arguments": arguments,
             "pairs": counts, "changed": changed, "scenes": [str(p.relative_to(args.out)) for p in scenes],
             "prompt": CHANGE_PROMPT, "seconds": {"pairs": round(pairs_done - start, 1),
                                                  "scenes": round(time.perf_counter() - pairs_done, 1)}}
@@ -126,6 +129,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {total} pairs ({sum(changed.values())} changed) in {pairs_done - start:.1f} s and "
           f"{len(scenes)} GeoTIFF scene pairs in {time.perf_counter() - pairs_done:.1f} s to {args.out}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m apps.rs_change.make_dataset", description=__doc__.split("\n")[0])
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except ValueError as error:
+        parser.error(str(error))  # exits 2 with the usage line, as before
 
 
 if __name__ == "__main__":
