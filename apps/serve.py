@@ -14,11 +14,12 @@ INTRO = ("Upload two (or more) images of the same thing at different times. A **
 
 def build_app(*, cxr_model: str | None = None, rs_model: str | None = None,
               diff_model: str | None = None) -> gr.Blocks:
+    from apps.cxr.app import DELETE_CACHE
     from apps.cxr.app import build_tab as cxr_tab
     from apps.image_diff.app import build_tab as diff_tab
     from apps.rs_change.app import build_tab as rs_tab
 
-    with gr.Blocks(title=TITLE) as demo:
+    with gr.Blocks(title=TITLE, delete_cache=DELETE_CACHE) as demo:  # uploads older than 1 h are removed
         gr.Markdown(f"# {TITLE}\n{INTRO}")
         with gr.Tab("Chest X-ray", id="cxr"):
             cxr_tab(cxr_model)
