@@ -51,7 +51,9 @@ def _processor(processor_class, video_class, tokenizer, spec: TinySpec, patch: i
     from transformers import Qwen2VLImageProcessor
 
     pixels = _grid_side(spec, patch) ** 2
-    size = {"shortest_edge": pixels, "longest_edge": pixels}
+    # A margin around the target area: the processor's smart resize floors/ceils a float ratio, and an exact
+    # bound can land one grid step short (a 96 px image became 28 px instead of 56 px).
+    size = {"shortest_edge": int(pixels * 0.8), "longest_edge": int(pixels * 1.2)}
     geometry = dict(patch_size=patch, merge_size=2, temporal_patch_size=2)
     return processor_class(image_processor=Qwen2VLImageProcessor(size=size, **geometry), tokenizer=tokenizer,
                            video_processor=video_class(size=size, **geometry), chat_template=tokenizer.chat_template)
