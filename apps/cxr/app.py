@@ -26,9 +26,10 @@ from tempfile import TemporaryDirectory
 import gradio as gr
 from PIL import Image
 
+from apps.common.predictor import DemoModelMissingError
 from apps.common.ui import demo_banner, safe_handler
 from apps.cxr.make_examples import OUT as EXAMPLES_DIR
-from apps.cxr.predictor import CxrPredictor, CxrResult, DemoModelMissingError
+from apps.cxr.predictor import CxrPredictor, CxrResult
 from apps.cxr.report import DEMO_WARNING, RESEARCH_NOTE, write_report
 from apps.cxr.windows import WINDOW_PRESETS
 

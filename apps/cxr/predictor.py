@@ -34,6 +34,7 @@ import numpy as np
 from PIL import Image
 
 from apps.common.overlay import heatmap_overlay
+from apps.common.predictor import DescriberBacked, load_app_describer
 from apps.cxr.errors import DicomError
 from apps.cxr.image import CxrImage
 from apps.cxr.phantoms import CHANGE_QUESTION
@@ -42,22 +43,14 @@ from apps.cxr.studies import Study, load_studies
 from apps.cxr.transforms import model_transform
 from apps.cxr.windows import apply_window
 from sve_core.data import IMAGE_PLACEHOLDER
-from sve_core.inference import Describer, load_describer
+from sve_core.inference import Describer
 
 DEMO_MODEL_DIR = Path(__file__).resolve().parent / "demo_model"
-DEMO_RECIPE = (
-    "make it with `sve cxr make-dataset --out data/cxr_phantoms` and `sve train` (output_dir apps/cxr/demo_model, "
-    "images at make-dataset's default --size 96)"
-)
 DEMO_INPUT_SIZE = 96  # make-dataset's default --size: the demo model's training images
 INPUT_SIZE = 512  # medical_diff_vqa_to_jsonl's default --size, for models trained on Medical-Diff-VQA
 QUESTION = CHANGE_QUESTION.replace(IMAGE_PLACEHOLDER, "")
 
 StudySource = str | Path | Sequence[str | Path]  # a file, folder or zip; or several files of one study
-
-
-class DemoModelMissingError(ValueError):
-    """No `--model` was given and the embedded demo model has not been trained into this checkout yet."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +94,7 @@ class CxrResult:
         return heatmap_overlay(grey_image(apply_window(self.images[index], preset)), change)
 
 
-class CxrPredictor:
+class CxrPredictor(DescriberBacked):
     """One describer shared by every request (it serialises generation itself)."""
 
     def __init__(self, describer: Describer, *, size: int = DEMO_INPUT_SIZE) -> None:
@@ -112,28 +105,10 @@ class CxrPredictor:
     def load(cls, model: str | None, *, size: int | None = None, max_new_tokens: int = 64) -> CxrPredictor:
         """`model` (hub id, local folder, ``tiny:<family>``), or the embedded demo model when None. `size` is the
         side of the square model input; by default `DEMO_INPUT_SIZE` for the demo, `INPUT_SIZE` otherwise."""
-        if model is None and not DEMO_MODEL_DIR.is_dir():
-            raise DemoModelMissingError(
-                f"{DEMO_MODEL_DIR}: the embedded demo model is not there; {DEMO_RECIPE}, or pass --model "
-                "(a hub id, a local model folder, or tiny:qwen2_vl for an untrained test model)"
-            )
-        describer = load_describer(model, default=DEMO_MODEL_DIR, max_new_tokens=max_new_tokens)
+        describer = load_app_describer(model, DEMO_MODEL_DIR, max_new_tokens=max_new_tokens)
         if size is None:
             size = DEMO_INPUT_SIZE if model is None else INPUT_SIZE
         return cls(describer, size=size)
-
-    @property
-    def name(self) -> str:
-        return self.describer.name
-
-    @property
-    def demo(self) -> bool:
-        return self.describer.demo
-
-    @property
-    def has_heatmaps(self) -> bool:
-        """Only stateful models have the cross-attention that heatmaps are read from."""
-        return self.describer.stateful
 
     def predict(
         self, prior: StudySource, current: StudySource, *, allow_patient_mismatch: bool = False

@@ -14,9 +14,10 @@ import json
 import gradio as gr
 from PIL import Image
 
+from apps.common.predictor import DemoModelMissingError
 from apps.common.ui import demo_banner, safe_handler
 from apps.image_diff.make_examples import OUT as EXAMPLES_DIR
-from apps.image_diff.predictor import DemoModelMissingError, DiffPredictor, DiffResult
+from apps.image_diff.predictor import DiffPredictor, DiffResult
 
 TITLE = "Image diff — what edit turns one image into the next?"
 UPLOADS = ("Image 1 (oldest)", "Image 2", "Image 3 (optional)")

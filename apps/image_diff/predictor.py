@@ -18,20 +18,13 @@ import numpy as np
 from PIL import Image
 
 from apps.common.overlay import heatmap_overlay
+from apps.common.predictor import DescriberBacked, load_app_describer
 from apps.image_diff.categories import EditCategory, edit_categories
 from apps.image_diff.ingest import load_images
 from apps.image_diff.synthetic import EDIT_PROMPT, SEQUENCE_PROMPT
-from sve_core.inference import Describer, load_describer
+from sve_core.inference import Describer
 
 DEMO_MODEL_DIR = Path(__file__).resolve().parent / "demo_model"
-DEMO_RECIPE = (
-    "make it with `sve diff make-dataset --out data/image_diff` and `sve train` (output_dir "
-    "apps/image_diff/demo_model)"
-)
-
-
-class DemoModelMissingError(ValueError):
-    """No `--model` was given and the embedded demo model has not been trained into this checkout yet."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +68,7 @@ class DiffResult:
         }
 
 
-class DiffPredictor:
+class DiffPredictor(DescriberBacked):
     """One describer shared by every request (it serialises generation itself)."""
 
     def __init__(self, describer: Describer) -> None:
@@ -84,25 +77,7 @@ class DiffPredictor:
     @classmethod
     def load(cls, model: str | None, *, max_new_tokens: int = 64) -> DiffPredictor:
         """`model` (hub id, local folder, ``tiny:<family>``), or the embedded demo model when None."""
-        if model is None and not DEMO_MODEL_DIR.is_dir():
-            raise DemoModelMissingError(
-                f"{DEMO_MODEL_DIR}: the embedded demo model is not there; {DEMO_RECIPE}, or pass --model "
-                "(a hub id, a local model folder, or tiny:qwen2_vl for an untrained test model)"
-            )
-        return cls(load_describer(model, default=DEMO_MODEL_DIR, max_new_tokens=max_new_tokens))
-
-    @property
-    def name(self) -> str:
-        return self.describer.name
-
-    @property
-    def demo(self) -> bool:
-        return self.describer.demo
-
-    @property
-    def has_heatmaps(self) -> bool:
-        """Only stateful models have the cross-attention that heatmaps are read from."""
-        return self.describer.stateful
+        return cls(load_app_describer(model, DEMO_MODEL_DIR, max_new_tokens=max_new_tokens))
 
     def predict(self, sources: Sequence[str | Path | bytes]) -> DiffResult:
         """Describe the edits from each image to the next; raises `ImageInputError` naming a bad file."""

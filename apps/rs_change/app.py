@@ -21,10 +21,11 @@ from tempfile import TemporaryDirectory
 import gradio as gr
 from PIL import Image
 
+from apps.common.predictor import DemoModelMissingError
 from apps.common.ui import demo_banner, safe_handler
 from apps.rs_change.errors import SceneError
 from apps.rs_change.make_examples import OUT as EXAMPLES_DIR
-from apps.rs_change.predictor import DemoModelMissingError, RsPredictor
+from apps.rs_change.predictor import RsPredictor
 from apps.rs_change.tile_map import tile_map
 
 TITLE = "Remote sensing — what changed between two acquisitions?"

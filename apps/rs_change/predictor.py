@@ -31,6 +31,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from apps.common.predictor import DescriberBacked, load_app_describer
 from apps.rs_change.config import IngestConfig
 from apps.rs_change.ingest import SceneSeries, open_series
 from apps.rs_change.make_dataset import PAIR_SIZE
@@ -40,13 +41,9 @@ from apps.rs_change.results import TileResult
 from apps.rs_change.scene_result import ChangeStep, SceneResult
 from apps.rs_change.tiling import Tile
 from apps.rs_change.verdict import change_score, says_change
-from sve_core.inference import Describer, load_describer
+from sve_core.inference import Describer
 
 DEMO_MODEL_DIR = Path(__file__).resolve().parent / "demo_model"
-DEMO_RECIPE = (
-    "make it with `sve rs make-dataset --out data/rs_synth` and `sve train configs/rs_change/demo.yaml` "
-    "(output_dir apps/rs_change/demo_model)"
-)
 DEMO_INPUT_SIZE = 96  # make-dataset's default --size: the demo model's training copies
 INPUT_SIZE = PAIR_SIZE  # LEVIR-CC's 256 px tiles, what a model trained on it saw
 HEATMAP_SIDE = 32  # kept per tile: 4 KB, enough for a map; the GeoTIFF writer resizes it onto the tile
@@ -54,11 +51,7 @@ HEATMAP_SIDE = 32  # kept per tile: 4 KB, enough for a map; the GeoTIFF writer r
 ImageLike = np.ndarray | Image.Image  # (H, W, 3) uint8 or a PIL image
 
 
-class DemoModelMissingError(ValueError):
-    """No `--model` was given and the embedded demo model has not been trained into this checkout yet."""
-
-
-class RsPredictor:
+class RsPredictor(DescriberBacked):
     """One describer shared by every request (it serialises generation itself)."""
 
     def __init__(self, describer: Describer, *, input_size: int = DEMO_INPUT_SIZE) -> None:
@@ -72,28 +65,10 @@ class RsPredictor:
         """`model` (hub id, local folder, ``tiny:<family>``), or the embedded demo model when None.
         `input_size` is the side tiles are resized to; by default `DEMO_INPUT_SIZE` for the demo, `INPUT_SIZE`
         otherwise."""
-        if model is None and not DEMO_MODEL_DIR.is_dir():
-            raise DemoModelMissingError(
-                f"{DEMO_MODEL_DIR}: the embedded demo model is not there; {DEMO_RECIPE}, or pass --model "
-                "(a hub id, a local model folder, or tiny:qwen2_vl for an untrained test model)"
-            )
-        describer = load_describer(model, default=DEMO_MODEL_DIR, max_new_tokens=max_new_tokens)
+        describer = load_app_describer(model, DEMO_MODEL_DIR, max_new_tokens=max_new_tokens)
         if input_size is None:
             input_size = DEMO_INPUT_SIZE if model is None else INPUT_SIZE
         return cls(describer, input_size=input_size)
-
-    @property
-    def name(self) -> str:
-        return self.describer.name
-
-    @property
-    def demo(self) -> bool:
-        return self.describer.demo
-
-    @property
-    def has_heatmaps(self) -> bool:
-        """Only stateful models have the cross-attention that heatmaps are read from."""
-        return self.describer.stateful
 
     def describe(
         self,

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from apps.common.predictor import DemoModelMissingError
 from apps.cxr import DicomError, load_study, predictor
 from apps.cxr.predictor import QUESTION, CxrPredictor
 from apps.cxr.report import write_report
@@ -184,6 +185,6 @@ def test_no_phi_in_results_files_or_logs(
 def test_missing_demo_model_says_how_to_make_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(predictor, "DEMO_MODEL_DIR", tmp_path / "demo_model")
     with pytest.raises(
-        predictor.DemoModelMissingError, match="demo_model: the embedded demo model is not there"
+        DemoModelMissingError, match="demo_model: the embedded demo model is not there"
     ):
         CxrPredictor.load(None)

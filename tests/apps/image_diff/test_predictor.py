@@ -7,9 +7,10 @@ from types import ModuleType
 
 import pytest
 
+from apps.common.predictor import DemoModelMissingError
 from apps.image_diff import ImageInputError, predictor
 from apps.image_diff.make_examples import OUT as EXAMPLES
-from apps.image_diff.predictor import DemoModelMissingError, DiffPredictor
+from apps.image_diff.predictor import DiffPredictor
 from sve_core import SVEConfig, make_stateful
 from sve_core.inference import load_describer
 
@@ -75,10 +76,10 @@ def test_demo_model_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
         DemoModelMissingError, match="demo_model: the embedded demo model is not there"
     ) as error:
         DiffPredictor.load(None)
-    assert "sve diff make-dataset" in str(error.value) and "--model" in str(error.value)
+    assert "train_demo_models.sh" in str(error.value) and "--model" in str(error.value)
 
     missing.mkdir()
     calls = []
-    monkeypatch.setattr(predictor, "load_describer", lambda *args, **kwargs: calls.append((args, kwargs)))
+    monkeypatch.setattr(predictor, "load_app_describer", lambda *args, **kwargs: calls.append((args, kwargs)))
     DiffPredictor.load(None)
-    assert calls == [((None,), {"default": missing, "max_new_tokens": 64})]
+    assert calls == [((None, missing), {"max_new_tokens": 64})]

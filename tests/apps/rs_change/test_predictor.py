@@ -15,10 +15,11 @@ import pytest
 import rasterio
 from rasterio.warp import transform_bounds
 
+from apps.common.predictor import DemoModelMissingError
 from apps.rs_change import SceneError, open_pair, predictor
 from apps.rs_change.captions import NO_CHANGE
 from apps.rs_change.make_examples import OUT as EXAMPLES
-from apps.rs_change.predictor import HEATMAP_SIDE, DemoModelMissingError, RsPredictor
+from apps.rs_change.predictor import HEATMAP_SIDE, RsPredictor
 from apps.rs_change.verdict import says_change
 from sve_core import SVEConfig, make_stateful
 from sve_core.inference import Describer, Description, load_describer
@@ -228,11 +229,11 @@ def test_demo_model_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
         DemoModelMissingError, match="demo_model: the embedded demo model is not there"
     ) as error:
         RsPredictor.load(None)
-    assert "sve rs make-dataset" in str(error.value) and "--model" in str(error.value)
+    assert "train_demo_models.sh" in str(error.value) and "--model" in str(error.value)
 
     missing.mkdir()
     calls = []
-    monkeypatch.setattr(predictor, "load_describer", lambda *args, **kwargs: calls.append((args, kwargs)))
+    monkeypatch.setattr(predictor, "load_app_describer", lambda *args, **kwargs: calls.append((args, kwargs)))
     assert RsPredictor.load(None).input_size == predictor.DEMO_INPUT_SIZE
     assert RsPredictor.load("my/model").input_size == predictor.INPUT_SIZE == 256
-    assert calls[0] == ((None,), {"default": missing, "max_new_tokens": 64})
+    assert calls[0] == ((None, missing), {"max_new_tokens": 64})
