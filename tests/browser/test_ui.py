@@ -77,6 +77,7 @@ def check_result(page: Page, tab: Tab) -> None:
         expect(textbox_value(page, "Comparison report")).not_to_have_value("")
         report_file = block(page, "Downloads (report.json, report.md)").locator('a[download="report.json"]')
         expect(report_file).to_have_count(1)
+        expect(block(page, "Current").locator("img").first).to_be_visible()
     elif tab.id == "rs":
         downloads = block(page, "Downloads: GeoJSON (EPSG:4326) and heatmap GeoTIFF")
         geojson = downloads.locator('a[download="tiles.geojson"]')
@@ -84,12 +85,15 @@ def check_result(page: Page, tab: Tab) -> None:
         expect(downloads.locator('a[download="heatmap.tif"]')).to_have_count(1)
         served = page.request.get(geojson.get_attribute("href"))
         assert served.ok and served.json()["type"] == "FeatureCollection"
+        slider = block(page, "Before / after, overlap of the two scenes (drag the handle)")
+        expect(slider.locator("img").first).to_be_visible()
         tiles = page.get_by_role("grid", name="Tiles", exact=True)
         expect(tiles).to_have_attribute("aria-rowcount", "5")  # header + a 512 px scene in 256 px tiles
     else:
         instruction = textbox_value(page, "Edit instruction")
         expect(instruction).not_to_have_value("", timeout=RUN_TIMEOUT_MS)
         expect(textbox_value(page, "Category (ImgEdit)")).not_to_have_value("")
+        expect(block(page, "Before / after (drag the handle)").locator("img").first).to_be_visible()
 
 
 def screenshot(page: Page, path: Path) -> None:
