@@ -29,13 +29,22 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         description="Trains the recipe's two stages on the synthetic change task and scores greedy answers on "
                     "held-out pairs every --every steps. Writes curves.json and curves.png to --out.")
     recipe.add_argument("--recipe", default="configs/recipes/tiny_change.yaml", help="recipe YAML")
-    recipe.add_argument("--out", default="benchmarks/controlled/recipe", help="output folder")
+    recipe.add_argument("--out", default="benchmarks/controlled/recipe/main",
+                        help="output folder (its parent holds the generated data, shared between studies)")
     recipe.add_argument("--variants", nargs="+", default=["stateless", "cross_ffn"], help="stage-2 variants")
     recipe.add_argument("--seed", type=int, default=0, help="seed of both stages")
     recipe.add_argument("--every", type=int, default=100, help="score held-out answers every N steps")
     recipe.add_argument("--finetune-steps", type=int, default=None, help="override the recipe's stage-2 steps")
     recipe.add_argument("--pretrain-steps", type=int, default=None,
                         help="override the recipe's stage-1 steps (0 = no pretraining: train from scratch)")
+    recipe.add_argument("--lr", type=float, default=None, help="override both stages' learning_rate")
+    recipe.add_argument("--sve-lr", type=float, default=None, help="override stage 2's sve_lr")
+    recipe.add_argument("--image-size", type=int, default=None, help="override the recipe's image size (px)")
+    recipe.add_argument("--grid", type=int, default=2, help="scene grid (cells per side)")
+    recipe.add_argument("--objects", type=int, nargs=2, default=(1, 3), metavar=("MIN", "MAX"),
+                        help="objects per change scene")
+    recipe.add_argument("--describe-objects", type=int, nargs=2, default=None, metavar=("MIN", "MAX"),
+                        help="objects per stage-1 scene (default: --objects)")
     recipe.set_defaults(func=run_recipe)
     return parser
 
@@ -62,13 +71,18 @@ def run_controlled(args: argparse.Namespace) -> int:
 
 
 def run_recipe(args: argparse.Namespace) -> int:
-    from sve_core.recipe import RecipeError
-    from sve_core.tasks.recipe_study import run_study
+    from sve_core.recipe import RecipeError, load_recipe
+    from sve_core.tasks.recipe_study import StudyTask, run_study
 
+    stage = {"max_steps": args.finetune_steps, "learning_rate": args.lr, "sve_lr": args.sve_lr}
     try:
-        report = run_study(args.recipe, args.out, variants=args.variants, seed=args.seed, every=args.every,
-                           finetune_steps=args.finetune_steps, pretrain_steps=args.pretrain_steps)
-    except RecipeError as error:
+        recipe = load_recipe(args.recipe, stage_overrides={
+            "pretrain": {"max_steps": args.pretrain_steps, "learning_rate": args.lr},
+            "finetune": stage}, image_size=args.image_size)
+        task = StudyTask(grid=args.grid, objects=tuple(args.objects),
+                         describe_objects=tuple(args.describe_objects or args.objects))
+        report = run_study(recipe, args.out, task=task, variants=args.variants, seed=args.seed, every=args.every)
+    except (RecipeError, ValueError) as error:
         print(f"sve bench recipe: {error}", file=sys.stderr)
         return 2
     print(report.table)

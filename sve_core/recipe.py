@@ -75,8 +75,10 @@ class Recipe:
         return int(self.pretrain.get("max_steps", -1))
 
 
-def load_recipe(path: str | Path, **overrides: Any) -> Recipe:
-    """A `Recipe` from YAML (`tiny` and `sve` as mappings), with keyword overrides of top-level fields."""
+def load_recipe(path: str | Path, *, stage_overrides: dict[str, dict[str, Any]] | None = None,
+                image_size: int | None = None) -> Recipe:
+    """A `Recipe` from YAML (`tiny` and `sve` as mappings); `stage_overrides` replace stage fields (None values
+    are ignored, so CLI flags that were not given change nothing) and `image_size` the tiny model's."""
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text()) or {}
@@ -86,7 +88,10 @@ def load_recipe(path: str | Path, **overrides: Any) -> Recipe:
     unknown = sorted(set(data) - known)
     if unknown:
         raise RecipeError(f"{path}: unknown field(s) {unknown}; expected some of {sorted(known)}")
-    data.update(overrides)
+    for stage, values in (stage_overrides or {}).items():
+        data[stage] = {**data.get(stage, {}), **{k: v for k, v in values.items() if v is not None}}
+    if image_size is not None:
+        data["tiny"] = {**data.get("tiny", {}), "image_size": image_size}
     try:
         tiny = data.pop("tiny", None)
         sve = data.pop("sve", None)

@@ -1,8 +1,9 @@
 """Scores of the controlled tasks (REFERENCE §3), as pure functions of answer strings.
 
 - Spatial aggregation: MAE and RMSE of the number in the answer, reported x10^-2 (an MAE of 1.15 means 0.0115).
-  An answer with no number scores the error `UNPARSEABLE_ERROR` = 1.0: every target lies in [0, 1], so 1.0 is
-  the largest error a real guess can make, and declining to answer is never better than guessing.
+  Every target lies in [0, 1], so a number is clipped to [0, 1] first (an untrained model's "7" would otherwise
+  dominate a mean) and an answer with no number scores `UNPARSEABLE_ERROR` = 1.0, the largest error a clipped
+  guess can make: declining to answer is never better than guessing.
 - Multi-object change: answers are split into sentences and parsed to categorical changes (lexical variants
   normalised, `change_text`); predicted and reference changes are paired one-to-one by maximum field agreement
   (`scipy.optimize.linear_sum_assignment`), so sentence order does not matter. Acc = exactly matched pairs /
@@ -45,7 +46,8 @@ def regression_scores(references: Sequence[float], answers: Sequence[str]) -> Re
     if len(references) != len(answers) or not answers:
         raise ValueError(f"expected as many answers as references (>0), got {len(answers)} and {len(references)}")
     values = [parse_number(a) for a in answers]
-    errors = np.array([UNPARSEABLE_ERROR if v is None else abs(v - r) for v, r in zip(values, references, strict=True)])
+    errors = np.array([UNPARSEABLE_ERROR if v is None else abs(min(max(v, 0.0), 1.0) - r)
+                       for v, r in zip(values, references, strict=True)])
     return RegressionScores(mae=100 * float(errors.mean()), rmse=100 * float(np.sqrt((errors ** 2).mean())),
                             parsed=sum(v is not None for v in values) / len(values), count=len(values))
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sve_core.data import load_jsonl
-from sve_core.recipe import Recipe, finetune, load_recipe, pretrain
+from sve_core.recipe import Recipe, finetune, pretrain
 from sve_core.tasks.curve import LearningCurve
 from sve_core.tasks.export import write_dataset
 from sve_core.tasks.metrics import change_scores
@@ -25,23 +25,34 @@ from sve_core.tasks.multi_change import MultiChangeTask
 CURVE_SAMPLES = 200
 
 
-def tasks(image_size: int) -> tuple[MultiChangeTask, MultiChangeTask]:
-    """(pretraining scenes, change pairs) at `image_size`: a 4 x 4 grid, 1-2 objects to describe, 3-6 objects
-    with one change to caption."""
-    describe = MultiChangeTask(image_size=image_size, grid=4, objects=(1, 2), changes=(1, 1))
-    change = MultiChangeTask(image_size=image_size, grid=4, objects=(3, 6), changes=(1, 1))
-    return describe, change
+@dataclass(frozen=True)
+class StudyTask:
+    """The scenes of both stages: a `grid` x `grid` layout at the recipe's image size; stage 1 describes scenes
+    of `describe_objects` objects, stage 2 captions one change in scenes of `objects` objects."""
+
+    grid: int = 2
+    objects: tuple[int, int] = (1, 3)
+    describe_objects: tuple[int, int] = (1, 3)
+
+    def tasks(self, image_size: int) -> tuple[MultiChangeTask, MultiChangeTask]:
+        return (MultiChangeTask(image_size=image_size, grid=self.grid, objects=self.describe_objects, changes=(1, 1)),
+                MultiChangeTask(image_size=image_size, grid=self.grid, objects=self.objects, changes=(1, 1)))
+
+    def folder(self, image_size: int) -> str:
+        return f"px{image_size}-grid{self.grid}-obj{self.objects[0]}-{self.objects[1]}"
 
 
-def prepare(out: Path, image_size: int, *, pretrain_examples: int = 8000, change_examples: int = 16000) -> tuple[Path, Path]:
-    describe, change = tasks(image_size)
+def prepare(out: Path, task: StudyTask, image_size: int, *, pretrain_examples: int = 8000,
+            change_examples: int = 16000) -> tuple[Path, Path]:
+    """Seeded describe and change datasets under ``out/data/<geometry>/`` (written once, then reused)."""
+    describe, change = task.tasks(image_size)
+    out = out / "data" / task.folder(image_size)
     folders = {"describe": (describe.describe, {"train": pretrain_examples, "val": 200}),
                "change": (change.change, {"train": change_examples, "val": CURVE_SAMPLES, "test": 1000})}
     for name, (generate, sizes) in folders.items():
-        folder = out / "data" / name
-        if not all((folder / f"{split}.jsonl").is_file() for split in sizes):
-            write_dataset(folder, generate, sizes, seed=0)
-    return out / "data" / "describe", out / "data" / "change"
+        if not all((out / name / f"{split}.jsonl").is_file() for split in sizes):
+            write_dataset(out / name, generate, sizes, seed=0)
+    return out / "describe", out / "change"
 
 
 def score(references: list[str], answers: list[str]) -> dict[str, float]:
@@ -56,15 +67,11 @@ class StudyReport:
     files: list[Path] = field(default_factory=list)
 
 
-def run_study(recipe_file: str | Path, out_dir: str | Path, *, variants: Sequence[str], seed: int = 0,
-              every: int = 100, finetune_steps: int | None = None, pretrain_steps: int | None = None) -> StudyReport:
-    recipe = load_recipe(recipe_file)
-    if finetune_steps is not None:
-        recipe = dataclasses.replace(recipe, finetune={**recipe.finetune, "max_steps": finetune_steps})
-    if pretrain_steps is not None:
-        recipe = dataclasses.replace(recipe, pretrain={**recipe.pretrain, "max_steps": pretrain_steps})
+def run_study(recipe: Recipe, out_dir: str | Path, *, task: StudyTask, variants: Sequence[str], seed: int = 0,
+              every: int = 100) -> StudyReport:
+    """Stage 1 once, then stage 2 per variant with a learning curve; curves.json / curves.png in `out_dir`."""
     out = Path(out_dir)
-    describe_data, change_data = prepare(out, recipe.tiny.image_size)
+    describe_data, change_data = prepare(out.parent, task, recipe.tiny.image_size)
     base = pretrain(recipe, describe_data, out / "pretrain", seed=seed) if recipe.pretrain_steps != 0 else None
     held_out = load_jsonl(change_data / "val.jsonl")
     curves: dict[str, list[dict[str, float]]] = {}
@@ -74,8 +81,8 @@ def run_study(recipe_file: str | Path, out_dir: str | Path, *, variants: Sequenc
         finetune(recipe, base, change_data, out / variant, variant=variant, seed=seed, callbacks=[curve])
         curves[variant] = curve.points
     report = StudyReport(format_curves(curves), curves)
-    (out / "curves.json").write_text(json.dumps({"recipe": str(recipe_file), "seed": seed, "curves": curves,
-                                                 "settings": _settings(recipe)}, indent=1))
+    (out / "curves.json").write_text(json.dumps({"seed": seed, "task": dataclasses.asdict(task), "curves": curves,
+                                                 "recipe": _settings(recipe)}, indent=1))
     report.files = [out / "curves.json", plot_curves(curves, out / "curves.png")]
     return report
 

@@ -150,9 +150,40 @@ def test_regression_scores_and_unparseable_penalty():
     assert scores.mae == pytest.approx(2.0) and scores.rmse == pytest.approx(100 * math.sqrt((0.01 ** 2 + 0.03 ** 2) / 2))
     bad = regression_scores([0.5], ["no idea"])
     assert bad.mae == pytest.approx(100 * UNPARSEABLE_ERROR) and bad.parsed == 0.0
+    assert regression_scores([0.25], ["7.5"]).mae == pytest.approx(75.0)  # clipped to [0, 1] first
 
 
 def test_perplexity_is_token_weighted():
     assert perplexity(10 * math.log(2.0), 10) == pytest.approx(2.0)
     with pytest.raises(ValueError):
         perplexity(1.0, 0)
+
+
+# --- the design-study bench (scoring and tables; training itself is covered by test_recipe) ----------------
+
+class _NoCaptions:
+    """Stands in for evaluation.captions.CaptionScorer (its Java start is not what these tests check)."""
+
+    def tokenize(self, references, predictions):
+        return references, predictions
+
+    def score(self, captions):
+        return {"BLEU-4": 0.0, "CIDEr": 0.0}
+
+
+def test_bench_scores_summary_and_table(tmp_path):
+    from sve_core.tasks.bench import constant_baseline, format_table, score_run, summarise, task_of
+
+    generate = mixture([DotsTask(counts=(2, 3)).aggregate, SMALL.change])
+    folder = write_dataset(tmp_path / "d", generate, {"train": 12, "test": 12}, progress=False)
+    test = load_jsonl(folder / "test.jsonl")
+    perfect = [s.messages[-1].content for s in test]
+    runs = [score_run(test, {"variant": v, "seed": seed, "train_seconds": 1.0, "ppl": 1.5, "answers": perfect},
+                      _NoCaptions()) for v in ("stateless", "cross_ffn") for seed in (0, 1)]
+    assert {task_of(s) for s in test} == {"dots", "change"}
+    assert all(r["mae"] < 0.01 and r["acc"] == 100.0 and r["type_acc"] == 100.0 for r in runs)
+    summary = summarise(runs, ["stateless", "cross_ffn"])
+    assert summary["cross_ffn"]["acc"] == [100.0, 0.0] and summary["stateless"]["ppl"] == [1.5, 0.0]
+    baseline = constant_baseline(load_jsonl(folder / "train.jsonl"), test)
+    table = format_table(summary, baseline)
+    assert "| cross_ffn | " in table and "constant (train mean)" in table and baseline["mae"] > 0
