@@ -7,7 +7,8 @@ the whole k-image sequence, k = 1..8.
 The tower is a Qwen2-VL-2B-like vision config (1280 wide, 16 heads, MLP ratio 4, patch 14, 2x2 merge) with
 random weights; on a CPU the depth is reduced (default 4 of 32 layers): every ratio is per layer, so it does
 not depend on depth. Peak memory is measured in a fresh subprocess per variant (RSS on CPU, allocator peak on
-CUDA), counting only what the forward adds on top of weights and inputs. Run: ``python benchmarks/sve_cost.py`` (add ``--device cuda --depth 32`` on a GPU).
+CUDA), counting only what the forward adds on top of weights and inputs.
+Run: ``python benchmarks/sve_cost.py`` (add ``--device cuda --depth 32`` on a GPU).
 """
 
 from __future__ import annotations
