@@ -89,5 +89,5 @@ def test_tab_without_demo_model_says_how_to_make_it(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(predictor, "DEMO_MODEL_DIR", tmp_path / "demo_model")
     blocks = build_demo(None)
     texts = [m.value for m in _components(blocks, gr.Markdown)]
-    assert any("unavailable" in text and "sve diff make-dataset" in text for text in texts)
+    assert any("unavailable" in text and "train_demo_models.sh" in text for text in texts)
     assert not _components(blocks, gr.Button)
