@@ -18,7 +18,10 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     controlled.add_argument("--quick", action="store_true",
                             help="the <= 15 minute preset (2 CPU cores) instead of the full study")
     controlled.add_argument("--out", default=None,
-                            help="output folder (default: benchmarks/controlled/quick or .../full)")
+                            help="folder for results.json and controlled.png (default: benchmarks/controlled/quick "
+                                 "or .../full)")
+    controlled.add_argument("--work-dir", default=None,
+                            help="generated data, models and per-run logs (default: runs/controlled/quick or .../full)")
     controlled.add_argument("--variants", nargs="+", default=None, help="variants to compare (default: all six)")
     controlled.add_argument("--seeds", nargs="+", type=int, default=None, help="finetuning seeds (default: 0 1 2)")
     controlled.add_argument("--jobs", type=int, default=None, help="finetuning runs in parallel (default: 2)")
@@ -30,7 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                     "held-out pairs every --every steps. Writes curves.json and curves.png to --out.")
     recipe.add_argument("--recipe", default="configs/recipes/tiny_change.yaml", help="recipe YAML")
     recipe.add_argument("--out", default="benchmarks/controlled/recipe/main",
-                        help="output folder (its parent holds the generated data, shared between studies)")
+                        help="folder for curves.json, curves.png and the live <variant>.curve.jsonl")
+    recipe.add_argument("--work-dir", default="runs/recipe",
+                        help="generated data (shared between studies) and model checkpoints")
     recipe.add_argument("--variants", nargs="+", default=["stateless", "cross_ffn"], help="stage-2 variants")
     recipe.add_argument("--seed", type=int, default=0, help="seed of both stages")
     recipe.add_argument("--every", type=int, default=100, help="score held-out answers every N steps")
@@ -45,6 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         help="objects per change scene")
     recipe.add_argument("--describe-objects", type=int, nargs=2, default=None, metavar=("MIN", "MAX"),
                         help="objects per stage-1 scene (default: --objects)")
+    recipe.add_argument("--stage1", choices=("describe", "change"), default="describe",
+                        help="stage-1 data: single-image descriptions, or the change pairs (stateless)")
     recipe.set_defaults(func=run_recipe)
     return parser
 
@@ -62,8 +69,8 @@ def run_controlled(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"sve bench controlled: {error}", file=sys.stderr)
         return 2
-    out = args.out or f"benchmarks/controlled/{'quick' if args.quick else 'full'}"
-    report = run_bench(settings, out)
+    preset = "quick" if args.quick else "full"
+    report = run_bench(settings, args.out or f"benchmarks/controlled/{preset}", args.work_dir or f"runs/controlled/{preset}")
     print(report.table)
     print(f"\n{len(report.runs)} runs in {report.seconds / 60:.1f} min; wrote "
           + ", ".join(str(f) for f in report.files))
@@ -80,8 +87,8 @@ def run_recipe(args: argparse.Namespace) -> int:
             "pretrain": {"max_steps": args.pretrain_steps, "learning_rate": args.lr},
             "finetune": stage}, image_size=args.image_size)
         task = StudyTask(grid=args.grid, objects=tuple(args.objects),
-                         describe_objects=tuple(args.describe_objects or args.objects))
-        report = run_study(recipe, args.out, task=task, variants=args.variants, seed=args.seed, every=args.every)
+                         describe_objects=tuple(args.describe_objects or args.objects), stage1=args.stage1)
+        report = run_study(recipe, args.out, args.work_dir, task=task, variants=args.variants, seed=args.seed, every=args.every)
     except (RecipeError, ValueError) as error:
         print(f"sve bench recipe: {error}", file=sys.stderr)
         return 2

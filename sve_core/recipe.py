@@ -15,6 +15,7 @@ recipe sets itself (model, data, eval_data, output_dir, sve, seed).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
@@ -106,20 +107,39 @@ def _split(data_dir: Path, split: str) -> str | None:
     return str(path) if path.is_file() else None
 
 
-def pretrain(recipe: Recipe, data_dir: str | Path, out_dir: str | Path, *, seed: int = 0,
-             callbacks: Sequence[TrainerCallback] = ()) -> Path:
+def initial_model(recipe: Recipe, text_files: Sequence[str | Path], out_dir: str | Path, *, seed: int = 0) -> Path:
+    """A fresh tiny model saved to `out_dir`, its tokenizer trained on the text of every JSONL in `text_files`.
+
+    Stage 1 would otherwise learn a tokenizer from its own data only, and stage 2's words (the change verbs, the
+    dot task's numbers) would arrive as byte fragments the pretrained language model has never produced."""
+    from sve_core.data import load_datasets, texts
+    from sve_core.testing import tiny_vlm
+
+    out_dir = Path(out_dir)
+    if not (out_dir / STAGE_DONE).is_file():
+        samples = [s for loaded in load_datasets(*text_files) for s in loaded]
+        model, processor = tiny_vlm(recipe.family, dataclasses.replace(recipe.tiny, seed=seed), corpus=texts(samples))
+        processor.save_pretrained(str(out_dir))
+        model.save_pretrained(str(out_dir))
+    return out_dir
+
+
+def pretrain(recipe: Recipe, data_dir: str | Path, out_dir: str | Path, *, vocabulary: Sequence[str | Path] = (),
+             seed: int = 0, callbacks: Sequence[TrainerCallback] = ()) -> Path:
     """Stage 1: a stateless tiny VLM trained on `data_dir` (reused when `out_dir` already holds one).
 
-    The saved checkpoint is stripped of its (stateless) SVE record so that stage 2 treats it as a base model
-    to inject any variant into."""
+    `vocabulary`: further JSONL files (stage 2's) whose words the tokenizer must know. The saved checkpoint is
+    stripped of its (stateless) SVE record so that stage 2 treats it as a base model to inject any variant into."""
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     if (out_dir / STAGE_DONE).is_file():
         return out_dir
     torch.set_num_threads(recipe.threads)
     from sve_core.trainer import train
 
-    config = recipe.stage_config("pretrain", data=str(data_dir / "train.jsonl"), eval_data=_split(data_dir, "val"),
-                                 output_dir=str(out_dir), seed=seed)
+    train_file = data_dir / "train.jsonl"
+    init = initial_model(recipe, [train_file, *vocabulary], out_dir.with_name(out_dir.name + "-init"), seed=seed)
+    config = recipe.stage_config("pretrain", data=str(train_file), eval_data=_split(data_dir, "val"),
+                                 output_dir=str(out_dir), model=str(init), seed=seed)
     train(config, callbacks)
     config_file = out_dir / "config.json"
     saved = json.loads(config_file.read_text())
@@ -145,6 +165,8 @@ def train_two_stage(recipe: Recipe, pretrain_data: str | Path, finetune_data: st
                     variant: str | None = None, seed: int = 0, callbacks: Sequence[TrainerCallback] = ()):
     """Both stages into `out_dir/pretrain` and `out_dir/<variant>`; returns stage 2's `TrainResult`."""
     out_dir = Path(out_dir)
-    base = pretrain(recipe, pretrain_data, out_dir / "pretrain", seed=seed) if recipe.pretrain_steps != 0 else None
+    finetune_train = Path(finetune_data) / "train.jsonl"
+    base = (pretrain(recipe, pretrain_data, out_dir / "pretrain", vocabulary=[finetune_train], seed=seed)
+            if recipe.pretrain_steps != 0 else None)
     return finetune(recipe, base, finetune_data, out_dir / (variant or recipe.sve.variant), variant=variant,
                     seed=seed, callbacks=callbacks)

@@ -79,13 +79,14 @@ def _stage(steps: int, lr: float, batch: int, **extra: Any) -> dict[str, Any]:
 
 
 def quick() -> BenchSettings:
-    """<= 15 minutes on 2 CPU cores: a 1.2 M-parameter model, 56 px images, the easiest member of each task."""
+    """<= 15 minutes on 2 CPU cores: a 1.2 M-parameter model, 56 px images, the easiest member of each task
+    (2-3 dot images; 1-3 objects on a 2 x 2 grid, so each language-model image token holds one object)."""
     spec = TinySpec(vision_depth=2, vision_width=96, vision_heads=4, text_layers=2, text_width=128, text_heads=4,
                     vocab_size=500, image_size=56)
-    recipe = Recipe(tiny=spec, pretrain=_stage(300, 3e-4, 16), finetune=_stage(150, 3e-4, 16, sve_lr=1e-3))
+    recipe = Recipe(tiny=spec, pretrain=_stage(800, 3e-4, 16), finetune=_stage(200, 3e-4, 16, sve_lr=3e-3))
     return BenchSettings(recipe=recipe, dots=DotsTask(image_size=56, counts=(2, 3)),
-                         change=MultiChangeTask(image_size=56, grid=4, objects=(3, 6), changes=(1, 1)),
-                         pretrain_examples={"train": 3000, "val": 100},
+                         change=MultiChangeTask(image_size=56, grid=2, objects=(1, 3), changes=(1, 1)),
+                         pretrain_examples={"train": 6000, "val": 100},
                          finetune_examples={"train": 2400, "val": 100, "test": 200})
 
 
@@ -93,7 +94,7 @@ def full() -> BenchSettings:
     """The study as documented in docs/RECIPE.md: 2-5 dot images, 10-40 objects with 1-4 changes, 112 px."""
     spec = TinySpec(vision_depth=4, vision_width=128, vision_heads=4, text_layers=4, text_width=128, text_heads=4,
                     vocab_size=600, image_size=112)
-    recipe = Recipe(tiny=spec, pretrain=_stage(4000, 3e-4, 16), finetune=_stage(2000, 3e-4, 16, sve_lr=1e-3))
+    recipe = Recipe(tiny=spec, pretrain=_stage(4000, 3e-4, 16), finetune=_stage(2000, 3e-4, 16, sve_lr=3e-3))
     return BenchSettings(recipe=recipe, dots=DotsTask(image_size=112), change=MultiChangeTask(image_size=112),
                          pretrain_examples={"train": 30000, "val": 200},
                          finetune_examples={"train": 20000, "val": 200, "test": 1000}, max_new_tokens=96)
@@ -246,15 +247,18 @@ class BenchReport:
     files: list[Path] = field(default_factory=list)
 
 
-def run_bench(settings: BenchSettings, out_dir: str | Path, *, progress: bool = True) -> BenchReport:
-    """Data, pretraining, every (variant, seed) finetune, scores, table, JSON and plot in `out_dir`."""
+def run_bench(settings: BenchSettings, out_dir: str | Path, work_dir: str | Path, *,
+              progress: bool = True) -> BenchReport:
+    """Data, pretraining and every (variant, seed) finetune in `work_dir`; scores, table, results.json and
+    controlled.png in `out_dir`."""
     from evaluation.captions import CaptionScorer
 
     began = time.perf_counter()
-    out = Path(out_dir)
-    pretrain_data, finetune_data = prepare_data(settings, out, progress=progress)
-    base = pretrain(settings.recipe, pretrain_data, out / "pretrain")
-    jobs = [Job(settings.recipe, base, finetune_data, out / "runs" / f"{variant}-s{seed}", variant, seed,
+    out, work = Path(out_dir), Path(work_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    pretrain_data, finetune_data = prepare_data(settings, work, progress=progress)
+    base = pretrain(settings.recipe, pretrain_data, work / "pretrain", vocabulary=[finetune_data / "train.jsonl"])
+    jobs = [Job(settings.recipe, base, finetune_data, work / "runs" / f"{variant}-s{seed}", variant, seed,
                 settings.max_new_tokens, settings.keep_models)
             for seed in settings.seeds for variant in settings.variants]
     outputs = []

@@ -3,7 +3,8 @@
 The task is the one every embedded demo model shares in miniature: two renders of a small scene, one change
 (move, add, delete or replace) between them, one sentence that names it. Stage 1 pretrains on single-image
 descriptions of scenes with one or two objects (the encoder learns to see shape, colour and size wherever they
-are); stage 2 finetunes each variant on the change pairs, scored on held-out pairs every `every` steps.
+are), or, for domains without single-image descriptions, stateless training on the pairs themselves; stage 2
+finetunes each variant on the change pairs, scored on held-out pairs every `every` steps.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sve_core.data import load_jsonl
 from sve_core.recipe import Recipe, finetune, pretrain
@@ -21,6 +22,7 @@ from sve_core.tasks.curve import LearningCurve
 from sve_core.tasks.export import write_dataset
 from sve_core.tasks.metrics import change_scores
 from sve_core.tasks.multi_change import MultiChangeTask
+from sve_core.tasks.predict import generate_answers, reference_of
 
 CURVE_SAMPLES = 200
 
@@ -33,6 +35,7 @@ class StudyTask:
     grid: int = 2
     objects: tuple[int, int] = (1, 3)
     describe_objects: tuple[int, int] = (1, 3)
+    stage1: Literal["describe", "change"] = "describe"  # "change": stateless pair pretraining on the change data
 
     def tasks(self, image_size: int) -> tuple[MultiChangeTask, MultiChangeTask]:
         return (MultiChangeTask(image_size=image_size, grid=self.grid, objects=self.describe_objects, changes=(1, 1)),
@@ -67,22 +70,31 @@ class StudyReport:
     files: list[Path] = field(default_factory=list)
 
 
-def run_study(recipe: Recipe, out_dir: str | Path, *, task: StudyTask, variants: Sequence[str], seed: int = 0,
-              every: int = 100) -> StudyReport:
-    """Stage 1 once, then stage 2 per variant with a learning curve; curves.json / curves.png in `out_dir`."""
-    out = Path(out_dir)
-    describe_data, change_data = prepare(out.parent, task, recipe.tiny.image_size)
-    base = pretrain(recipe, describe_data, out / "pretrain", seed=seed) if recipe.pretrain_steps != 0 else None
-    held_out = load_jsonl(change_data / "val.jsonl")
+def run_study(recipe: Recipe, out_dir: str | Path, work_dir: str | Path, *, task: StudyTask,
+              variants: Sequence[str], seed: int = 0, every: int = 100) -> StudyReport:
+    """Stage 1 once, then stage 2 per variant with a learning curve: data and models in `work_dir` (data shared
+    by every study there), curves.json / curves.png in `out_dir`."""
+    out, work = Path(out_dir), Path(work_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    describe_data, change_data = prepare(work, task, recipe.tiny.image_size)
+    stage1_data = describe_data if task.stage1 == "describe" else change_data
+    base = (pretrain(recipe, stage1_data, work / out.name / "pretrain", vocabulary=[change_data / "train.jsonl"],
+                     seed=seed) if recipe.pretrain_steps else None)
+    held_out, test = load_jsonl(change_data / "val.jsonl"), load_jsonl(change_data / "test.jsonl")
     curves: dict[str, list[dict[str, float]]] = {}
+    tests: dict[str, dict[str, float]] = {}
     for variant in variants:
-        (out / variant).mkdir(parents=True, exist_ok=True)
-        curve = LearningCurve(held_out, score, every=every, log=out / variant / "curve.jsonl")
-        finetune(recipe, base, change_data, out / variant, variant=variant, seed=seed, callbacks=[curve])
+        curve = LearningCurve(held_out, score, every=every, log=out / f"{variant}.curve.jsonl")
+        result = finetune(recipe, base, change_data, work / out.name / variant, variant=variant, seed=seed,
+                          callbacks=[curve])
         curves[variant] = curve.points
-    report = StudyReport(format_curves(curves), curves)
+        answers = generate_answers(result.model, result.processor, test, max_new_tokens=curve.max_new_tokens)
+        tests[variant] = score([reference_of(s) for s in test], answers)
+    table = format_curves(curves) + "\n\nTest split (" + str(len(test)) + " pairs): " + "; ".join(
+        f"{v} type acc {t['type_acc']:.1f}, exact acc {t['acc']:.1f}" for v, t in tests.items())
+    report = StudyReport(table, curves)
     (out / "curves.json").write_text(json.dumps({"seed": seed, "task": dataclasses.asdict(task), "curves": curves,
-                                                 "recipe": _settings(recipe)}, indent=1))
+                                                 "test": tests, "recipe": _settings(recipe)}, indent=1))
     report.files = [out / "curves.json", plot_curves(curves, out / "curves.png")]
     return report
 

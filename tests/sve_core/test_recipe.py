@@ -44,6 +44,7 @@ def test_two_stage_run_pretrains_stateless_then_injects_sve(tmp_path):
     result = train_two_stage(recipe, describe, change, tmp_path / "out", variant="cross_ffn")
     stage1 = json.loads((tmp_path / "out/pretrain/config.json").read_text())
     assert "sve" not in stage1  # a plain base model that any variant can be injected into
+    assert (tmp_path / "out/pretrain-init/tokenizer.json").is_file()  # tokenizer trained on both stages' text
     assert result.model.sve.config.variant == "cross_ffn"
     outputs = [p for n, p in result.model.named_parameters() if n.endswith("sve.attn.out.weight")]
     assert outputs and all(p.abs().sum() > 0 for p in outputs)  # zero-initialised, then trained
