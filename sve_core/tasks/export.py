@@ -74,5 +74,7 @@ def write_dataset(out_dir: str | Path, generate: Generator, sizes: Mapping[str, 
                 image.save(out / relative)
                 paths.append(relative)
             lines.append(json.dumps(record(example, paths)))
-        (out / f"{split}.jsonl").write_text("".join(line + "\n" for line in lines))
+        partial = out / f".{split}.jsonl.partial"  # renamed when complete: readers never see half a file
+        partial.write_text("".join(line + "\n" for line in lines))
+        partial.replace(out / f"{split}.jsonl")
     return out
