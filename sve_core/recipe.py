@@ -16,7 +16,6 @@ recipe sets itself (model, data, eval_data, output_dir, sve, seed).
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -128,8 +127,8 @@ def pretrain(recipe: Recipe, data_dir: str | Path, out_dir: str | Path, *, vocab
              seed: int = 0, callbacks: Sequence[TrainerCallback] = ()) -> Path:
     """Stage 1: a stateless tiny VLM trained on `data_dir` (reused when `out_dir` already holds one).
 
-    `vocabulary`: further JSONL files (stage 2's) whose words the tokenizer must know. The saved checkpoint is
-    stripped of its (stateless) SVE record so that stage 2 treats it as a base model to inject any variant into."""
+    `vocabulary`: further JSONL files (stage 2's) whose words the tokenizer must know. The checkpoint is stateless,
+    which the trainer treats as a base model to inject any variant into."""
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     if (out_dir / STAGE_DONE).is_file():
         return out_dir
@@ -141,10 +140,6 @@ def pretrain(recipe: Recipe, data_dir: str | Path, out_dir: str | Path, *, vocab
     config = recipe.stage_config("pretrain", data=str(train_file), eval_data=_split(data_dir, "val"),
                                  output_dir=str(out_dir), model=str(init), seed=seed)
     train(config, callbacks)
-    config_file = out_dir / "config.json"
-    saved = json.loads(config_file.read_text())
-    saved.pop("sve", None)
-    config_file.write_text(json.dumps(saved, indent=2))
     return out_dir
 
 

@@ -44,7 +44,7 @@ from transformers.trainer_utils import get_last_checkpoint
 from sve_core.checkpoint import from_pretrained, save_stateful
 from sve_core.collator import IGNORE_INDEX, SFTCollator
 from sve_core.data import SFTDataset, load_datasets, texts
-from sve_core.inject import make_stateful
+from sve_core.inject import make_stateful, remove_stateful
 from sve_core.testing import tiny_vlm
 from sve_core.train_config import LoraSettings, Trainable, TrainConfig, TrainConfigError
 
@@ -57,11 +57,14 @@ def load_backbone(config: TrainConfig, corpus: Sequence[str]) -> tuple[PreTraine
 
     ``tiny:<family>`` builds a tiny random model whose tokenizer is trained on `corpus` (the data's own words);
     anything else (hub id, base or SVE checkpoint folder) loads through `sve_core.from_pretrained` in fp32
-    (the master weights; bf16 is autocast). An SVE checkpoint keeps its own variant and weights."""
+    (the master weights; bf16 is autocast). An SVE checkpoint keeps its own variant and weights; a stateless
+    one adds no weights, so it is a base model any variant can be injected into (stage 2 of docs/RECIPE.md)."""
     if config.model.startswith("tiny:"):
         model, processor = tiny_vlm(config.model.removeprefix("tiny:"), config.tiny, corpus=corpus)
     else:
         model, processor = from_pretrained(config.model, dtype=torch.float32)
+        if getattr(model, "sve", None) is not None and model.sve.config.variant == "stateless":
+            remove_stateful(model)
     if getattr(model, "sve", None) is not None:
         if model.sve.config.variant != config.sve.variant:
             raise TrainConfigError(f"field 'sve.variant': {config.model} already carries variant "

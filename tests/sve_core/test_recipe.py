@@ -43,7 +43,7 @@ def test_two_stage_run_pretrains_stateless_then_injects_sve(tmp_path):
     recipe = Recipe(tiny=TinySpec(), pretrain=stage, finetune={**stage, "sve_lr": 1e-2})
     result = train_two_stage(recipe, describe, change, tmp_path / "out", variant="cross_ffn")
     stage1 = json.loads((tmp_path / "out/pretrain/config.json").read_text())
-    assert "sve" not in stage1  # a plain base model that any variant can be injected into
+    assert stage1.get("sve", {}).get("variant", "stateless") == "stateless"  # a base any variant goes into
     assert (tmp_path / "out/pretrain-init/tokenizer.json").is_file()  # tokenizer trained on both stages' text
     assert result.model.sve.config.variant == "cross_ffn"
     outputs = [p for n, p in result.model.named_parameters() if n.endswith("sve.attn.out.weight")]

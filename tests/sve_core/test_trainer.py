@@ -267,6 +267,18 @@ def test_cli_yaml_plus_flags(dataset, tmp_path, capsys):
     assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-1", "checkpoint-2"]
 
 
+def test_cli_two_runs_inject_sve_into_a_stateless_checkpoint(dataset, tmp_path, capsys):
+    """The demo models' recipe: a stateless run, then SVE injected into its output; an SVE checkpoint refuses."""
+    common = ["--data", str(dataset / "train.jsonl"), "--max-steps", "1", "--batch-size", "2", "--save-steps", "9"]
+    stage1, stage2 = tmp_path / "stage1", tmp_path / "stage2"
+    assert sve(["train", *common, "--variant", "stateless", "--output-dir", str(stage1)]) == 0
+    assert sve(["train", *common, "--model", str(stage1), "--variant", "cross_ffn", "--output-dir", str(stage2)]) == 0
+    assert json.loads((stage2 / "config.json").read_text())["sve"]["variant"] == "cross_ffn"
+    capsys.readouterr()
+    code = sve(["train", *common, "--model", str(stage2), "--variant", "cross", "--output-dir", str(tmp_path / "x")])
+    assert code == 2 and "already carries variant 'cross_ffn'" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("path", sorted((ROOT / "configs" / "train").glob("*.yaml")), ids=lambda p: p.name)
 def test_shipped_train_configs_load(path):
     config = load_train_config(path)
