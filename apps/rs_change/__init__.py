@@ -12,10 +12,10 @@ from apps.rs_change.geojson import to_geojson
 from apps.rs_change.grid import Grid
 from apps.rs_change.heatmap import write_heatmap
 from apps.rs_change.ingest import SceneSeries, open_pair, open_series
-from apps.rs_change.prompt import CHANGE_PROMPT
 from apps.rs_change.results import TileResult
 from apps.rs_change.summary import summary_markdown
 from apps.rs_change.tiling import Tile, TileFootprint
+from evaluation.datasets.levir_cc import PROMPT as CHANGE_PROMPT
 
 __all__ = [
     "CHANGE_PROMPT",

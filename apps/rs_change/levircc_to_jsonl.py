@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
-from apps.rs_change.prompt import CHANGE_PROMPT
+from evaluation.datasets.levir_cc import PROMPT as CHANGE_PROMPT
 from evaluation.datasets.levir_cc import LevirCC, LevirCCItem
 from evaluation.errors import DatasetFormatError
 

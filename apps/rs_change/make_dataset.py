@@ -25,9 +25,9 @@ from PIL import Image
 
 from apps.rs_change.geoscene import write_scene_pair
 from apps.rs_change.levircc import image_record, levir_filename
-from apps.rs_change.prompt import CHANGE_PROMPT
 from apps.rs_change.render import to_rgb8
 from apps.rs_change.synthetic import make_pair, make_scene
+from evaluation.datasets.levir_cc import PROMPT as CHANGE_PROMPT
 
 SPLITS = ("train", "val", "test")
 PAIR_SIZE = 256  # LEVIR-CC's tile size

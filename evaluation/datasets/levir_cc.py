@@ -26,6 +26,8 @@ from evaluation.datasets.files import field, read_json, require
 from evaluation.errors import DatasetFormatError
 
 NAME = "LEVIR-CC"
+# The instruction a LEVIR-CC-style captioner is trained with (our exports) and asked (apps, `sve eval levir-cc`).
+PROMPT = "Describe the changes between the two remote sensing images."
 LAYOUT = "LevirCCcaptions.json + images/{train,val,test}/{A,B}/<split>_NNNNNN.png"
 Split = Literal["train", "val", "test"]
 

@@ -13,12 +13,11 @@ from typing import Literal
 
 from evaluation.caption_files import checked, load_predictions
 from evaluation.captions import CaptionScorer
-from evaluation.datasets.levir_cc import LevirCC
+from evaluation.datasets.levir_cc import PROMPT, LevirCC
 from evaluation.errors import EvaluationInputError
 from evaluation.predict import load_captioner, predict
 from evaluation.report import Report, markdown_table, number
 
-PROMPT = "Describe the changes between the two remote sensing images in one sentence."
 COLUMNS = ("BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "METEOR", "ROUGE-L", "CIDEr", "Sm*")
 # Method, BLEU-4, METEOR, ROUGE-L, CIDEr, Sm*, as published (REFERENCE §5; the last two from the SVE paper).
 QUOTED = (

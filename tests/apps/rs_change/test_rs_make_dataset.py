@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from apps.rs_change.make_dataset import main
-from apps.rs_change.prompt import CHANGE_PROMPT
+from evaluation.datasets.levir_cc import PROMPT as CHANGE_PROMPT
 
 
 @pytest.fixture(scope="module")
