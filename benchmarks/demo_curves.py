@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Learning curves of the embedded demo models: SVE (cross_ffn) against its stateless twin, per app.
+
+    python benchmarks/demo_curves.py [--runs runs/demo] [--data runs/data] [--split val] [--out docs/demo_curves]
+
+Run after scripts/train_demo_models.sh. Both variants of an app start from the same stage-1 checkpoint (step 0)
+and save every 500 stage-2 steps; each saved checkpoint answers the app's `--split` through the app's own
+`sve <app> evaluate` (its JSON is kept under RUNS/curves/, and a rerun reuses it), and the headline metric is
+plotted per variant. Prints a markdown table and writes OUT/curves.json and OUT/curves.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class DemoApp:
+    name: str  # apps/<name>, runs/demo/<name>_<variant>
+    command: str  # `sve <command> evaluate`
+    data: str  # folder under --data
+    metric: str  # the headline, as the report's markdown names it
+    path: tuple[str, ...]  # where the report's JSON keeps it
+
+
+APPS = (
+    DemoApp("cxr", "cxr", "cxr", "Chg Acc", ("scores", "Chg Acc")),
+    DemoApp("rs_change", "rs", "rs", "Change Acc", ("scores", "all", "Change Acc")),
+    DemoApp("image_diff", "diff", "image_diff", "Category Acc", ("scores", "Category Acc")),
+)
+VARIANTS = ("cross_ffn", "stateless")
+
+
+def checkpoints(runs: Path, app: DemoApp, variant: str) -> list[tuple[int, Path]]:
+    """(stage-2 step, folder) from the stage-1 model (step 0) to the final one."""
+    run = runs / f"{app.name}_{variant}"
+    saved = sorted((int(p.name.split("-")[1]), p) for p in run.glob("checkpoint-*") if (p / "config.json").is_file())
+    return [(0, runs / f"{app.name}_stage1"), *saved]
+
+
+def score(app: DemoApp, model: Path, data: Path, split: str, out: Path) -> float:
+    from sve_core.cli import main as sve
+
+    report = out / f"{app.command}_evaluate.json"
+    if not report.is_file():
+        code = sve([app.command, "evaluate", "--data", str(data / app.data), "--split", split, "--model", str(model),
+                    "--out", str(out), "--no-meteor"])
+        if code != 0:
+            raise SystemExit(f"sve {app.command} evaluate failed on {model} (exit {code})")
+    value = json.loads(report.read_text())
+    for key in app.path:
+        value = value[key]
+    return float(value)
+
+
+def plot(curves: dict[str, dict[str, list[tuple[int, float]]]], path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(APPS), figsize=(4 * len(APPS), 3.4))
+    for ax, app in zip(axes, APPS, strict=True):
+        for variant, points in curves[app.name].items():
+            ax.plot([s for s, _ in points], [v for _, v in points], marker="o", label=variant)
+        ax.set_title(f"apps/{app.name}")
+        ax.set_xlabel("stage-2 step")
+        ax.set_ylabel(f"{app.metric} (%)")
+        ax.set_ylim(0, 100)
+        ax.axhline(90, color="gray", lw=0.8, ls=":")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=Path, default=Path("runs/demo"), help="scripts/train_demo_models.sh's runs")
+    parser.add_argument("--data", type=Path, default=Path("runs/data"), help="the synthetic datasets")
+    parser.add_argument("--split", default="val", help="split every checkpoint answers (default val)")
+    parser.add_argument("--out", type=Path, default=Path("docs/demo_curves"), help="folder for curves.json/png")
+    args = parser.parse_args()
+    curves: dict[str, dict[str, list[tuple[int, float]]]] = {}
+    for app in APPS:
+        curves[app.name] = {}
+        for variant in VARIANTS:
+            points = []
+            for step, model in checkpoints(args.runs, app, variant):
+                folder = args.runs / "curves" / app.name / ("stage1" if step == 0 else f"{variant}-{step}")
+                points.append((step, score(app, model, args.data, args.split, folder)))
+            curves[app.name][variant] = points
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "curves.json").write_text(json.dumps({"split": args.split, "curves": curves}, indent=1) + "\n")
+    print(f"{args.split} split, headline metric per saved stage-2 step (step 0: the shared stage-1 model)\n")
+    for app in APPS:
+        steps = sorted({s for points in curves[app.name].values() for s, _ in points})
+        print(f"| apps/{app.name} {app.metric} | " + " | ".join(str(s) for s in steps) + " |")
+        print("|---|" + "---|" * len(steps))
+        for variant, points in curves[app.name].items():
+            values = dict(points)
+            print(f"| {variant} | " + " | ".join(f"{values[s]:.1f}" if s in values else "" for s in steps) + " |")
+        print()
+    print(f"wrote {args.out / 'curves.json'} and {plot(curves, args.out / 'curves.png')}")
+
+
+if __name__ == "__main__":
+    main()
