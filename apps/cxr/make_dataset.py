@@ -4,6 +4,8 @@
 
 Dataset format (docs/CONVENTIONS.md):
     OUT/{train,val,test}.jsonl          one record per prior/current pair, prompt `CHANGE_QUESTION`
+    OUT/describe.jsonl                  one record per training image, prompt `FINDINGS_QUESTION`: the
+                                        single-image pretraining stage of the demo models (docs/RECIPE.md)
     OUT/images/<split>/NNNNNN_a.png     prior (reference), `--size` px, 8-bit grey
     OUT/images/<split>/NNNNNN_b.png     current (main)
     OUT/dicom/<split>/patient_NNNNNN/study_{1,2}/image_{1,2}.dcm
@@ -34,7 +36,15 @@ from tqdm import tqdm
 
 from apps.cxr.phantom_dicom import DicomEncoding, PhantomIdentity, write_phantom_dicom
 from apps.cxr.phantom_render import render_frontal, render_lateral
-from apps.cxr.phantoms import CHANGE_QUESTION, FINDINGS, PhantomPair, Visit, sample_pair
+from apps.cxr.phantoms import (
+    CHANGE_QUESTION,
+    FINDINGS,
+    FINDINGS_QUESTION,
+    PhantomPair,
+    Visit,
+    findings_answer,
+    sample_pair,
+)
 
 SPLITS = ("train", "val", "test")
 _FIRST_DAY = datetime(2100, 1, 1)
@@ -83,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
             records[split].append(json.dumps(record))
     for split in SPLITS:
         (args.out / f"{split}.jsonl").write_text("".join(line + "\n" for line in records[split]))
+    describe = [r for line in records["train"] for r in describe_records(json.loads(line))]
+    (args.out / "describe.jsonl").write_text("".join(json.dumps(r) + "\n" for r in describe))
     print(f"wrote {len(jobs)} pairs ({', '.join(f'{s} {len(r)}' for s, r in records.items())}) to {args.out}")
     return 0
 
@@ -138,6 +150,22 @@ def _make_record(job: tuple[argparse.Namespace, int, int, int]) -> tuple[str, di
         "meta": _meta(pair, [d.relative_to(args.out).as_posix() for d in study_dirs]),
     }
     return split, record
+
+
+def describe_records(record: dict) -> list[dict]:
+    """The single-image records of a pair record: each of its two images and the findings that visit shows."""
+    meta = record["meta"]
+    return [
+        {
+            "messages": [
+                {"role": "user", "content": FINDINGS_QUESTION},
+                {"role": "assistant", "content": findings_answer(meta[key])},
+            ],
+            "images": [image],
+            "meta": {"findings": meta[key], "synthetic": True},
+        }
+        for image, key in zip(record["images"], ("prior_findings", "current_findings"), strict=True)
+    ]
 
 
 def _write_study(

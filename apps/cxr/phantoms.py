@@ -21,6 +21,9 @@ import numpy as np
 FINDINGS = ("pleural effusion", "cardiomegaly", "consolidation", "pneumothorax", "edema", "atelectasis")
 CHANGE_QUESTION = "<image><image>What has changed compared to the reference image?"
 NO_CHANGE_ANSWER = "nothing has changed."
+# Single-image description, stage 1 of the demo models' recipe (docs/RECIPE.md): what one study shows.
+FINDINGS_QUESTION = "<image>Which findings does this chest radiograph show?"
+NO_FINDING_ANSWER = "no finding."
 NO_CHANGE_RATE = 0.3
 # Present findings have a severity in [MIN_SEVERITY, MAX_SEVERITY]; below it a finding would not be visible.
 MIN_SEVERITY, MAX_SEVERITY = 0.55, 1.1
@@ -33,6 +36,11 @@ def _join(names: Sequence[str]) -> str:
     if len(names) == 1:
         return names[0]
     return ", ".join(names[:-1]) + ", and " + names[-1]
+
+
+def findings_answer(present: Sequence[str]) -> str:
+    """What one radiograph shows, for the single-image pretraining records (`FINDINGS_QUESTION`)."""
+    return f"{_join(present)}." if present else NO_FINDING_ANSWER
 
 
 def change_answer(added: Sequence[str], missing: Sequence[str]) -> str:

@@ -4,7 +4,9 @@ Dataset format: `OUT/{train,val,test}.jsonl`, one sample a line, and `OUT/images
 (`--size` px squares, oldest first). The user turn is `<image>` per image plus `EDIT_PROMPT` (2 images) or
 `SEQUENCE_PROMPT` (3 images); the answer is the instruction, or one sentence per edit in order. `meta.edits`
 holds one record per consecutive pair: category, operation, instruction, the object before and after,
-backgrounds, and the changed region as `bbox`/`boxes` in pixels.
+backgrounds, and the changed region as `bbox`/`boxes` in pixels. `OUT/describe.jsonl` holds one record per
+training image, `DESCRIBE_PROMPT` and the scene's description: the single-image pretraining stage of the demo
+models (docs/RECIPE.md).
 
 Every sample has its own random generator seeded by (seed, split, index), so a sample's bytes depend on
 nothing else: growing `--n-train` keeps the earlier samples, and each split draws from its own streams.
@@ -22,7 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from apps.image_diff.synthetic import answer, random_sequence, render, user_prompt
+from apps.image_diff.synthetic import DESCRIBE_PROMPT, answer, describe, random_sequence, render, user_prompt
 
 MIN_SIZE = 48
 
@@ -55,13 +57,17 @@ def write_dataset(config: DatasetConfig) -> None:
     if config.out.exists() and any(config.out.iterdir()):
         raise ValueError(f"{config.out}: folder is not empty; expected a new or empty folder")
     for split, count in (("train", config.n_train), ("val", config.n_val), ("test", config.n_test)):
-        write_split(config, split, count)
+        singles = write_split(config, split, count)
+        if split == "train":
+            (config.out / "describe.jsonl").write_text("".join(json.dumps(r) + "\n" for r in singles))
 
 
-def write_split(config: DatasetConfig, split: str, count: int) -> None:
-    """Write `split.jsonl` and its images; with `max_images` 3, each sample has 2 or 3 images at even odds."""
+def write_split(config: DatasetConfig, split: str, count: int) -> list[dict]:
+    """Write `split.jsonl` and its images; with `max_images` 3, each sample has 2 or 3 images at even odds.
+    Returns the single-image description record of every image written."""
     image_dir = config.out / "images" / split
     image_dir.mkdir(parents=True, exist_ok=True)
+    singles = []
     with (config.out / f"{split}.jsonl").open("w", encoding="utf-8") as lines:
         for index in range(1, count + 1):
             rng = random.Random(f"{config.seed}:{split}:{index}")
@@ -81,6 +87,12 @@ def write_split(config: DatasetConfig, split: str, count: int) -> None:
                 "meta": {"edits": [edit.meta(config.size) for edit in sequence.edits]},
             }
             lines.write(json.dumps(record) + "\n")
+            singles += [
+                {"messages": [{"role": "user", "content": DESCRIBE_PROMPT},
+                              {"role": "assistant", "content": describe(scene)}], "images": [image]}
+                for image, scene in zip(images, sequence.scenes, strict=True)
+            ]
+    return singles
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -33,6 +33,7 @@ Box = tuple[int, int, int, int]
 
 EDIT_PROMPT = "What edit turns the first image into the second?"
 SEQUENCE_PROMPT = "What edits turn each image into the next? Describe them in order."
+DESCRIBE_PROMPT = "<image>Describe the image."  # single-image pretraining (docs/RECIPE.md)
 
 SHAPES: tuple[ShapeKind, ...] = ("circle", "square", "triangle", "star")
 COLORS: dict[str, RGB] = {
@@ -211,6 +212,18 @@ def answer(edits: tuple[Edit, ...]) -> str:
         return edits[0].instruction
     words = ["First", "Then"] + ["After that"] * (len(edits) - 2)
     return " ".join(f"{word}, {edit.instruction}." for word, edit in zip(words, edits, strict=True))
+
+
+def describe(scene: Scene) -> str:
+    """Every object, left to right within rows, where it is, then the background: what `DESCRIBE_PROMPT` asks."""
+    objects = sorted(scene.objects, key=lambda shape: REGIONS.index(shape.region))
+    things = ", ".join(f"{_article(_size_word(shape) + shape.label)} {_where(shape.region, 'at')}" for shape in objects)
+    return f"{things} on {BACKGROUNDS[scene.background].phrase}."
+
+
+def _size_word(shape: Shape) -> str:
+    """'small ' or 'large ' outside the sizes a new object is drawn at (only resize edits get there)."""
+    return "small " if shape.radius < RADIUS[0] else "large " if shape.radius > RADIUS[1] else ""
 
 
 def random_sequence(rng: random.Random, num_images: int) -> EditSequence:

@@ -121,3 +121,21 @@ class Edit:
         for kind in ("roads", "buildings", "trees"):
             kept = [x for x in getattr(land, kind) if x not in self.removed[kind]]
             setattr(land, kind, kept + self.added[kind])
+
+
+_BUILDINGS = ((0, "no buildings"), (1, "one building"), (3, "a few buildings"), (6, "several buildings"))
+
+
+def describe(land: Landscape) -> str:
+    """What one date shows, coarsely (the single-image pretraining stage of the demo models, docs/RECIPE.md):
+    how many buildings and roads, and which land covers take a noticeable share of the scene."""
+    count = len(land.buildings)
+    parts = [next((words for most, words in _BUILDINGS if count <= most), "many buildings")]
+    roads = len(land.roads)
+    parts.append("no road" if roads == 0 else "a road" if roads == 1 else f"{roads} roads")
+    share = {cover: float(np.mean(land.cover == cover)) for cover in (FOREST, WATER, BARE, FIELD)}
+    if share[FOREST] > 0.05:
+        parts.append("much woodland" if share[FOREST] > 0.25 else "some woodland")
+    parts += [words for cover, words in ((WATER, "water"), (BARE, "bare land"), (FIELD, "farmland"))
+              if share[cover] > 0.01]
+    return ", ".join(parts) + "."

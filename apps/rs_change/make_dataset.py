@@ -5,6 +5,7 @@
 Dataset format (DIR = --out):
   LevirCCcaptions.json, images/{split}/{A,B}/{split}_NNNNNN.png    LEVIR-CC layout, 256 x 256 (see levircc.py)
   {train,val,test}.jsonl, images_{size}/{split}/NNNNNN_{a,b}.png   training export (docs/CONVENTIONS.md)
+  describe.jsonl                                                   one single-image record per training image
   scenes/scene_NN/{before,after,change}.tif, events.json           GeoTIFF pairs (see geoscene.py)
   synthetic_info.json                                              arguments and counts, to regenerate it
 Every pair has its own seed (--seed, split, number), so the output does not depend on --workers.
@@ -32,6 +33,7 @@ from evaluation.datasets.levir_cc import PROMPT as CHANGE_PROMPT
 SPLITS = ("train", "val", "test")
 PAIR_SIZE = 256  # LEVIR-CC's tile size
 PNG_LEVEL = 1  # zlib level: half the CPU of the default for ~15% larger files on these textures
+DESCRIBE_PROMPT = "<image>What does this remote sensing image show?"  # single-image pretraining (docs/RECIPE.md)
 SCENE_SHIFT = (24, 16)  # after-scene grid offset (pixels east, south) in the GeoTIFF pairs
 
 
@@ -60,7 +62,8 @@ def write_pair(job: PairJob) -> tuple[int, list[str], dict[str, Any]]:
                         {"role": "assistant", "content": pair.sentences[0] + "."}],
            "images": small,
            "meta": {"changeflag": pair.changeflag, "change": pair.change.kind, "count": pair.change.count,
-                    "levircc": f"images/{job.split}/{{A,B}}/{name}", "references": pair.sentences}}
+                    "levircc": f"images/{job.split}/{{A,B}}/{name}", "references": pair.sentences,
+                    "descriptions": list(pair.descriptions)}}
     return pair.changeflag, pair.sentences, row
 
 
@@ -83,7 +86,20 @@ def write_dataset(out: Path, counts: dict[str, int], *, seed: int, size: int, ch
                     changed[split] += flag
                     imgid += 1
     (out / "LevirCCcaptions.json").write_text(json.dumps({"images": records}), encoding="utf-8")
+    singles = describe_records(out / "train.jsonl")
+    (out / "describe.jsonl").write_text("".join(json.dumps(r) + "\n" for r in singles), encoding="utf-8")
     return changed
+
+
+def describe_records(pairs: Path) -> list[dict[str, Any]]:
+    """One single-image record per image of a pairs JSONL: `DESCRIBE_PROMPT` and what that date shows."""
+    singles = []
+    for line in pairs.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        singles += [{"messages": [{"role": "user", "content": DESCRIBE_PROMPT},
+                                  {"role": "assistant", "content": text}], "images": [image]}
+                    for image, text in zip(row["images"], row["meta"]["descriptions"], strict=True)]
+    return singles
 
 
 def write_scenes(out: Path, count: int, *, seed: int, size: int) -> list[Path]:

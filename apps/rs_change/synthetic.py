@@ -14,7 +14,7 @@ import numpy as np
 
 from apps.rs_change.captions import sentences
 from apps.rs_change.changes import Change, ChangeKind, apply_change, draw_kind
-from apps.rs_change.landscape import Edit
+from apps.rs_change.landscape import Edit, describe
 from apps.rs_change.layout import random_landscape
 from apps.rs_change.render import Season, Textures, render
 
@@ -28,6 +28,7 @@ class SyntheticPair:
     after: np.ndarray
     change: Change
     sentences: list[str]  # five LEVIR-CC-style references, canonical first
+    descriptions: tuple[str, str]  # what each date shows (`landscape.describe`), for single-image pretraining
 
     @property
     def changeflag(self) -> int:
@@ -60,7 +61,7 @@ def make_pair(seed: Seed, size: int = 256, *, kind: ChangeKind | None = None,
     season = Season.draw(rng)
     before = render(before_land, season, textures, noise_seed=int(rng.integers(2**31)))
     after = render(after_land, Season.draw(rng, like=season), textures, noise_seed=int(rng.integers(2**31)))
-    return SyntheticPair(before, after, change, sentences(change, rng))
+    return SyntheticPair(before, after, change, sentences(change, rng), (describe(before_land), describe(after_land)))
 
 
 def make_scene(seed: Seed, size: int = 1024, *, events: int = 5, cell: int = 256) -> SyntheticScene:

@@ -13,7 +13,7 @@ from PIL import Image
 
 from apps.cxr import load_studies
 from apps.cxr.make_dataset import main
-from apps.cxr.phantoms import CHANGE_QUESTION, change_answer
+from apps.cxr.phantoms import CHANGE_QUESTION, FINDINGS_QUESTION, change_answer, findings_answer
 
 ARGS = [
     "--n-train",
@@ -85,3 +85,16 @@ def test_same_seed_same_dataset_and_non_empty_out_is_refused(dataset, tmp_path, 
     assert (again / first[0]).read_bytes() == (dataset / first[0]).read_bytes()
     assert main(["--out", str(again), *ARGS]) == 2
     assert "is not empty" in capsys.readouterr().err
+
+
+def test_describe_jsonl_lists_each_training_images_findings(dataset) -> None:
+    singles = _records(dataset, "describe")
+    pairs = _records(dataset, "train")
+    assert [s["images"][0] for s in singles] == [path for pair in pairs for path in pair["images"]]
+    for pair, prior, current in zip(pairs, singles[::2], singles[1::2], strict=True):
+        for single, key in ((prior, "prior_findings"), (current, "current_findings")):
+            user, assistant = single["messages"]
+            assert user["content"] == FINDINGS_QUESTION and user["content"].count("<image>") == 1
+            assert assistant["content"] == findings_answer(pair["meta"][key])
+        for added in pair["meta"]["added"]:
+            assert added in current["messages"][1]["content"] and added not in prior["messages"][1]["content"]

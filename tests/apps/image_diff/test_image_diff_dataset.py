@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from apps.image_diff.make_dataset import DatasetConfig, main, write_dataset
-from apps.image_diff.synthetic import EDIT_PROMPT, SEQUENCE_PROMPT
+from apps.image_diff.synthetic import DESCRIBE_PROMPT, EDIT_PROMPT, SEQUENCE_PROMPT
 
 ARGS = ["--n-train", "6", "--n-val", "2", "--n-test", "3", "--seed", "5", "--size", "64", "--max-images", "3"]
 
@@ -73,3 +73,20 @@ def test_non_empty_folder_is_refused(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_bad_config_is_refused(tmp_path: Path, fields: dict[str, int], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         DatasetConfig(out=tmp_path, **fields)
+
+
+def test_describe_jsonl_shows_the_edits(tmp_path: Path) -> None:
+    assert main(["--out", str(tmp_path / "data"), *ARGS]) == 0
+    folder = tmp_path / "data"
+    pairs = [json.loads(line) for line in (folder / "train.jsonl").read_text().splitlines()]
+    singles = {s["images"][0]: s for s in map(json.loads, (folder / "describe.jsonl").read_text().splitlines())}
+    assert list(singles) == [path for pair in pairs for path in pair["images"]]
+    for pair in pairs:
+        texts = [singles[path]["messages"][1]["content"] for path in pair["images"]]
+        assert all(singles[path]["messages"][0]["content"] == DESCRIBE_PROMPT for path in pair["images"])
+        for edit, before, after in zip(pair["meta"]["edits"], texts, texts[1:], strict=False):
+            if edit["operation"] != "resize":  # a resize shows only when it crosses the "small"/"large" bounds
+                assert before != after
+            if edit["category"] == "remove":
+                label = f"{edit['before']['color']} {edit['before']['shape']}"
+                assert label in before and label not in after

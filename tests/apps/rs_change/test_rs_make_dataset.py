@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from PIL import Image
 
-from apps.rs_change.make_dataset import main
+from apps.rs_change.landscape import WATER, Building, Landscape, Road, describe
+from apps.rs_change.make_dataset import DESCRIBE_PROMPT, main
 from evaluation.datasets.levir_cc import PROMPT as CHANGE_PROMPT
 
 
@@ -69,3 +71,23 @@ def test_bad_arguments_exit_with_a_usage_error(tmp_path):
     with pytest.raises(SystemExit) as exit_info:
         main(["--out", str(tmp_path), "--change-rate", "2"])
     assert exit_info.value.code == 2
+
+
+def test_describe_jsonl_describes_each_training_image(dataset):
+    singles = [json.loads(line) for line in (dataset / "describe.jsonl").read_text().splitlines()]
+    pairs = [json.loads(line) for line in (dataset / "train.jsonl").read_text().splitlines()]
+    assert [s["images"][0] for s in singles] == [path for pair in pairs for path in pair["images"]]
+    for pair, before, after in zip(pairs, singles[::2], singles[1::2], strict=True):
+        texts = [single["messages"][1]["content"] for single in (before, after)]
+        assert all(single["messages"][0]["content"] == DESCRIBE_PROMPT for single in (before, after))
+        assert texts == pair["meta"]["descriptions"] and all(text.endswith(".") for text in texts)
+        if pair["meta"]["change"] == "none":
+            assert texts[0] == texts[1]  # the seasons differ, the landscape does not
+
+
+def test_description_counts_buildings_and_roads():
+    land = Landscape(64, np.zeros((64, 64), np.uint8), buildings=[Building((9, 9), 8, 6, 0, 0)] * 5)
+    assert describe(land) == "several buildings, no road."
+    land.roads.append(Road((0, 0), (63, 63), 8, True))
+    land.cover[:32] = WATER
+    assert describe(land) == "several buildings, a road, water."
