@@ -2,6 +2,7 @@
 """Learning curves of the embedded demo models: SVE (cross_ffn) against its stateless twin, per app.
 
     python benchmarks/demo_curves.py [--runs runs/demo] [--data runs/data] [--split val] [--out docs/demo_curves]
+                                     [--variants cross_ffn stateless]
 
 Run after scripts/train_demo_models.sh. Both variants of an app start from the same stage-1 checkpoint (step 0)
 and save every 500 stage-2 steps; each saved checkpoint answers the app's `--split` through the app's own
@@ -31,7 +32,6 @@ APPS = (
     DemoApp("rs_change", "rs", "rs", "Change Acc", ("scores", "all", "Change Acc")),
     DemoApp("image_diff", "diff", "image_diff", "Category Acc", ("scores", "Category Acc")),
 )
-VARIANTS = ("cross_ffn", "stateless")
 
 
 def checkpoints(runs: Path, app: DemoApp, variant: str) -> list[tuple[int, Path]]:
@@ -85,11 +85,13 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("runs/data"), help="the synthetic datasets")
     parser.add_argument("--split", default="val", help="split every checkpoint answers (default val)")
     parser.add_argument("--out", type=Path, default=Path("docs/demo_curves"), help="folder for curves.json/png")
+    parser.add_argument("--variants", nargs="+", default=["cross_ffn", "stateless"],
+                        help="run-name suffixes to compare: RUNS/<app>_<variant> (default cross_ffn stateless)")
     args = parser.parse_args()
     curves: dict[str, dict[str, list[tuple[int, float]]]] = {}
     for app in APPS:
         curves[app.name] = {}
-        for variant in VARIANTS:
+        for variant in args.variants:
             points = []
             for step, model in checkpoints(args.runs, app, variant):
                 folder = args.runs / "curves" / app.name / ("stage1" if step == 0 else f"{variant}-{step}")
