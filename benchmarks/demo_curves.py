@@ -4,10 +4,10 @@
     python benchmarks/demo_curves.py [--runs runs/demo] [--data runs/data] [--split val] [--out docs/demo_curves]
                                      [--variants cross_ffn stateless]
 
-Run after scripts/train_demo_models.sh. Both variants of an app start from the same stage-1 checkpoint (step 0)
-and save every 500 stage-2 steps; each saved checkpoint answers the app's `--split` through the app's own
-`sve <app> evaluate` (its JSON is kept under RUNS/curves/, and a rerun reuses it), and the headline metric is
-plotted per variant. Prints a markdown table and writes OUT/curves.json and OUT/curves.png.
+Run after scripts/train_demo_models.sh. Both variants of an app start from the same stage-1 (or 1b) checkpoint
+(step 0) and save every 500 stage-2 steps; each saved checkpoint answers the app's `--split`
+through the app's own `sve <app> evaluate` (its JSON is kept under RUNS/curves/, and a rerun reuses it), and the
+headline metric is plotted per variant. Prints a markdown table and writes OUT/curves.json and OUT/curves.png.
 """
 
 from __future__ import annotations
@@ -35,10 +35,12 @@ APPS = (
 
 
 def checkpoints(runs: Path, app: DemoApp, variant: str) -> list[tuple[int, Path]]:
-    """(stage-2 step, folder) from the stage-1 model (step 0) to the final one."""
+    """(stage-2 step, folder) from the model stage 2 starts from (step 0: stage 1, or stage 1b where the app has
+    one) to the final one."""
+    base = runs / f"{app.name}_stage1b"
     run = runs / f"{app.name}_{variant}"
     saved = sorted((int(p.name.split("-")[1]), p) for p in run.glob("checkpoint-*") if (p / "config.json").is_file())
-    return [(0, runs / f"{app.name}_stage1"), *saved]
+    return [(0, base if base.is_dir() else runs / f"{app.name}_stage1"), *saved]
 
 
 def score(app: DemoApp, model: Path, data: Path, split: str, out: Path) -> float:
@@ -94,7 +96,7 @@ def main() -> None:
         for variant in args.variants:
             points = []
             for step, model in checkpoints(args.runs, app, variant):
-                folder = args.runs / "curves" / app.name / ("stage1" if step == 0 else f"{variant}-{step}")
+                folder = args.runs / "curves" / app.name / (model.name if step == 0 else f"{variant}-{step}")
                 points.append((step, score(app, model, args.data, args.split, folder)))
             curves[app.name][variant] = points
     args.out.mkdir(parents=True, exist_ok=True)

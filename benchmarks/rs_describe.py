@@ -1,6 +1,6 @@
 """Model throughput of `RsPredictor.describe`: tiles/s with heatmaps (one generation per tile) against batched
 captions without them, on a synthetic GeoTIFF pair, with an untrained stateful tiny Qwen2-VL of the demo
-model's size (configs/rs_change/demo.yaml).
+model's size (configs/demo/rs_change.yaml).
 
     python benchmarks/rs_describe.py [--size 1024] [--tokens 16] [--threads 1]
 
@@ -28,7 +28,7 @@ from sve_core.inference import Describer
 from sve_core.testing import tiny_vlm
 from sve_core.train_config import load_train_config
 
-DEMO_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "rs_change" / "demo.yaml"
+DEMO_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "demo" / "rs_change.yaml"
 
 
 def main() -> None:

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Rebuild the embedded demo models: synthetic data -> the two-stage CPU recipe of docs/RECIPE.md with `sve train`
-# (stage 1: a stateless model on single-image descriptions plus the pairs; stage 2: cross_ffn injected into it, and
-# a stateless twin trained the same way) -> scores on the synthetic test splits (runs/eval/) -> apps/<app>/demo_model/.
-# About 1 h on 2 CPU cores.
+# Rebuild the embedded demo models: synthetic data -> the staged CPU recipe of docs/RECIPE.md with `sve train`
+# -> scores on the synthetic test splits (runs/eval/) -> apps/<app>/demo_model/.
+#   stage 1   a stateless model on single-image descriptions plus the pairs (1500 steps)
+#   stage 1b  image_diff only: 2500 more steps on the descriptions alone (after stage 1 it named backgrounds but
+#             not yet the objects an edit is about)
+#   stage 2   cross_ffn injected into the stage-1 model, and a stateless twin trained the same way (2000 steps)
+# About 1.5 h on 2 CPU cores.
 #   bash scripts/train_demo_models.sh            (run from the repository root, in the project's venv)
 #   RUNS=runs/demo2 bash scripts/train_demo_models.sh      (another folder for the runs)
 set -euo pipefail
@@ -17,18 +20,23 @@ mkdir -p $runs runs/eval
 [ -d $data/image_diff ] || python -m apps.image_diff.make_dataset --out $data/image_diff --n-train 6000 \
     --n-val 300 --n-test 500 --seed 0 --size 96
 
-two_stage() {  # $1 = app, $2 = its data folder: stage 1, then both stage-2 variants side by side
-  local app=$1 stage1=$runs/$1_stage1
+train_app() {  # $1 = app, $2 = its data folder, $3 = stage-1b steps (0: none)
+  local app=$1 base=$runs/$1_stage1
   cat $2/train.jsonl $2/describe.jsonl > $2/stage1.jsonl   # one file: the tokenizer learns both stages' words
-  [ -f $stage1/config.json ] || sve train configs/demo/$app.yaml --data $2/stage1.jsonl --variant stateless \
-      --max-steps 1500 --output-dir $stage1 > $runs/$app-stage1.log 2>&1
+  [ -f $base/config.json ] || sve train configs/demo/$app.yaml --data $2/stage1.jsonl --variant stateless \
+      --max-steps 1500 --output-dir $base > $runs/$app-stage1.log 2>&1
+  if [ "$3" != 0 ]; then
+    [ -f ${base}b/config.json ] || sve train configs/demo/$app.yaml --model $base --data $2/describe.jsonl \
+        --variant stateless --max-steps $3 --output-dir ${base}b > $runs/$app-stage1b.log 2>&1
+    base=${base}b
+  fi
   for variant in cross_ffn stateless; do
-    [ -f $runs/${app}_$variant/config.json ] || sve train configs/demo/$app.yaml --model $stage1 \
+    [ -f $runs/${app}_$variant/config.json ] || sve train configs/demo/$app.yaml --model $base \
         --variant $variant --output-dir $runs/${app}_$variant > $runs/$app-$variant.log 2>&1 &
   done
   wait
 }
-two_stage cxr $data/cxr & two_stage rs_change $data/rs & two_stage image_diff $data/image_diff &
+train_app cxr $data/cxr 0 & train_app rs_change $data/rs 0 & train_app image_diff $data/image_diff 2500 &
 wait
 
 for variant in cross_ffn stateless; do
@@ -36,6 +44,10 @@ for variant in cross_ffn stateless; do
   sve rs evaluate --data $data/rs --split test --model $runs/rs_change_$variant --out runs/eval/rs_$variant
   sve diff evaluate --data $data/image_diff --split test --model $runs/image_diff_$variant \
       --out runs/eval/diff_$variant
+  # the issue-level scorers on the same test splits: RATE-style F1 (Medical-Diff-VQA layout) and LEVIR-CC
+  [ -d $data/cxr_mdvqa ] || python -m apps.cxr.export_mdvqa --data $data/cxr --out $data/cxr_mdvqa
+  sve eval cxr-diff --data $data/cxr_mdvqa --split test --model $runs/cxr_$variant --out runs/eval/cxr_diff_$variant
+  sve eval levir-cc --data $data/rs --split test --model $runs/rs_change_$variant --out runs/eval/levircc_$variant
 done
 
 for app in cxr rs_change image_diff; do

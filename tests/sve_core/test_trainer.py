@@ -279,8 +279,8 @@ def test_cli_two_runs_inject_sve_into_a_stateless_checkpoint(dataset, tmp_path, 
     assert code == 2 and "already carries variant 'cross_ffn'" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "configs" / "train").glob("*.yaml")), ids=lambda p: p.name)
-def test_shipped_train_configs_load(path):
+@pytest.mark.parametrize("path", sorted((ROOT / "configs").glob("[dt]*/*.yaml")), ids=lambda p: p.parent.name + "/" + p.name)
+def test_shipped_train_configs_load(path):  # configs/train (GPU users) and configs/demo (the demo models)
     config = load_train_config(path)
     assert config.sve.variant == "cross_ffn" and config.data.endswith("train.jsonl")
 

@@ -228,9 +228,3 @@ def test_levircc_configs_follow_the_recipe(name: str) -> None:
     )
     assert config.sve.variant == ("cross_ffn" if "sve" in name else "stateless")
     assert config.batch_size * config.grad_accum * 8 == 384 and config.data == "data/levircc_sft/train.jsonl"
-
-
-def test_demo_config_trains_the_embedded_model() -> None:
-    config = load_train_config(ROOT / "configs" / "rs_change" / "demo.yaml")
-    assert Path(config.output_dir) == predictor.DEMO_MODEL_DIR.relative_to(ROOT)
-    assert config.tiny.image_size == predictor.DEMO_INPUT_SIZE and config.sve.variant == "cross_ffn"
