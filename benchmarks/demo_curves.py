@@ -7,7 +7,8 @@
 Run after scripts/train_demo_models.sh. Both variants of an app start from the same stage-1 (or 1b) checkpoint
 (step 0) and save every 500 stage-2 steps; each saved checkpoint answers the app's `--split`
 through the app's own `sve <app> evaluate` (its JSON is kept under RUNS/curves/, and a rerun reuses it), and the
-headline metric is plotted per variant. Prints a markdown table and writes OUT/curves.json and OUT/curves.png.
+headline metric is plotted per variant, above the validation loss the trainer logged. Prints a markdown table and
+writes OUT/curves.json and OUT/curves.png.
 """
 
 from __future__ import annotations
@@ -58,22 +59,40 @@ def score(app: DemoApp, model: Path, data: Path, split: str, out: Path) -> float
     return float(value)
 
 
-def plot(curves: dict[str, dict[str, list[tuple[int, float]]]], path: Path) -> Path:
+def eval_losses(runs: Path, app: DemoApp, variant: str) -> list[tuple[int, float]]:
+    """(stage-2 step, validation loss) from the run's log.jsonl: every eval_steps, where checkpoints are sparser."""
+    log = runs / f"{app.name}_{variant}" / "log.jsonl"
+    rows = [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
+    return sorted({row["step"]: row["eval_loss"] for row in rows if "eval_loss" in row}.items())
+
+
+def plot(curves: dict[str, dict[str, list[tuple[int, float]]]], losses: dict[str, dict[str, list[tuple[int, float]]]],
+         path: Path) -> Path:
+    """Top row: the headline metric per saved checkpoint (a dotted segment spans steps with no checkpoint kept);
+    bottom row: the validation loss the trainer logged."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(APPS), figsize=(4 * len(APPS), 3.4))
-    for ax, app in zip(axes, APPS, strict=True):
-        for variant, points in curves[app.name].items():
-            ax.plot([s for s, _ in points], [v for _, v in points], marker="o", label=variant)
-        ax.set_title(f"apps/{app.name}")
-        ax.set_xlabel("stage-2 step")
-        ax.set_ylabel(f"{app.metric} (%)")
-        ax.set_ylim(0, 100)
-        ax.axhline(90, color="gray", lw=0.8, ls=":")
-        ax.legend(fontsize=8)
+    fig, axes = plt.subplots(2, len(APPS), figsize=(4 * len(APPS), 6.2), sharex="col")
+    for column, app in enumerate(APPS):
+        top, bottom = axes[0][column], axes[1][column]
+        for index, (variant, points) in enumerate(curves[app.name].items()):
+            color = f"C{index}"
+            steps, values = [s for s, _ in points], [v for _, v in points]
+            top.plot(steps[:2], values[:2], color=color, ls=":", marker="o")
+            top.plot(steps[1:], values[1:], color=color, marker="o", label=variant)
+            loss = losses[app.name][variant]
+            bottom.plot([s for s, _ in loss], [v for _, v in loss], color=color, label=variant)
+        top.set_title(f"apps/{app.name}")
+        top.set_ylabel(f"{app.metric} (%)")
+        top.set_ylim(0, 100)
+        top.axhline(90, color="gray", lw=0.8, ls=":")
+        top.legend(fontsize=8)
+        bottom.set_xlabel("stage-2 step")
+        bottom.set_ylabel("validation loss")
+        bottom.legend(fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
@@ -110,7 +129,8 @@ def main() -> None:
             values = dict(points)
             print(f"| {variant} | " + " | ".join(f"{values[s]:.1f}" if s in values else "" for s in steps) + " |")
         print()
-    print(f"wrote {args.out / 'curves.json'} and {plot(curves, args.out / 'curves.png')}")
+    losses = {app.name: {v: eval_losses(args.runs, app, v) for v in args.variants} for app in APPS}
+    print(f"wrote {args.out / 'curves.json'} and {plot(curves, losses, args.out / 'curves.png')}")
 
 
 if __name__ == "__main__":

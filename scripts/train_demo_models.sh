@@ -4,8 +4,9 @@
 #   stage 1   a stateless model on single-image descriptions plus the pairs (1500 steps)
 #   stage 1b  image_diff only: 2500 more steps on the descriptions alone (after stage 1 it named backgrounds but
 #             not yet the objects an edit is about)
-#   stage 2   cross_ffn injected into the stage-1 model, and a stateless twin trained the same way (2000 steps)
-# About 1.5 h on 2 CPU cores.
+#   stage 2   cross_ffn injected into the stage-1 model, and a stateless twin trained the same way (2000 steps;
+#             4000 for image_diff)
+# About 2 h on 2 CPU cores.
 #   bash scripts/train_demo_models.sh            (run from the repository root, in the project's venv)
 #   RUNS=runs/demo2 bash scripts/train_demo_models.sh      (another folder for the runs)
 set -euo pipefail
