@@ -5,7 +5,9 @@ ground truth.
 
 - Category accuracy, per edit: the category `categories.edit_categories` reads off the answer (one per sentence for
   a 3-image sequence) against `meta.edits[i].category`; an edit the answer does not state counts as "unknown".
-  Broken down per gold category, with the full confusion table, since a model may confuse only some categories.
+  Broken down per gold category, with the full confusion table, since a model may confuse only some categories,
+  and per edit operation (`meta.edits[i].operation`: recolor, resize and move are all "adjust") where the split
+  records one.
 - Exact match, per record: the answer equals the gold answer up to case, spacing and a final full stop.
 - BLEU-4 / METEOR / ROUGE-L / CIDEr of the answer against the gold answer (`evaluation.captions`).
 """
@@ -45,14 +47,27 @@ def normalise(text: str) -> str:
     return " ".join(text.lower().split()).rstrip(".").rstrip()
 
 
-def confusion(items: Sequence[SplitItem], predictions: dict[str, str]) -> Counter[tuple[str, str]]:
-    """(gold, predicted) category counts over every edit of every record."""
-    counts: Counter[tuple[str, str]] = Counter()
+def confusion(items: Sequence[SplitItem], predictions: dict[str, str]) -> Counter[tuple[str, str, str | None]]:
+    """(gold category, predicted category, gold operation or None) counts over every edit of every record."""
+    counts: Counter[tuple[str, str, str | None]] = Counter()
     for item in items:
         gold = gold_categories(item)
+        operations = [edit.get("operation") for edit in item.meta["edits"]]
         predicted = edit_categories(predictions[item.id], len(gold))
-        counts.update((g, predicted[i] if i < len(predicted) else "unknown") for i, g in enumerate(gold))
+        counts.update(
+            (g, predicted[i] if i < len(predicted) else "unknown", operations[i]) for i, g in enumerate(gold)
+        )
     return counts
+
+
+def per_operation(counts: Counter[tuple[str, str, str | None]]) -> dict[str, dict[str, float | int]]:
+    """Category accuracy per gold operation, for the edits whose record names one."""
+    rows: dict[str, dict[str, float | int]] = {}
+    for operation in sorted({op for _, _, op in counts if op is not None}):
+        total = sum(n for (_, _, op), n in counts.items() if op == operation)
+        right = sum(n for (gold, pred, op), n in counts.items() if op == operation and gold == pred)
+        rows[operation] = {"edits": total, "Accuracy": 100.0 * right / total}
+    return rows
 
 
 def diff_report(
@@ -60,13 +75,16 @@ def diff_report(
 ) -> Report:
     counts = confusion(items, predictions)
     edits = sum(counts.values())
-    category_acc = 100.0 * sum(n for (gold, pred), n in counts.items() if gold == pred) / edits
+    category_acc = 100.0 * sum(n for (gold, pred, _), n in counts.items() if gold == pred) / edits
     exact = 100.0 * sum(normalise(predictions[i.id]) == normalise(i.answer) for i in items) / len(items)
     text = score_captions({item.id: [item.answer] for item in items}, predictions, meteor=meteor)
     scores = {"Category Acc": category_acc, "Exact match": exact, **text}
+    pairs: Counter[tuple[str, str]] = Counter()
+    for (gold, pred, _), n in counts.items():
+        pairs[gold, pred] += n
     per_category = {}
     for gold in CATEGORIES:
-        predicted = {pred: counts[gold, pred] for pred in PREDICTED}
+        predicted = {pred: pairs[gold, pred] for pred in PREDICTED}
         total = sum(predicted.values())
         accuracy = 100.0 * predicted[gold] / total if total else None
         per_category[gold] = {"edits": total, "Accuracy": accuracy, "predicted": predicted}
@@ -81,12 +99,19 @@ def diff_report(
             for gold, row in per_category.items()
         ],
     )
+    operations = per_operation(counts)
+    by_operation = markdown_table(
+        ["Gold operation", "Edits", "Category accuracy"],
+        [[op, str(row["edits"]), number(row["Accuracy"])] for op, row in operations.items()],
+    )
     markdown = (
         f"## Image-edit instructions, {split} split ({len(items)} records, {edits} edits)\n\n{main}\n\n"
         "Category Acc is per edit (`apps.image_diff.categories` reads the answer; an edit it does not state is "
         "unknown); exact match is per record, up to case, spacing and a final full stop; the caption metrics "
         f"score each answer against the gold answer.\n\n### Per gold category\n\n{breakdown}\n"
     )
+    if operations:
+        markdown += f"\n### Per gold operation\n\n{by_operation}\n"
     payload = {
         "benchmark": "diff-evaluate",
         "split": split,
@@ -96,6 +121,7 @@ def diff_report(
         "edits": edits,
         "scores": scores,
         "per_category": per_category,
+        "per_operation": operations,
     }
     return Report("diff_evaluate", markdown, payload)
 

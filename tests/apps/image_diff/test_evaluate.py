@@ -15,10 +15,13 @@ from apps.image_diff.make_dataset import DatasetConfig, write_split
 from apps.image_diff.synthetic import EDIT_PROMPT, SEQUENCE_PROMPT
 
 
-def _item(key: str, answer: str, categories: list[str]) -> SplitItem:
+def _item(key: str, answer: str, categories: list[str], operations: list[str] | None = None) -> SplitItem:
     images = ("a.png", "b.png", "c.png")[: len(categories) + 1]
     prompt = EDIT_PROMPT if len(categories) == 1 else SEQUENCE_PROMPT
-    meta = {"edits": [{"category": category} for category in categories]}
+    edits = [{"category": category} for category in categories]
+    if operations is not None:
+        edits = [{**edit, "operation": op} for edit, op in zip(edits, operations, strict=True)]
+    meta = {"edits": edits}
     return SplitItem(key, images, prompt, answer, meta, f"test.jsonl:{key}")
 
 
@@ -30,25 +33,28 @@ def test_scores_match_hand_counts() -> None:
             "3",
             "First, move the green square to the top. Then, change the background to sand.",
             ["adjust", "background"],
+            ["move", "background"],
         ),
-        _item("4", "make the pink star bigger", ["adjust"]),
+        _item("4", "make the pink star bigger", ["adjust"], ["resize"]),
+        _item("5", "make the blue circle red", ["adjust"], ["recolor"]),
     ]
     predictions = {
         "1": "put a red circle on the left",  # right category, other words
         "2": "Remove  the blue star.",  # exact up to case, spacing and the full stop
         "3": "First, move the green square to the top.",  # states only the first edit
         "4": "delete the pink star",  # wrong category
+        "5": "replace the blue circle with a red circle",  # the colour right, the category not
     }
     report = evaluate.diff_report(items, predictions, split="test", system="m", meteor=False)
     scores = report.payload["scores"]
-    assert scores["Category Acc"] == pytest.approx(60.0)  # 3 of 5 edits
-    assert scores["Exact match"] == pytest.approx(25.0)
+    assert scores["Category Acc"] == pytest.approx(50.0)  # 3 of 6 edits
+    assert scores["Exact match"] == pytest.approx(20.0)
     assert 0.0 < scores["BLEU-4"] < 100.0 and "METEOR" not in scores
     per_category = report.payload["per_category"]
     assert per_category["adjust"] == {
-        "edits": 2,
-        "Accuracy": 50.0,
-        "predicted": {"add": 0, "remove": 1, "replace": 0, "adjust": 1, "background": 0, "unknown": 0},
+        "edits": 3,
+        "Accuracy": pytest.approx(100 / 3),
+        "predicted": {"add": 0, "remove": 1, "replace": 1, "adjust": 1, "background": 0, "unknown": 0},
     }
     assert per_category["background"]["predicted"]["unknown"] == 1
     assert per_category["replace"] == {
@@ -56,8 +62,16 @@ def test_scores_match_hand_counts() -> None:
         "Accuracy": None,
         "predicted": dict.fromkeys(evaluate.PREDICTED, 0),
     }
-    assert "| adjust | 2 | 50.00 | 0 | 1 | 0 | 1 | 0 | 0 |" in report.markdown
+    assert "| adjust | 3 | 33.33 | 0 | 1 | 1 | 1 | 0 | 0 |" in report.markdown
     assert "| replace | 0 | – |" in report.markdown
+    # the three adjust edits come apart by operation; records without one (1 and 2) are left out
+    assert report.payload["per_operation"] == {
+        "background": {"edits": 1, "Accuracy": 0.0},
+        "move": {"edits": 1, "Accuracy": 100.0},
+        "recolor": {"edits": 1, "Accuracy": 0.0},
+        "resize": {"edits": 1, "Accuracy": 0.0},
+    }
+    assert "| recolor | 1 | 0.00 |" in report.markdown
 
 
 def test_tiny_model_answers_a_generated_split(tmp_path: Path) -> None:
