@@ -1,6 +1,6 @@
 """Does an image_diff model see shapes? Object-level recall of its single-image descriptions on held-out scenes.
 
-    python benchmarks/diff_shapes.py --model runs/demo/image_diff_stage1b [--images 300] [--seed 7]
+    python benchmarks/diff_shapes.py --model runs/demo/image_diff_stage1b [--images 300] [--seed 7] [--size 96]
 
 Writes a fresh synthetic edit dataset (generator seed `--seed`, not the demo data's 0; temporary folder, removed
 afterwards), asks the model `DESCRIBE_PROMPT` on `--images` of its images, and counts, over the objects of the
@@ -44,11 +44,13 @@ def main() -> None:
     parser.add_argument("--model", required=True, help="model folder (e.g. a stage-1b run) or hub id")
     parser.add_argument("--images", type=int, default=300, help="images to describe (default 300)")
     parser.add_argument("--seed", type=int, default=7, help="generator seed of the held-out scenes (default 7)")
+    parser.add_argument("--size", type=int, default=96, help="image side in px (default 96, the demo data's)")
     parser.add_argument("--batch-size", type=int, default=25)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         # each pair gives two described images; the val and test splits are not needed
-        write_dataset(DatasetConfig(Path(folder), n_train=(args.images + 1) // 2, n_val=0, n_test=0, seed=args.seed))
+        write_dataset(DatasetConfig(Path(folder), n_train=(args.images + 1) // 2, n_val=0, n_test=0, seed=args.seed,
+                                    size=args.size))
         rows = [json.loads(line) for line in (Path(folder) / "describe.jsonl").read_text().splitlines()]
         rows = rows[: args.images]
         describer = load_describer(args.model, max_new_tokens=64)
