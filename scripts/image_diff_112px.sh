@@ -17,6 +17,8 @@ cat $data/train.jsonl $data/describe.jsonl > $data/stage1.jsonl
 # the demo config with 112 px images and this data; everything else (model sizes, rates, steps) as shipped
 sed -e 's/image_size: 84/image_size: 112/' -e "s#runs/data/image_diff/#$data/#" configs/demo/image_diff.yaml \
     > $runs/config.yaml
+grep -q "image_size: 112" $runs/config.yaml || {
+  echo "configs/demo/image_diff.yaml no longer says image_size: 84; update this script's sed" >&2; exit 1; }
 
 stage() {  # $1 = output folder name, then `sve train` flags
   local out=$runs/$1
