@@ -2,7 +2,7 @@
 """Learning curves of the embedded demo models: SVE (cross_ffn) against its stateless twin, per app.
 
     python benchmarks/demo_curves.py [--runs runs/demo] [--data runs/data] [--split val] [--out docs/demo_curves]
-                                     [--variants cross_ffn stateless]
+                                     [--variants cross_ffn stateless] [--apps cxr rs_change image_diff]
 
 Run after scripts/train_demo_models.sh. Both variants of an app start from the same stage-1 (or 1b) checkpoint
 (step 0) and save every 500 stage-2 steps; each saved checkpoint answers the app's `--split`
@@ -66,8 +66,8 @@ def eval_losses(runs: Path, app: DemoApp, variant: str) -> list[tuple[int, float
     return sorted({row["step"]: row["eval_loss"] for row in rows if "eval_loss" in row}.items())
 
 
-def plot(curves: dict[str, dict[str, list[tuple[int, float]]]], losses: dict[str, dict[str, list[tuple[int, float]]]],
-         path: Path) -> Path:
+def plot(apps: list[DemoApp], curves: dict[str, dict[str, list[tuple[int, float]]]],
+         losses: dict[str, dict[str, list[tuple[int, float]]]], path: Path) -> Path:
     """Top row: the headline metric per saved checkpoint (a dotted segment spans steps with no checkpoint kept);
     bottom row: the validation loss the trainer logged."""
     import matplotlib
@@ -75,8 +75,8 @@ def plot(curves: dict[str, dict[str, list[tuple[int, float]]]], losses: dict[str
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(2, len(APPS), figsize=(4 * len(APPS), 6.2), sharex="col")
-    for column, app in enumerate(APPS):
+    fig, axes = plt.subplots(2, len(apps), figsize=(4 * len(apps), 6.2), sharex="col", squeeze=False)
+    for column, app in enumerate(apps):
         top, bottom = axes[0][column], axes[1][column]
         for index, (variant, points) in enumerate(curves[app.name].items()):
             color = f"C{index}"
@@ -108,9 +108,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("docs/demo_curves"), help="folder for curves.json/png")
     parser.add_argument("--variants", nargs="+", default=["cross_ffn", "stateless"],
                         help="run-name suffixes to compare: RUNS/<app>_<variant> (default cross_ffn stateless)")
+    parser.add_argument("--apps", nargs="+", choices=[app.name for app in APPS], default=[app.name for app in APPS],
+                        help="apps to score and plot (default all three)")
     args = parser.parse_args()
+    apps = [app for app in APPS if app.name in args.apps]
     curves: dict[str, dict[str, list[tuple[int, float]]]] = {}
-    for app in APPS:
+    for app in apps:
         curves[app.name] = {}
         for variant in args.variants:
             points = []
@@ -121,7 +124,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "curves.json").write_text(json.dumps({"split": args.split, "curves": curves}, indent=1) + "\n")
     print(f"{args.split} split, headline metric per saved stage-2 step (step 0: the shared stage-1 model)\n")
-    for app in APPS:
+    for app in apps:
         steps = sorted({s for points in curves[app.name].values() for s, _ in points})
         print(f"| apps/{app.name} {app.metric} | " + " | ".join(str(s) for s in steps) + " |")
         print("|---|" + "---|" * len(steps))
@@ -129,8 +132,8 @@ def main() -> None:
             values = dict(points)
             print(f"| {variant} | " + " | ".join(f"{values[s]:.1f}" if s in values else "" for s in steps) + " |")
         print()
-    losses = {app.name: {v: eval_losses(args.runs, app, v) for v in args.variants} for app in APPS}
-    print(f"wrote {args.out / 'curves.json'} and {plot(curves, losses, args.out / 'curves.png')}")
+    losses = {app.name: {v: eval_losses(args.runs, app, v) for v in args.variants} for app in apps}
+    print(f"wrote {args.out / 'curves.json'} and {plot(apps, curves, losses, args.out / 'curves.png')}")
 
 
 if __name__ == "__main__":

@@ -9,17 +9,20 @@
 # About 2 h on 2 CPU cores.
 #   bash scripts/train_demo_models.sh            (run from the repository root, in the project's venv)
 #   RUNS=runs/demo2 bash scripts/train_demo_models.sh      (another folder for the runs)
+#   APPS="image_diff" bash scripts/train_demo_models.sh    (some apps only; the others' demo models stay)
 set -euo pipefail
 export OMP_NUM_THREADS=1   # one thread per run: several small runs in parallel beat one oversubscribed run
 data=runs/data
 runs=${RUNS:-runs/demo}
+apps=${APPS:-cxr rs_change image_diff}
 mkdir -p $runs runs/eval
-[ -d $data/cxr ] || python -m apps.cxr.make_dataset --out $data/cxr --n-train 4000 --n-val 300 --n-test 500 \
-    --seed 0 --size 96 --dicom-size 192
-[ -d $data/rs ] || python -m apps.rs_change.make_dataset --out $data/rs --n-train 4000 --n-val 300 --n-test 500 \
-    --seed 0 --size 96
-[ -d $data/image_diff ] || python -m apps.image_diff.make_dataset --out $data/image_diff --n-train 6000 \
+has() { [[ " $apps " == *" $1 "* ]]; }
+! has cxr || [ -d $data/cxr ] || python -m apps.cxr.make_dataset --out $data/cxr --n-train 4000 \
+    --n-val 300 --n-test 500 --seed 0 --size 96 --dicom-size 192
+! has rs_change || [ -d $data/rs ] || python -m apps.rs_change.make_dataset --out $data/rs --n-train 4000 \
     --n-val 300 --n-test 500 --seed 0 --size 96
+! has image_diff || [ -d $data/image_diff ] || python -m apps.image_diff.make_dataset --out $data/image_diff \
+    --n-train 6000 --n-val 300 --n-test 500 --seed 0 --size 96
 
 train_app() {  # $1 = app, $2 = its data folder, $3 = stage-1b steps (0: none)
   local app=$1 base=$runs/$1_stage1
@@ -37,21 +40,27 @@ train_app() {  # $1 = app, $2 = its data folder, $3 = stage-1b steps (0: none)
   done
   wait
 }
-train_app cxr $data/cxr 0 & train_app rs_change $data/rs 0 & train_app image_diff $data/image_diff 2500 &
+! has cxr || train_app cxr $data/cxr 0 &
+! has rs_change || train_app rs_change $data/rs 0 &
+! has image_diff || train_app image_diff $data/image_diff 2500 &
 wait
 
 for variant in cross_ffn stateless; do
-  sve cxr evaluate --data $data/cxr --split test --model $runs/cxr_$variant --out runs/eval/cxr_$variant
-  sve rs evaluate --data $data/rs --split test --model $runs/rs_change_$variant --out runs/eval/rs_$variant
-  sve diff evaluate --data $data/image_diff --split test --model $runs/image_diff_$variant \
+  if has cxr; then
+    sve cxr evaluate --data $data/cxr --split test --model $runs/cxr_$variant --out runs/eval/cxr_$variant
+    # the issue-level scorer on the same test split: RATE-style F1 (Medical-Diff-VQA layout)
+    [ -d $data/cxr_mdvqa ] || python -m apps.cxr.export_mdvqa --data $data/cxr --out $data/cxr_mdvqa
+    sve eval cxr-diff --data $data/cxr_mdvqa --split test --model $runs/cxr_$variant --out runs/eval/cxr_diff_$variant
+  fi
+  if has rs_change; then
+    sve rs evaluate --data $data/rs --split test --model $runs/rs_change_$variant --out runs/eval/rs_$variant
+    sve eval levir-cc --data $data/rs --split test --model $runs/rs_change_$variant --out runs/eval/levircc_$variant
+  fi
+  ! has image_diff || sve diff evaluate --data $data/image_diff --split test --model $runs/image_diff_$variant \
       --out runs/eval/diff_$variant
-  # the issue-level scorers on the same test splits: RATE-style F1 (Medical-Diff-VQA layout) and LEVIR-CC
-  [ -d $data/cxr_mdvqa ] || python -m apps.cxr.export_mdvqa --data $data/cxr --out $data/cxr_mdvqa
-  sve eval cxr-diff --data $data/cxr_mdvqa --split test --model $runs/cxr_$variant --out runs/eval/cxr_diff_$variant
-  sve eval levir-cc --data $data/rs --split test --model $runs/rs_change_$variant --out runs/eval/levircc_$variant
 done
 
-for app in cxr rs_change image_diff; do
+for app in $apps; do
   dest=apps/$app/demo_model
   rm -rf $dest && mkdir -p $dest
   # the inference files only: no optimizer checkpoints, no training state

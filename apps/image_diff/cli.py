@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from apps.image_diff import evaluate, make_dataset
 from apps.image_diff.ingest import ImageInputError, load_images
+from apps.image_diff.synthetic import SEQUENCE_MODES
 from evaluation.datasets.imgedit import ImgEdit, ImgEditItem
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ def _describe(args: argparse.Namespace) -> int:
     from apps.image_diff.predictor import DiffPredictor
 
     images = load_images(args.images)
-    predictor = DiffPredictor.load(args.model, max_new_tokens=args.max_new_tokens)
+    predictor = DiffPredictor.load(args.model, max_new_tokens=args.max_new_tokens, sequence=args.sequence)
     result = predictor.predict_images(images)
     if result.demo:
         print(DEMO_NOTE, file=sys.stderr)
@@ -65,7 +66,7 @@ def _predict(args: argparse.Namespace) -> int:
     from apps.image_diff.predictor import DiffPredictor
 
     edits = ImgEdit(args.data, args.split)
-    predictor = DiffPredictor.load(args.model, max_new_tokens=args.max_new_tokens)
+    predictor = DiffPredictor.load(args.model, max_new_tokens=args.max_new_tokens, sequence=args.sequence)
     records = [_record(predictor, edit) for edit in tqdm(edits.items, desc="describe", unit="edit")]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(records, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -100,6 +101,12 @@ def _model_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-new-tokens", type=int, default=64, help="longest answer, in tokens (default 64)"
+    )
+    parser.add_argument(
+        "--sequence",
+        choices=SEQUENCE_MODES,
+        help="3 images: ask about all at once (joint) or about each consecutive pair (pairwise); default "
+        "pairwise for the embedded demo model, which was trained on pairs only, joint for other models",
     )
 
 

@@ -1,7 +1,8 @@
 """`DiffPredictor`: the image-diff model behind `sve diff` and the UI tab, loaded once; no Gradio import here.
 
 `predict(2-3 image files)` runs the uploads through the ingestion's safety checks, asks the model the question
-it was trained on (`synthetic.EDIT_PROMPT` for a pair, `SEQUENCE_PROMPT` for three images), and returns a
+it was trained on (`synthetic.EDIT_PROMPT` for a pair, `SEQUENCE_PROMPT` for three images; a model trained on
+pairs only, like the embedded demo model, is asked about each consecutive pair instead), and returns a
 `DiffResult`: the edit instruction(s), each edit's ImgEdit category, and where the model saw change: a heatmap
 per later image, read off the SVE cross-attention (a stateless model has none), drawn over that image. The
 describer's processor resizes images to the model's working size; heatmaps come back at the loaded size.
@@ -9,6 +10,7 @@ describer's processor resizes images to the model's working size; heatmaps come 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +21,9 @@ from PIL import Image
 
 from apps.common.overlay import heatmap_overlay
 from apps.common.predictor import DescriberBacked, load_app_describer
-from apps.image_diff.categories import EditCategory, edit_categories
+from apps.image_diff.categories import EditCategory, edit_categories, edit_category
 from apps.image_diff.ingest import load_images
-from apps.image_diff.synthetic import EDIT_PROMPT, SEQUENCE_PROMPT
+from apps.image_diff.synthetic import EDIT_PROMPT, SEQUENCE_MODES, SEQUENCE_PROMPT, SequenceMode, in_order
 from sve_core.inference import Describer
 
 DEMO_MODEL_DIR = Path(__file__).resolve().parent / "demo_model"
@@ -69,15 +71,21 @@ class DiffResult:
 
 
 class DiffPredictor(DescriberBacked):
-    """One describer shared by every request (it serialises generation itself)."""
+    """One describer shared by every request (it serialises generation itself). `sequence`: how three images are
+    asked about; default "pairwise" for the embedded demo model (trained on pairs only), "joint" otherwise."""
 
-    def __init__(self, describer: Describer) -> None:
+    def __init__(self, describer: Describer, sequence: SequenceMode | None = None) -> None:
+        if sequence is not None and sequence not in SEQUENCE_MODES:
+            raise ValueError(f"sequence must be one of {', '.join(SEQUENCE_MODES)}, got {sequence!r}")
         self.describer = describer
+        self.sequence: SequenceMode = sequence or ("pairwise" if describer.demo else "joint")
 
     @classmethod
-    def load(cls, model: str | None, *, max_new_tokens: int = 64) -> DiffPredictor:
+    def load(
+        cls, model: str | None, *, max_new_tokens: int = 64, sequence: SequenceMode | None = None
+    ) -> DiffPredictor:
         """`model` (hub id, local folder, ``tiny:<family>``), or the embedded demo model when None."""
-        return cls(load_app_describer(model, DEMO_MODEL_DIR, max_new_tokens=max_new_tokens))
+        return cls(load_app_describer(model, DEMO_MODEL_DIR, max_new_tokens=max_new_tokens), sequence)
 
     def predict(self, sources: Sequence[str | Path | bytes]) -> DiffResult:
         """Describe the edits from each image to the next; raises `ImageInputError` naming a bad file."""
@@ -86,16 +94,22 @@ class DiffPredictor(DescriberBacked):
     def predict_images(self, images: list[Image.Image]) -> DiffResult:
         """`predict` on images already through `load_images`, for callers that check files before loading a
         model (the CLI, so a typo fails at once)."""
-        prompt = EDIT_PROMPT if len(images) == 2 else SEQUENCE_PROMPT
-        description = self.describer.describe_with_heatmaps(images, prompt)
+        if len(images) == 2 or self.sequence == "joint":
+            description = self.describer.describe_with_heatmaps(
+                images, EDIT_PROMPT if len(images) == 2 else SEQUENCE_PROMPT
+            )
+            text, heatmaps = description.text, description.heatmaps
+            categories = edit_categories(text, len(images) - 1)
+        else:
+            steps = [self.describer.describe_with_heatmaps(list(pair), EDIT_PROMPT) for pair in itertools.pairwise(images)]
+            text, heatmaps = in_order([step.text for step in steps]), [None, *(step.heatmaps[1] for step in steps)]
+            categories = [edit_category(step.text) for step in steps]
         return DiffResult(
-            text=description.text,
-            categories=edit_categories(description.text, len(images) - 1),
+            text=text,
+            categories=categories,
             images=images,
-            heatmaps=description.heatmaps,
-            overlays=[
-                heatmap_overlay(image, heat) for image, heat in zip(images, description.heatmaps, strict=True)
-            ],
+            heatmaps=heatmaps,
+            overlays=[heatmap_overlay(image, heat) for image, heat in zip(images, heatmaps, strict=True)],
             model=self.name,
             demo=self.demo,
         )

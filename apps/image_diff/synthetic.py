@@ -34,6 +34,10 @@ Box = tuple[int, int, int, int]
 EDIT_PROMPT = "What edit turns the first image into the second?"
 SEQUENCE_PROMPT = "What edits turn each image into the next? Describe them in order."
 DESCRIBE_PROMPT = "<image>Describe the image."  # single-image pretraining (docs/RECIPE.md)
+# How a model is asked about three images: all at once (SEQUENCE_PROMPT), or each consecutive pair (EDIT_PROMPT)
+# with the answers joined in order, for models trained on pairs only.
+SequenceMode = Literal["joint", "pairwise"]
+SEQUENCE_MODES: tuple[SequenceMode, ...] = ("joint", "pairwise")
 
 SHAPES: tuple[ShapeKind, ...] = ("circle", "square", "triangle", "star")
 COLORS: dict[str, RGB] = {
@@ -210,8 +214,13 @@ def answer(edits: tuple[Edit, ...]) -> str:
     """The target text: the instruction alone for a pair; for a sequence one sentence per edit, in order."""
     if len(edits) == 1:
         return edits[0].instruction
-    words = ["First", "Then"] + ["After that"] * (len(edits) - 2)
-    return " ".join(f"{word}, {edit.instruction}." for word, edit in zip(words, edits, strict=True))
+    return in_order([edit.instruction for edit in edits])
+
+
+def in_order(instructions: Sequence[str]) -> str:
+    """'First, <1st>. Then, <2nd>. After that, <3rd>.': several edit instructions as one answer."""
+    words = ["First", "Then"] + ["After that"] * (len(instructions) - 2)
+    return " ".join(f"{word}, {text.rstrip('.')}." for word, text in zip(words, instructions, strict=True))
 
 
 def describe(scene: Scene) -> str:

@@ -39,6 +39,8 @@ def tiny_vlm(family: str = "qwen2_vl", spec: TinySpec | None = None,
     if family not in BUILDERS:
         raise ValueError(f"unknown tiny family {family!r}; choose one of {', '.join(BUILDERS)}")
     spec = spec or TinySpec()
+    if family != "qwen2_vl" and (spec.patch_size is not None or spec.merge_size != 2):
+        raise ValueError(f"patch_size and merge_size can be set for tiny qwen2_vl only, not {family!r}")
     torch.manual_seed(spec.seed)
     model, processor = BUILDERS[family](spec, tuple(corpus))
     model.config.tiny_spec = vars(spec).copy()

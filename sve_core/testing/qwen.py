@@ -30,7 +30,7 @@ TOKENS = Tokens(pad="<|endoftext|>", eos="<|im_end|>", template=CHATML,
                 extra=("<|im_start|>",))
 
 
-def _grid_side(spec: TinySpec, patch: int, merge: int = 2) -> int:
+def _grid_side(spec: TinySpec, patch: int, merge: int) -> int:
     """Image side in pixels: `spec.image_size` rounded to whole merge groups (what the processor resizes to)."""
     factor = patch * merge
     return max(1, round(spec.image_size / factor)) * factor
@@ -47,14 +47,15 @@ def _special(tokenizer) -> dict:
     return dict(bos_token_id=None, eos_token_id=ids("<|im_end|>"), pad_token_id=ids("<|endoftext|>"))
 
 
-def _processor(processor_class, video_class, tokenizer, spec: TinySpec, patch: int) -> ProcessorMixin:
+def _processor(processor_class, video_class, tokenizer, spec: TinySpec, patch: int,
+               merge: int = 2) -> ProcessorMixin:
     from transformers import Qwen2VLImageProcessor
 
-    pixels = _grid_side(spec, patch) ** 2
+    pixels = _grid_side(spec, patch, merge) ** 2
     # A margin around the target area: the processor's smart resize floors/ceils a float ratio, and an exact
     # bound can land one grid step short (a 96 px image became 28 px instead of 56 px).
     size = {"shortest_edge": int(pixels * 0.8), "longest_edge": int(pixels * 1.2)}
-    geometry = dict(patch_size=patch, merge_size=2, temporal_patch_size=2)
+    geometry = dict(patch_size=patch, merge_size=merge, temporal_patch_size=2)
     return processor_class(image_processor=Qwen2VLImageProcessor(size=size, **geometry), tokenizer=tokenizer,
                            video_processor=video_class(size=size, **geometry), chat_template=tokenizer.chat_template)
 
@@ -68,15 +69,17 @@ def qwen2_vl(spec: TinySpec, corpus: Iterable[str]) -> tuple[PreTrainedModel, Pr
     )
 
     tokenizer = build_tokenizer(TOKENS, spec.vocab_size, corpus)
+    patch = spec.patch_size or 14
     config = Qwen2VLConfig(
         text_config=text_config(spec, len(tokenizer), rope_parameters=mrope(spec.text_head_dim), **_special(tokenizer)),
         vision_config=dict(depth=spec.vision_depth, embed_dim=spec.vision_width, hidden_size=spec.text_width,
-                           num_heads=spec.vision_heads, mlp_ratio=2, patch_size=14, spatial_merge_size=2,
+                           num_heads=spec.vision_heads, mlp_ratio=2, patch_size=patch,
+                           spatial_merge_size=spec.merge_size,
                            temporal_patch_size=2),
         **_token_ids(tokenizer),
     )
     model = Qwen2VLForConditionalGeneration(config)
-    return model, _processor(Qwen2VLProcessor, Qwen2VLVideoProcessor, tokenizer, spec, patch=14)
+    return model, _processor(Qwen2VLProcessor, Qwen2VLVideoProcessor, tokenizer, spec, patch, spec.merge_size)
 
 
 def qwen2_5_vl(spec: TinySpec, corpus: Iterable[str]) -> tuple[PreTrainedModel, ProcessorMixin]:
@@ -94,7 +97,7 @@ def qwen2_5_vl(spec: TinySpec, corpus: Iterable[str]) -> tuple[PreTrainedModel, 
     # eighth.
     patch = 14 if spec.image_size >= 112 else 7
     merge_group = patch * 2
-    window = max(1, _grid_side(spec, patch) // merge_group // 2) * merge_group
+    window = max(1, _grid_side(spec, patch, 2) // merge_group // 2) * merge_group
     config = Qwen2_5_VLConfig(
         text_config=text_config(spec, len(tokenizer), rope_parameters=mrope(spec.text_head_dim), **_special(tokenizer)),
         vision_config=dict(depth=spec.vision_depth, hidden_size=spec.vision_width,
@@ -109,7 +112,7 @@ def qwen2_5_vl(spec: TinySpec, corpus: Iterable[str]) -> tuple[PreTrainedModel, 
 
 
 def _qwen3_vision(spec: TinySpec) -> dict:
-    grid = _grid_side(spec, 16) // 16
+    grid = _grid_side(spec, 16, 2) // 16
     return dict(depth=spec.vision_depth, hidden_size=spec.vision_width, intermediate_size=spec.vision_width * 2,
                 num_heads=spec.vision_heads, out_hidden_size=spec.text_width, patch_size=16, spatial_merge_size=2,
                 temporal_patch_size=2, num_position_embeddings=grid * grid)

@@ -20,7 +20,7 @@ from torch import nn
 from sve_core import SUPPORTED_MODEL_TYPES, SVEConfig, SVEConfigError, UnsupportedModelError, make_stateful
 from sve_core.config import STATEFUL_VARIANTS, VARIANTS, ZERO_INIT_VARIANTS
 from sve_core.families import adapter_for
-from sve_core.testing import FAMILIES, tiny_vlm
+from sve_core.testing import FAMILIES, TinySpec, tiny_vlm
 from tests.sve_core.helpers import chat_inputs, random_images
 
 TRAINABLE_VARIANTS = sorted(ZERO_INIT_VARIANTS - {"stateless"})  # the variants that add weights
@@ -317,6 +317,19 @@ def test_internvl_tiles_of_an_image_are_one_image():
     joint = image_features(model, batch)
     alone = image_features(model, _tiled_inputs(c, [A1, A2])) + image_features(model, _tiled_inputs(c, [B1, B2, B3]))
     assert all(max_diff(j, a) <= 1e-5 for j, a in zip(joint, alone, strict=True))
+
+
+def test_qwen2_vl_patch_and_merge_sizes_set_the_token_grid():
+    """Smaller patches give the tower more of each object (the image_diff demo model uses 7 px patches)."""
+    model, processor = tiny_vlm("qwen2_vl", TinySpec(image_size=84, patch_size=7, merge_size=2))
+    batch = chat_inputs(processor, [2], random_images(2, size=96))
+    assert batch["image_grid_thw"].tolist() == [[1, 12, 12]] * 2  # 84 px / 7 px patches
+    assert (batch["input_ids"] == model.config.image_token_id).sum() == 2 * 6 * 6  # 2x2 patches per token
+    model = make_stateful(model, SVEConfig(variant="cross_ffn"))
+    with torch.no_grad():
+        assert torch.isfinite(model(**batch).logits).all()
+    with pytest.raises(ValueError, match="tiny qwen2_vl only, not 'gemma3'"):
+        tiny_vlm("gemma3", TinySpec(patch_size=7))
 
 
 @each_family

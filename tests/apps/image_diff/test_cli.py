@@ -31,12 +31,12 @@ def stateful() -> DiffPredictor:
 
 
 @pytest.fixture
-def loads(monkeypatch: pytest.MonkeyPatch, stateful: DiffPredictor) -> list[tuple[str | None, int]]:
-    """Every `DiffPredictor.load(model, max_new_tokens)` the CLI makes, answered with the shared model."""
-    calls: list[tuple[str | None, int]] = []
+def loads(monkeypatch: pytest.MonkeyPatch, stateful: DiffPredictor) -> list[tuple[str | None, int, str | None]]:
+    """Every `DiffPredictor.load(model, max_new_tokens, sequence)` the CLI makes, answered with the shared model."""
+    calls: list[tuple[str | None, int, str | None]] = []
 
-    def load(model: str | None, *, max_new_tokens: int = 64) -> DiffPredictor:
-        calls.append((model, max_new_tokens))
+    def load(model: str | None, *, max_new_tokens: int = 64, sequence: str | None = None) -> DiffPredictor:
+        calls.append((model, max_new_tokens, sequence))
         return stateful
 
     monkeypatch.setattr(DiffPredictor, "load", load)
@@ -49,13 +49,14 @@ def test_describe_prints_instruction_and_category(loads, capsys: pytest.CaptureF
     assert (
         out.startswith("instruction: ") and "\ncategory: " in out and out.endswith("\nmodel: tiny:qwen2_vl\n")
     )
-    assert loads == [("tiny:qwen2_vl", 4)]
+    assert loads == [("tiny:qwen2_vl", 4, None)]
 
 
 def test_describe_json_and_overlays(loads, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     sequence = [str(EXAMPLES / f"sequence_{letter}.png") for letter in "abc"]
     argv = ["diff", "describe", *sequence, "--model", "tiny:qwen2_vl", "--json", "--out", str(tmp_path)]
-    assert main(argv) == 0
+    assert main([*argv, "--sequence", "pairwise"]) == 0
+    assert loads == [("tiny:qwen2_vl", 64, "pairwise")]
     record = json.loads(capsys.readouterr().out)
     assert record["id"] == "sequence_a" and record["images"] == [
         "sequence_a.png",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 
 import pytest
 
@@ -54,6 +54,21 @@ def test_result_structure(stateful: DiffPredictor, names: list[str]) -> None:
     }
 
 
+def test_pairwise_sequence_asks_about_each_pair(stateful: DiffPredictor) -> None:
+    """Three images, pairwise: the two pair answers in order, each later image with its pair's heatmap."""
+    paths = [EXAMPLES / f"sequence_{letter}.png" for letter in "abc"]
+    assert stateful.sequence == "joint"  # not the demo model
+    pairwise = DiffPredictor(stateful.describer, "pairwise")
+    result = pairwise.predict(paths)
+    first, second = stateful.predict(paths[:2]), stateful.predict(paths[1:])
+    assert result.text == f"First, {first.text.rstrip('.')}. Then, {second.text.rstrip('.')}."
+    assert result.categories == [*first.categories, *second.categories]
+    assert result.heatmaps[0] is None
+    assert (result.heatmaps[1] == first.heatmaps[1]).all() and (result.heatmaps[2] == second.heatmaps[1]).all()
+    with pytest.raises(ValueError, match="sequence must be one of joint, pairwise, got 'both'"):
+        DiffPredictor(stateful.describer, "both")  # type: ignore[arg-type]
+
+
 def test_stateless_model_has_no_heatmaps() -> None:
     plain = DiffPredictor.load("tiny:qwen2_vl", max_new_tokens=2)
     result = plain.predict([EXAMPLES / "recolor_a.png", EXAMPLES / "recolor_b.png"])
@@ -80,6 +95,7 @@ def test_demo_model_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
 
     missing.mkdir()
     calls = []
-    monkeypatch.setattr(predictor, "load_app_describer", lambda *args, **kwargs: calls.append((args, kwargs)))
-    DiffPredictor.load(None)
+    demo = SimpleNamespace(demo=True)  # what load_app_describer gives for the embedded model, as far as used here
+    monkeypatch.setattr(predictor, "load_app_describer", lambda *args, **kwargs: calls.append((args, kwargs)) or demo)
+    assert DiffPredictor.load(None).sequence == "pairwise"  # the demo model was trained on pairs only
     assert calls == [((None, missing), {"max_new_tokens": 64})]
