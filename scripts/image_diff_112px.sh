@@ -14,11 +14,12 @@ mkdir -p $runs
 [ -d $data ] || python -m apps.image_diff.make_dataset --out $data --n-train 6000 --n-val 300 --n-test 500 \
     --seed 0 --size 112
 cat $data/train.jsonl $data/describe.jsonl > $data/stage1.jsonl
-# the demo config with 112 px images and this data; everything else (model sizes, rates, steps) as shipped
-sed -e 's/image_size: 84/image_size: 112/' -e "s#runs/data/image_diff/#$data/#" configs/demo/image_diff.yaml \
-    > $runs/config.yaml
-grep -q "image_size: 112" $runs/config.yaml || {
-  echo "configs/demo/image_diff.yaml no longer says image_size: 84; update this script's sed" >&2; exit 1; }
+# the demo config with 112 px images in Qwen2-VL's own 14 px patches (as before lesson 6) and this data;
+# everything else (model sizes, rates, steps) as shipped
+sed -e 's/image_size: 84, patch_size: 7, merge_size: 2}/image_size: 112}/' -e "s#runs/data/image_diff/#$data/#" \
+    configs/demo/image_diff.yaml > $runs/config.yaml
+grep -q "image_size: 112}" $runs/config.yaml || {
+  echo "configs/demo/image_diff.yaml's tiny sizes changed; update this script's sed" >&2; exit 1; }
 
 stage() {  # $1 = output folder name, then `sve train` flags
   local out=$runs/$1
