@@ -6,7 +6,8 @@
 #             not yet the objects an edit is about)
 #   stage 2   cross_ffn injected into the stage-1 model, and a stateless twin trained the same way (2000 steps;
 #             4000 for image_diff)
-# About 2 h on 2 CPU cores.
+# About 3 h on 2 CPU cores (image_diff in 7 px patches is the longest: its stage 2 runs at ~0.55 steps/s with one
+# thread while its twin trains alongside).
 #   bash scripts/train_demo_models.sh            (run from the repository root, in the project's venv)
 #   RUNS=runs/demo2 bash scripts/train_demo_models.sh      (another folder for the runs)
 #   APPS="image_diff" bash scripts/train_demo_models.sh    (some apps only; the others' demo models stay)
