@@ -30,7 +30,7 @@ TOKENS = Tokens(pad="<|endoftext|>", eos="<|im_end|>", template=CHATML,
                 extra=("<|im_start|>",))
 
 
-def _grid_side(spec: TinySpec, patch: int, merge: int) -> int:
+def _grid_side(spec: TinySpec, patch: int, merge: int = 2) -> int:
     """Image side in pixels: `spec.image_size` rounded to whole merge groups (what the processor resizes to)."""
     factor = patch * merge
     return max(1, round(spec.image_size / factor)) * factor
@@ -97,7 +97,7 @@ def qwen2_5_vl(spec: TinySpec, corpus: Iterable[str]) -> tuple[PreTrainedModel, 
     # eighth.
     patch = 14 if spec.image_size >= 112 else 7
     merge_group = patch * 2
-    window = max(1, _grid_side(spec, patch, 2) // merge_group // 2) * merge_group
+    window = max(1, _grid_side(spec, patch) // merge_group // 2) * merge_group
     config = Qwen2_5_VLConfig(
         text_config=text_config(spec, len(tokenizer), rope_parameters=mrope(spec.text_head_dim), **_special(tokenizer)),
         vision_config=dict(depth=spec.vision_depth, hidden_size=spec.vision_width,
@@ -112,7 +112,7 @@ def qwen2_5_vl(spec: TinySpec, corpus: Iterable[str]) -> tuple[PreTrainedModel, 
 
 
 def _qwen3_vision(spec: TinySpec) -> dict:
-    grid = _grid_side(spec, 16, 2) // 16
+    grid = _grid_side(spec, 16) // 16
     return dict(depth=spec.vision_depth, hidden_size=spec.vision_width, intermediate_size=spec.vision_width * 2,
                 num_heads=spec.vision_heads, out_hidden_size=spec.text_width, patch_size=16, spatial_merge_size=2,
                 temporal_patch_size=2, num_position_embeddings=grid * grid)
