@@ -5,7 +5,8 @@
                                      [--variants cross_ffn stateless] [--apps cxr rs_change image_diff]
 
 Run after scripts/train_demo_models.sh. Both variants of an app start from the same stage-1 (or 1b) checkpoint
-(step 0) and save every 500 stage-2 steps; each saved checkpoint answers the app's `--split`
+(step 0) and save every 500 stage-2 steps (where a stage 2b follows, as for image_diff, stage 2 is in
+RUNS/<app>_<variant>_stage2 and stage 2b's steps continue its count); each saved checkpoint answers the app's `--split`
 through the app's own `sve <app> evaluate` (its JSON is kept under RUNS/curves/, and a rerun reuses it), and the
 headline metric is plotted per variant, above the validation loss the trainer logged. Prints a markdown table and
 writes OUT/curves.json and OUT/curves.png.
@@ -35,12 +36,31 @@ APPS = (
 )
 
 
+def stages(runs: Path, app: DemoApp, variant: str) -> list[tuple[int, Path]]:
+    """(steps before it, run folder) of each stage after stage 1: stage 2, then stage 2b where there is one."""
+    final, stage2 = runs / f"{app.name}_{variant}", runs / f"{app.name}_{variant}_stage2"
+    if not stage2.is_dir():
+        return [(0, final)]
+    return [(0, stage2), (max(step for step, _ in logged(stage2, "loss")), final)]
+
+
+def logged(run: Path, key: str) -> list[tuple[int, float]]:
+    """(step, value) of every log.jsonl row of `run` that has `key`."""
+    log = run / "log.jsonl"
+    rows = [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
+    return sorted({row["step"]: row[key] for row in rows if key in row}.items())
+
+
 def checkpoints(runs: Path, app: DemoApp, variant: str) -> list[tuple[int, Path]]:
     """(stage-2 step, folder) from the model stage 2 starts from (step 0: stage 1, or stage 1b where the app has
     one) to the final one."""
     base = runs / f"{app.name}_stage1b"
-    run = runs / f"{app.name}_{variant}"
-    saved = sorted((int(p.name.split("-")[1]), p) for p in run.glob("checkpoint-*") if (p / "config.json").is_file())
+    saved = sorted(
+        (offset + int(p.name.split("-")[1]), p)
+        for offset, run in stages(runs, app, variant)
+        for p in run.glob("checkpoint-*")
+        if (p / "config.json").is_file()
+    )
     return [(0, base if base.is_dir() else runs / f"{app.name}_stage1"), *saved]
 
 
@@ -60,16 +80,15 @@ def score(app: DemoApp, model: Path, data: Path, split: str, out: Path) -> float
 
 
 def eval_losses(runs: Path, app: DemoApp, variant: str) -> list[tuple[int, float]]:
-    """(stage-2 step, validation loss) from the run's log.jsonl: every eval_steps, where checkpoints are sparser."""
-    log = runs / f"{app.name}_{variant}" / "log.jsonl"
-    rows = [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
-    return sorted({row["step"]: row["eval_loss"] for row in rows if "eval_loss" in row}.items())
+    """(stage-2 step, validation loss) from the runs' log.jsonl: every eval_steps, where checkpoints are sparser.
+    Stage 2b scores its own answers (with observations), so its losses are not comparable with stage 2's."""
+    return [(offset + step, loss) for offset, run in stages(runs, app, variant) for step, loss in logged(run, "eval_loss")]
 
 
 def plot(apps: list[DemoApp], curves: dict[str, dict[str, list[tuple[int, float]]]],
-         losses: dict[str, dict[str, list[tuple[int, float]]]], path: Path) -> Path:
+         losses: dict[str, dict[str, list[tuple[int, float]]]], stage2b: dict[str, int], path: Path) -> Path:
     """Top row: the headline metric per saved checkpoint (a dotted segment spans steps with no checkpoint kept);
-    bottom row: the validation loss the trainer logged."""
+    bottom row: the validation loss the trainer logged; a grey line where stage 2b starts."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -85,6 +104,10 @@ def plot(apps: list[DemoApp], curves: dict[str, dict[str, list[tuple[int, float]
             top.plot(steps[1:], values[1:], color=color, marker="o", label=variant)
             loss = losses[app.name][variant]
             bottom.plot([s for s, _ in loss], [v for _, v in loss], color=color, label=variant)
+        if stage2b.get(app.name):
+            for axis in (top, bottom):
+                axis.axvline(stage2b[app.name], color="gray", lw=0.8)
+            top.text(stage2b[app.name], 3, " stage 2b", fontsize=8, color="gray")
         top.set_title(f"apps/{app.name}")
         top.set_ylabel(f"{app.metric} (%)")
         top.set_ylim(0, 100)
@@ -133,7 +156,8 @@ def main() -> None:
             print(f"| {variant} | " + " | ".join(f"{values[s]:.1f}" if s in values else "" for s in steps) + " |")
         print()
     losses = {app.name: {v: eval_losses(args.runs, app, v) for v in args.variants} for app in apps}
-    print(f"wrote {args.out / 'curves.json'} and {plot(apps, curves, losses, args.out / 'curves.png')}")
+    stage2b = {app.name: max(offset for v in args.variants for offset, _ in stages(args.runs, app, v)) for app in apps}
+    print(f"wrote {args.out / 'curves.json'} and {plot(apps, curves, losses, stage2b, args.out / 'curves.png')}")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@
 #             not yet the objects an edit is about)
 #   stage 2   cross_ffn injected into the stage-1 model, and a stateless twin trained the same way (2000 steps;
 #             4000 for image_diff)
+#   stage 2b  image_diff only (configs/demo/image_diff_stage2b.yaml): 3000 more steps on the same pairs whose
+#             answers first say what the edited object was and became (`make_dataset --observations`)
 # About 3 h on 2 CPU cores (image_diff in 7 px patches is the longest: its stage 2 runs at ~0.55 steps/s with one
 # thread while its twin trains alongside).
 #   bash scripts/train_demo_models.sh            (run from the repository root, in the project's venv)
@@ -24,6 +26,17 @@ has() { [[ " $apps " == *" $1 "* ]]; }
     --n-val 300 --n-test 500 --seed 0 --size 96
 ! has image_diff || [ -d $data/image_diff ] || python -m apps.image_diff.make_dataset --out $data/image_diff \
     --n-train 6000 --n-val 300 --n-test 500 --seed 0 --size 96
+! has image_diff || [ -d $data/image_diff_observed ] || python -m apps.image_diff.make_dataset --observations \
+    --out $data/image_diff_observed --n-train 6000 --n-val 300 --n-test 500 --seed 0 --size 96
+
+train_variant() {  # $1 = app, $2 = stage-1 model, $3 = variant; stage 2b where configs/demo/<app>_stage2b.yaml is
+  local app=$1 out=$runs/$1_$3 stage2=$runs/$1_$3 stage2b=configs/demo/$1_stage2b.yaml
+  [ ! -f $stage2b ] || stage2=${out}_stage2
+  [ -f $stage2/config.json ] || sve train configs/demo/$app.yaml --model $2 --variant $3 --output-dir $stage2 \
+      > $runs/$app-$3.log 2>&1
+  [ ! -f $stage2b ] || [ -f $out/config.json ] || sve train $stage2b --model $stage2 --variant $3 \
+      --output-dir $out > $runs/$app-$3-stage2b.log 2>&1
+}
 
 train_app() {  # $1 = app, $2 = its data folder, $3 = stage-1b steps (0: none)
   local app=$1 base=$runs/$1_stage1
@@ -36,8 +49,7 @@ train_app() {  # $1 = app, $2 = its data folder, $3 = stage-1b steps (0: none)
     base=${base}b
   fi
   for variant in cross_ffn stateless; do
-    [ -f $runs/${app}_$variant/config.json ] || sve train configs/demo/$app.yaml --model $base \
-        --variant $variant --output-dir $runs/${app}_$variant > $runs/$app-$variant.log 2>&1 &
+    train_variant $app $base $variant &
   done
   wait
 }

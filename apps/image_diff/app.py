@@ -45,14 +45,16 @@ Pair = tuple[Image.Image, Image.Image]
 @safe_handler
 def run_diff(
     predictor: DiffPredictor, first: str | None, second: str | None, third: str | None, heatmap: bool
-) -> tuple[str, str, Pair, gr.Radio, DiffResult]:
-    """Run button: instruction, category, the last step's before/after, the step choice (shown for three
-    images), and the result for later redraws. Empty upload slots are skipped, keeping the order."""
+) -> tuple[str, str, gr.Textbox, Pair, gr.Radio, DiffResult]:
+    """Run button: instruction, category, what the model saw (shown when it says), the last step's
+    before/after, the step choice (shown for three images), and the result for later redraws. Empty upload
+    slots are skipped, keeping the order."""
     result = predictor.predict([path for path in (first, second, third) if path])
     last = result.steps - 1
     return (
         result.text,
         " → ".join(result.categories),
+        gr.Textbox(value="\n".join(result.observations), visible=bool(result.observations)),
         result.step(last, heatmap=heatmap),
         gr.Radio(choices=step_labels(result), value=last, visible=result.steps > 1),
         result,
@@ -92,6 +94,7 @@ def build_tab(model: str | None) -> None:
         with gr.Column():
             instruction = gr.Textbox(label="Edit instruction", interactive=False)
             category = gr.Textbox(label="Category (ImgEdit)", interactive=False)
+            seen = gr.Textbox(label="What the model saw (before -> after)", interactive=False, visible=False)
             step = gr.Radio(label="Step", choices=[], visible=False)
             heatmap = gr.Checkbox(
                 label="Show change heatmap",
@@ -105,7 +108,7 @@ def build_tab(model: str | None) -> None:
     run.click(
         functools.partial(run_diff, predictor),
         [*uploads, heatmap],
-        [instruction, category, view, step, state],
+        [instruction, category, seen, view, step, state],
         api_name="diff_describe",
     )
     gr.on([step.change, heatmap.change], show_step, [state, step, heatmap], view, api_visibility="private")

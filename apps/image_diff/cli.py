@@ -46,6 +46,8 @@ def _describe(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.record(args.id or args.images[0].stem, names), indent=2, ensure_ascii=False))
     else:
+        for seen in result.observations:
+            print(f"seen: {seen}")
         print(f"instruction: {result.text}\ncategory: {', '.join(result.categories)}\nmodel: {result.model}")
     return 0
 

@@ -10,6 +10,9 @@ ground truth.
   records one.
 - Exact match, per record: the answer equals the gold answer up to case, spacing and a final full stop.
 - BLEU-4 / METEOR / ROUGE-L / CIDEr of the answer against the gold answer (`evaluation.captions`).
+
+All three read the instructions alone: an observation before an instruction (`answers.py`, the demo model's
+"before -> after: " prefix), in the answer or in the gold answer, is taken out first.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import get_args
 
 from apps.common import evaluate as common
 from apps.common.evaluate import BatchDescriber, SplitItem
+from apps.image_diff.answers import split_answer
 from apps.image_diff.categories import EditCategory, edit_categories
 from apps.image_diff.synthetic import Category
 from evaluation.captions import SM_PARTS, score_captions
@@ -73,6 +78,9 @@ def per_operation(counts: Counter[tuple[str, str, str | None]]) -> dict[str, dic
 def diff_report(
     items: Sequence[SplitItem], predictions: dict[str, str], *, split: str, system: str, meteor: bool
 ) -> Report:
+    # the instructions alone: observations (`answers.py`) are how a model reasons, not what it is scored on
+    predictions = {id_: split_answer(text).instruction for id_, text in predictions.items()}
+    items = [replace(item, answer=split_answer(item.answer).instruction) for item in items]
     counts = confusion(items, predictions)
     edits = sum(counts.values())
     category_acc = 100.0 * sum(n for (gold, pred, _), n in counts.items() if gold == pred) / edits

@@ -2,7 +2,8 @@
 
 Dataset format: `OUT/{train,val,test}.jsonl`, one sample a line, and `OUT/images/<split>/<index>_<a|b|c>.png`
 (`--size` px squares, oldest first). The user turn is `<image>` per image plus `EDIT_PROMPT` (2 images) or
-`SEQUENCE_PROMPT` (3 images); the answer is the instruction, or one sentence per edit in order. `meta.edits`
+`SEQUENCE_PROMPT` (3 images); the answer is the instruction, or one sentence per edit in order (with
+`--observations`, an edit of one object in place first says what the object was and became). `meta.edits`
 holds one record per consecutive pair: category, operation, instruction, the object before and after,
 backgrounds, and the changed region as `bbox`/`boxes` in pixels. `OUT/describe.jsonl` holds one record per
 training image, `DESCRIBE_PROMPT` and the scene's description: the single-image pretraining stage of the demo
@@ -40,6 +41,7 @@ class DatasetConfig:
     seed: int = 0
     size: int = 96
     max_images: int = 2
+    observations: bool = False  # answers state what the edited object was and became (`answers.observed`)
 
     def __post_init__(self) -> None:
         if min(self.n_train, self.n_val, self.n_test) < 0:
@@ -81,7 +83,7 @@ def write_split(config: DatasetConfig, split: str, count: int) -> list[dict]:
             record = {
                 "messages": [
                     {"role": "user", "content": user_prompt(num_images)},
-                    {"role": "assistant", "content": answer(sequence.edits)},
+                    {"role": "assistant", "content": answer(sequence.edits, observations=config.observations)},
                 ],
                 "images": images,
                 "meta": {"edits": [edit.meta(config.size) for edit in sequence.edits]},
@@ -106,6 +108,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-images", type=int, choices=(2, 3), default=2, help="3 mixes in 3-image sequences (two edits)"
     )
+    parser.add_argument(
+        "--observations",
+        action="store_true",
+        help="answers of one-object edits first say what the object was and became (the demo model's stage 2b)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -117,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         size=args.size,
         max_images=args.max_images,
+        observations=args.observations,
     )
     start = time.perf_counter()
     write_dataset(config)

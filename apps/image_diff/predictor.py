@@ -3,7 +3,8 @@
 `predict(2-3 image files)` runs the uploads through the ingestion's safety checks, asks the model the question
 it was trained on (`synthetic.EDIT_PROMPT` for a pair, `SEQUENCE_PROMPT` for three images; a model trained on
 pairs only, like the embedded demo model, is asked about each consecutive pair instead), and returns a
-`DiffResult`: the edit instruction(s), each edit's ImgEdit category, and where the model saw change: a heatmap
+`DiffResult`: the edit instruction(s), each edit's ImgEdit category, what the model said it saw (the demo
+model states an edited object before and after, `answers.py`), and where the model saw change: a heatmap
 per later image, read off the SVE cross-attention (a stateless model has none), drawn over that image. The
 describer's processor resizes images to the model's working size; heatmaps come back at the loaded size.
 """
@@ -21,6 +22,7 @@ from PIL import Image
 
 from apps.common.overlay import heatmap_overlay
 from apps.common.predictor import DescriberBacked, load_app_describer
+from apps.image_diff.answers import split_answer
 from apps.image_diff.categories import EditCategory, edit_categories, edit_category
 from apps.image_diff.ingest import load_images
 from apps.image_diff.synthetic import EDIT_PROMPT, SEQUENCE_MODES, SEQUENCE_PROMPT, SequenceMode, in_order
@@ -33,8 +35,9 @@ DEMO_MODEL_DIR = Path(__file__).resolve().parent / "demo_model"
 class DiffResult:
     """What the model said about one image sequence, with everything a viewer or a JSON record needs."""
 
-    text: str  # the instruction (pair) or one sentence per edit (sequence), as generated
+    text: str  # the instruction (pair) or one sentence per edit (sequence), observations taken out
     categories: list[EditCategory]  # one per edit stated in `text`
+    observations: tuple[str, ...]  # "before -> after" per edit the model stated one for (empty for most models)
     images: list[Image.Image]  # the loaded images, oldest first, all at the first image's size
     heatmaps: list[np.ndarray | None]  # per image (H, W) in [0, 1]; None: the first image, stateless models
     overlays: list[Image.Image]  # each image with its heatmap drawn on it (the image itself where None)
@@ -64,6 +67,7 @@ class DiffResult:
             "id": item_id,
             "caption": self.text,
             "categories": list(self.categories),
+            "observations": list(self.observations),
             "images": list(names),
             "model": self.model,
             "demo": self.demo,
@@ -98,15 +102,19 @@ class DiffPredictor(DescriberBacked):
             description = self.describer.describe_with_heatmaps(
                 images, EDIT_PROMPT if len(images) == 2 else SEQUENCE_PROMPT
             )
-            text, heatmaps = description.text, description.heatmaps
+            answer, heatmaps = split_answer(description.text), description.heatmaps
+            text, observations = answer.instruction, answer.observations
             categories = edit_categories(text, len(images) - 1)
         else:
             steps = [self.describer.describe_with_heatmaps(list(pair), EDIT_PROMPT) for pair in itertools.pairwise(images)]
-            text, heatmaps = in_order([step.text for step in steps]), [None, *(step.heatmaps[1] for step in steps)]
-            categories = [edit_category(step.text) for step in steps]
+            answers = [split_answer(step.text) for step in steps]
+            text, heatmaps = in_order([a.instruction for a in answers]), [None, *(step.heatmaps[1] for step in steps)]
+            observations = tuple(seen for a in answers for seen in a.observations)
+            categories = [edit_category(a.instruction) for a in answers]
         return DiffResult(
             text=text,
             categories=categories,
+            observations=observations,
             images=images,
             heatmaps=heatmaps,
             overlays=[heatmap_overlay(image, heat) for image, heat in zip(images, heatmaps, strict=True)],

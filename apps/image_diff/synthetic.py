@@ -24,6 +24,8 @@ from typing import Literal
 import numpy as np
 from PIL import Image, ImageDraw
 
+from apps.image_diff.answers import observed
+
 ShapeKind = Literal["circle", "square", "triangle", "star"]
 Category = Literal["add", "remove", "replace", "adjust", "background"]
 Operation = Literal["add", "remove", "replace", "recolor", "resize", "move", "background"]
@@ -210,11 +212,18 @@ def user_prompt(num_images: int) -> str:
     return "<image>" * num_images + (EDIT_PROMPT if num_images == 2 else SEQUENCE_PROMPT)
 
 
-def answer(edits: tuple[Edit, ...]) -> str:
-    """The target text: the instruction alone for a pair; for a sequence one sentence per edit, in order."""
-    if len(edits) == 1:
-        return edits[0].instruction
-    return in_order([edit.instruction for edit in edits])
+def answer(edits: tuple[Edit, ...], *, observations: bool = False) -> str:
+    """The target text: the instruction alone for a pair; for a sequence one sentence per edit, in order. With
+    `observations`, an edit of one object in place (replace, recolour, resize, move) states first what the object
+    was and became (`answers.observed`)."""
+    texts = [_observed(edit) if observations else edit.instruction for edit in edits]
+    return texts[0] if len(texts) == 1 else in_order(texts)
+
+
+def _observed(edit: Edit) -> str:
+    if edit.before is None or edit.after is None:
+        return edit.instruction
+    return observed(_phrase(edit.before), _phrase(edit.after), edit.instruction)
 
 
 def in_order(instructions: Sequence[str]) -> str:
@@ -226,8 +235,12 @@ def in_order(instructions: Sequence[str]) -> str:
 def describe(scene: Scene) -> str:
     """Every object, left to right within rows, where it is, then the background: what `DESCRIBE_PROMPT` asks."""
     objects = sorted(scene.objects, key=lambda shape: REGIONS.index(shape.region))
-    things = ", ".join(f"{_article(_size_word(shape) + shape.label)} {_where(shape.region, 'at')}" for shape in objects)
-    return f"{things} on {BACKGROUNDS[scene.background].phrase}."
+    return f"{', '.join(_phrase(shape) for shape in objects)} on {BACKGROUNDS[scene.background].phrase}."
+
+
+def _phrase(shape: Shape) -> str:
+    """'a small blue triangle in the top left': an object as descriptions and observations name it."""
+    return f"{_article(_size_word(shape) + shape.label)} {_where(shape.region, 'at')}"
 
 
 def _size_word(shape: Shape) -> str:

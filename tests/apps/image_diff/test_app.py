@@ -33,8 +33,9 @@ def _components(demo: gr.Blocks, kind: type) -> list:
 
 
 def test_run_and_redraw(stateful: DiffPredictor) -> None:
-    text, category, (before, after), step, result = run_diff(stateful, PAIR[0], PAIR[1], None, True)
+    text, category, seen, (before, after), step, result = run_diff(stateful, PAIR[0], PAIR[1], None, True)
     assert text == result.text and category == " → ".join(result.categories)
+    assert seen.visible is bool(result.observations)
     assert before is result.images[0] and after is result.overlays[1] and step.visible is False
 
     *_, (before, after), step, result = run_diff(stateful, *SEQUENCE, False)

@@ -74,6 +74,14 @@ def test_scores_match_hand_counts() -> None:
     assert "| recolor | 1 | 0.00 |" in report.markdown
 
 
+def test_observations_are_not_scored() -> None:
+    """The demo model's 'before -> after: ' prefix is taken out of answers and gold answers alike."""
+    items = [_item("1", "a red star at the top -> a blue star at the top: make the red star blue", ["adjust"])]
+    predictions = {"1": "a red star at the top -> a red circle at the top: Make the red star blue."}
+    scores = evaluate.diff_report(items, predictions, split="test", system="m", meteor=False).payload["scores"]
+    assert scores["Category Acc"] == scores["Exact match"] == pytest.approx(100.0)
+
+
 def test_tiny_model_answers_a_generated_split(tmp_path: Path) -> None:
     data, out = tmp_path / "data", tmp_path / "out"
     write_split(DatasetConfig(out=data, size=48, max_images=3), "test", 4)

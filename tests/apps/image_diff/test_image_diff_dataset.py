@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from apps.image_diff.answers import split_answer
 from apps.image_diff.make_dataset import DatasetConfig, main, write_dataset
 from apps.image_diff.synthetic import DESCRIBE_PROMPT, EDIT_PROMPT, SEQUENCE_PROMPT
 
@@ -51,6 +52,25 @@ def test_same_arguments_same_bytes(tmp_path: Path) -> None:
     for name in ("first", "second"):
         assert main(["--out", str(tmp_path / name), *ARGS]) == 0
     assert digest(tmp_path / "first") == digest(tmp_path / "second")
+
+
+def test_observations_change_only_the_answers(tmp_path: Path) -> None:
+    """`--observations`: the same images and meta; in-place edits' answers gain 'before -> after: '."""
+    assert main(["--out", str(tmp_path / "plain"), *ARGS]) == 0
+    assert main(["--out", str(tmp_path / "observed"), *ARGS, "--observations"]) == 0
+    plain, observed = digest(tmp_path / "plain"), digest(tmp_path / "observed")
+    assert {k: v for k, v in plain.items() if k.startswith("images/")} == {
+        k: v for k, v in observed.items() if k.startswith("images/")
+    }
+    for split in ("train", "val", "test"):
+        plain_lines, observed_lines = ((tmp_path / name / f"{split}.jsonl").read_text().splitlines()
+                                       for name in ("plain", "observed"))
+        for plain_line, observed_line in zip(plain_lines, observed_lines, strict=True):
+            before, after = json.loads(plain_line), json.loads(observed_line)
+            assert before["meta"] == after["meta"] and before["images"] == after["images"]
+            one_object = any(edit["before"] and edit["after"] for edit in before["meta"]["edits"])
+            assert (" -> " in after["messages"][1]["content"]) is one_object
+            assert split_answer(after["messages"][1]["content"]).instruction == before["messages"][1]["content"]
 
 
 def test_more_training_samples_keep_the_earlier_ones(tmp_path: Path) -> None:

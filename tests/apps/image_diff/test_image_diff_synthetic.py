@@ -110,6 +110,11 @@ def test_prompts_and_answers() -> None:
     first, second = (edit.instruction for edit in sequence.edits)
     assert answer(sequence.edits) == f"First, {first}. Then, {second}."
     assert answer(sequence.edits[:1]) == first
+    recolor = next(s.edits[0] for s in sequences(80) if s.edits[0].operation == "recolor")
+    seen, instruction = answer((recolor,), observations=True).split(": ")
+    was, became = seen.split(" -> ")
+    assert instruction == recolor.instruction
+    assert was.split(f" {recolor.before.label} ")[1] == became.split(f" {recolor.after.label} ")[1]  # same place
 
 
 def test_meta_records_the_edit() -> None:

@@ -48,6 +48,7 @@ def test_result_structure(stateful: DiffPredictor, names: list[str]) -> None:
         "id": "case",
         "caption": result.text,
         "categories": result.categories,
+        "observations": list(result.observations),
         "images": names,
         "model": "tiny:qwen2_vl",
         "demo": False,
