@@ -1,4 +1,5 @@
-"""Fixtures for the image_diff tests: the seeded file writers kept beside their data (tests/data/image_diff)."""
+"""Fixtures for the image_diff tests: the seeded file writers kept beside their data (tests/data/image_diff), and a
+predictor whose describer answers like the demo model."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+from apps.image_diff.predictor import DiffPredictor
+from sve_core.inference import Description
 
 DATA_SCRIPT = Path(__file__).resolve().parents[2] / "data" / "image_diff" / "data.py"
 
@@ -19,3 +23,20 @@ def files() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+OBSERVED_ANSWER = "a red star at the top -> a blue star at the top: make the red star blue"
+
+
+class _Observing:
+    """A describer that answers like the demo model, an observation and then the instruction, without a model."""
+
+    name, demo, stateful = "observing", True, False
+
+    def describe_with_heatmaps(self, images: list, prompt: str) -> Description:
+        return Description(OBSERVED_ANSWER, [None] * len(images))
+
+
+@pytest.fixture
+def observing() -> DiffPredictor:
+    return DiffPredictor(_Observing())  # type: ignore[arg-type]

@@ -45,6 +45,12 @@ def test_run_and_redraw(stateful: DiffPredictor) -> None:
     assert show_step(None, None, True) is None
 
 
+def test_observation_box_shows_what_the_model_saw(observing: DiffPredictor) -> None:
+    text, _, seen, *_ = run_diff(observing, *PAIR, None, True)
+    assert text == "make the red star blue"
+    assert seen.visible and seen.value == "a red star at the top -> a blue star at the top"
+
+
 def test_bad_uploads_show_a_message(stateful: DiffPredictor, files: ModuleType, tmp_path: Path) -> None:
     good = str(files.write_format(tmp_path, "png"))
     cases = [

@@ -52,6 +52,17 @@ def test_describe_prints_instruction_and_category(loads, capsys: pytest.CaptureF
     assert loads == [("tiny:qwen2_vl", 4, None)]
 
 
+def test_describe_prints_what_the_model_saw(
+    observing: DiffPredictor, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(DiffPredictor, "load", lambda *args, **kwargs: observing)
+    assert main(["diff", "describe", *PAIR]) == 0
+    assert capsys.readouterr().out == (
+        "seen: a red star at the top -> a blue star at the top\ninstruction: make the red star blue\n"
+        "category: adjust\nmodel: observing\n"
+    )
+
+
 def test_describe_json_and_overlays(loads, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     sequence = [str(EXAMPLES / f"sequence_{letter}.png") for letter in "abc"]
     argv = ["diff", "describe", *sequence, "--model", "tiny:qwen2_vl", "--json", "--out", str(tmp_path)]

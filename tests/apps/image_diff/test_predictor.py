@@ -70,6 +70,15 @@ def test_pairwise_sequence_asks_about_each_pair(stateful: DiffPredictor) -> None
         DiffPredictor(stateful.describer, "both")  # type: ignore[arg-type]
 
 
+def test_observations_are_shown_apart(observing: DiffPredictor) -> None:
+    """The instruction and categories without the observation; one observation per pair, in order."""
+    result = observing.predict([EXAMPLES / f"sequence_{letter}.png" for letter in "abc"])
+    assert result.text == "First, make the red star blue. Then, make the red star blue."
+    assert result.categories == ["adjust", "adjust"]
+    assert result.observations == ("a red star at the top -> a blue star at the top",) * 2
+    assert result.record("case", ["a", "b", "c"])["observations"] == list(result.observations)
+
+
 def test_stateless_model_has_no_heatmaps() -> None:
     plain = DiffPredictor.load("tiny:qwen2_vl", max_new_tokens=2)
     result = plain.predict([EXAMPLES / "recolor_a.png", EXAMPLES / "recolor_b.png"])
