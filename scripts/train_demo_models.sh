@@ -8,8 +8,8 @@
 #             4000 for image_diff)
 #   stage 2b  image_diff only (configs/demo/image_diff_stage2b.yaml): 3000 more steps on the same pairs whose
 #             answers first say what the edited object was and became (`make_dataset --observations`)
-# About 3 h on 2 CPU cores (image_diff in 7 px patches is the longest: its stage 2 runs at ~0.55 steps/s with one
-# thread while its twin trains alongside).
+# About 4.5 h on 2 CPU cores (image_diff in 7 px patches is the longest: its stages 2 and 2b run at ~0.55 steps/s
+# with one thread while its twin trains alongside).
 #   bash scripts/train_demo_models.sh            (run from the repository root, in the project's venv)
 #   RUNS=runs/demo2 bash scripts/train_demo_models.sh      (another folder for the runs)
 #   APPS="image_diff" bash scripts/train_demo_models.sh    (some apps only; the others' demo models stay)
