@@ -4,7 +4,8 @@ user gets a readable error and the server stays up."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,13 @@ def test_demo_example_runs(page: Page, demo_server: Server, tab: Tab) -> None:
     run_example(page, tab)
     check_result(page, tab)
     screenshot(page, SCREENSHOTS / f"{tab.id}.png")
+
+
+def test_demo_diff_shows_what_the_model_saw(page: Page, demo_server: Server) -> None:
+    """The demo model states an edited object before and after; the tab shows that apart from the instruction."""
+    diff = next(tab for tab in TABS if tab.id == "diff")
+    open_tab(page, demo_server, diff)
+    run_example(page, replace(diff, example="recolor: paint the blue star pink"))
+    seen = textbox_value(page, "What the model saw (before -> after)")
+    expect(seen).to_have_value(re.compile(r"^an? .+ -> an? .+$"), timeout=RUN_TIMEOUT_MS)
+    expect(textbox_value(page, "Edit instruction")).not_to_have_value(re.compile("->"))
