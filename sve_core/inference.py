@@ -50,12 +50,14 @@ class Describer:
 
     @torch.no_grad()
     def describe_batch(self, sequences: list[list[Image.Image]], prompt: str) -> list[str]:
-        """Greedy answers for several image sequences at once (one generate call)."""
+        """Greedy answers for several image sequences at once (one generate call). Prompts are padded on the
+        left whatever the tokenizer's default (a reloaded checkpoint pads on the right), so sequences with
+        different numbers of images generate from their own last token."""
         content = [[{"type": "image"} for _ in seq] + [{"type": "text", "text": prompt}] for seq in sequences]
         texts = [self.processor.apply_chat_template([{"role": "user", "content": c}], add_generation_prompt=True)
                  for c in content]
         images = [im.convert("RGB") for seq in sequences for im in seq]
-        inputs = self.processor(text=texts, images=images, return_tensors="pt", padding=True)
+        inputs = self.processor(text=texts, images=images, return_tensors="pt", padding=True, padding_side="left")
         with self._lock:
             out = self.model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False)
         new = out[:, inputs["input_ids"].shape[1]:]

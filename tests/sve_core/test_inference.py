@@ -25,6 +25,7 @@ def test_heatmap_marks_the_changed_corner():
 
 def test_batch_answers_match_single_answers():
     model, processor = tiny_vlm("qwen2_vl")
+    processor.tokenizer.padding_side = "right"  # what a reloaded checkpoint's tokenizer does
     make_stateful(model, SVEConfig(init_std=0.05))
     describer = Describer(model, processor, name="tiny", max_new_tokens=4)
     pair = _pair()
