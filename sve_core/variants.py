@@ -153,9 +153,12 @@ class SelfFFN(CrossFFN):
 
 
 class AdaLNZero(nn.Module):
-    """c = mean-pool(stopgrad(prev)); (gamma, beta, alpha) x 2 = g(c) modulate the host's attention and MLP.
+    """c = LN(mean-pool(stopgrad(prev))); (gamma, beta, alpha) x 2 = g(c) modulate the host's attention and MLP.
 
-    Gates are (1 + alpha) so that g = 0 at init leaves the pretrained host block exactly as it was."""
+    Gates are (1 + alpha) so that g = 0 at init leaves the pretrained host block exactly as it was. The pooled
+    condition is layer-normalised (no parameters): a vision tower's residual stream grows with depth, and Adam
+    moves g's weights by about the learning rate per step whatever the input's scale, so an unnormalised c made
+    the modulation blow up (NaN after ~100 steps of the full controlled study at SVE lr 3e-3)."""
 
     def __init__(self, parts: HostParts, config: SVEConfig) -> None:
         super().__init__()
@@ -169,7 +172,7 @@ class AdaLNZero(nn.Module):
         layout = ctx.layout
         previous = ctx.previous_tokens(layout.kv_index)  # (I, Nk, D)
         valid = layout.kv_valid.unsqueeze(-1).to(previous.dtype)
-        pooled = (previous * valid).sum(1) / valid.sum(1)  # (I, D)
+        pooled = F.layer_norm((previous * valid).sum(1) / valid.sum(1), (previous.shape[-1],))  # (I, D)
         mods = self.modulation(pooled)[layout.token_image()]  # (T, 6D)
         g1, b1, a1, g2, b2, a2 = mods.chunk(6, dim=-1)
         scale1 = 1.0 if parts.scale1 is None else parts.scale1

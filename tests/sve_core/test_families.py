@@ -220,6 +220,23 @@ def test_only_stateful_variants_read_the_previous_image(family, variant):
 
 
 @each_family
+def test_adaln_zero_condition_is_normalised(family):
+    """The modulation sees a layer-normalised pooled previous image, whatever the residual stream's scale."""
+    model = stateful_copy(family, "adaln_zero", nonzero=True)
+    module = model.sve.adapter.blocks(model.sve.adapter.vision_tower(model))[-1].sve
+    seen = []
+    hook = module.modulation.register_forward_pre_hook(lambda m, args: seen.append(args[0]))
+    try:
+        with torch.no_grad():
+            model(**case(family).batch)
+    finally:
+        hook.remove()
+    condition = seen[0]
+    assert torch.allclose(condition.mean(-1), torch.zeros(len(condition)), atol=1e-4)
+    assert torch.allclose(condition.std(-1, unbiased=False), torch.ones(len(condition)), atol=1e-2)
+
+
+@each_family
 def test_samples_of_a_batch_are_encoded_apart(family):
     c = case(family)
     model = stateful_copy(family, "cross_ffn", nonzero=True)
