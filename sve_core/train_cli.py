@@ -85,8 +85,10 @@ def user_errors() -> tuple[type[Exception], ...]:
     from sve_core.checkpoint import CheckpointError
     from sve_core.collator import CollatorError
     from sve_core.data import DataError
+    from sve_core.trainer import TrainingDivergedError
 
-    return TrainConfigError, DataError, CollatorError, CheckpointError, SVEConfigError, UnsupportedModelError
+    return (TrainConfigError, DataError, CollatorError, CheckpointError, SVEConfigError, UnsupportedModelError,
+            TrainingDivergedError)
 
 
 def main(argv: list[str] | None = None) -> int:

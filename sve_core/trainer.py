@@ -14,7 +14,9 @@ What this adds to the stock `Trainer`, and why:
 - resuming that restores every weight: transformers 5.24 writes checkpoints under the hub's key names
   (``save_pretrained`` reverts its load-time renames, e.g. ``model.visual.`` -> ``visual.``) but its resume path
   loads them with a bare ``load_state_dict`` that silently skips what it cannot match (upstream issue #43701);
-- a JSONL log in the output folder that a resumed run continues without duplicate steps.
+- a JSONL log in the output folder that a resumed run continues without duplicate steps;
+- a run whose gradient norm turns NaN or infinite stops with `TrainingDivergedError` at the next log step (the
+  stock loop logs such steps' loss as 0 and goes on to save a model of NaNs).
 """
 
 from __future__ import annotations
@@ -166,6 +168,24 @@ class JsonlLog(TrainerCallback):
                 out.write(json.dumps({"step": state.global_step, **logs}) + "\n")
 
 
+class TrainingDivergedError(RuntimeError):
+    """The run's gradients went NaN or infinite; nothing after that step is worth saving."""
+
+
+class DivergenceGuard(TrainerCallback):
+    """Raises `TrainingDivergedError` when a log record's gradient norm (the same on every rank, as it is taken
+    after the gradient all-reduce) is not finite."""
+
+    def on_log(self, args: TrainingArguments, state: Any, control: Any, logs: dict[str, float] | None = None,
+               **kwargs: Any) -> None:
+        norm = (logs or {}).get("grad_norm")
+        if norm is not None and not math.isfinite(norm):
+            raise TrainingDivergedError(
+                f"training diverged by step {state.global_step}: the gradient norm is {norm}. Nothing was saved "
+                f"after the last checkpoint in {args.output_dir}; lower learning_rate or sve_lr, or keep "
+                f"max_grad_norm > 0 and precision fp32/bf16, then start again.")
+
+
 class SVETrainer(Trainer):
     """`Trainer` with an SVE learning rate and token-weighted evaluation."""
 
@@ -298,7 +318,7 @@ def train(config: TrainConfig, callbacks: Sequence[TrainerCallback] = ()) -> Tra
         eval_dataset=SFTDataset(eval_samples) if eval_samples else None,
         data_collator=collator,
         processing_class=processor,
-        callbacks=[JsonlLog(output_dir / LOG_FILE), *callbacks],
+        callbacks=[JsonlLog(output_dir / LOG_FILE), DivergenceGuard(), *callbacks],
         sve_lr=config.sve_lr,
     )
     if trainer.is_world_process_zero():

@@ -28,6 +28,7 @@ from sve_core.trainer import (
     CONFIG_FILE,
     LOG_FILE,
     SVETrainer,
+    TrainingDivergedError,
     set_trainable,
     token_nll,
     train,
@@ -108,6 +109,26 @@ class CrashAt(TrainerCallback):
     def on_step_end(self, args, state, control, **kwargs):
         if state.global_step == self.step:
             raise RuntimeError("simulated crash")
+
+
+class PoisonAt(TrainerCallback):
+    """Turns one SVE weight into NaN after optimizer step `step`, as a blown-up update would."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_step_end(self, args, state, control, model=None, **kwargs):
+        if state.global_step == self.step:
+            with torch.no_grad():
+                next(iter(model.sve.sve_parameters(model).values())).fill_(float("nan"))
+
+
+def test_a_diverged_run_stops_with_a_clear_error(dataset, tmp_path, capsys):
+    with pytest.raises(TrainingDivergedError, match="diverged by step 3: the gradient norm is nan"):
+        train(make_config(dataset, tmp_path / "run", max_steps=6), callbacks=[PoisonAt(2)])
+    records = [json.loads(line) for line in (tmp_path / "run" / LOG_FILE).read_text().splitlines()]
+    assert [r["step"] for r in records] == [1, 2, 3] and math.isnan(records[-1]["grad_norm"])  # kept to diagnose
+    assert not (tmp_path / "run" / "model.safetensors").exists()
 
 
 def test_resume_after_a_crash_continues_the_same_run(dataset, tmp_path):
