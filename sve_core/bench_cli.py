@@ -72,6 +72,10 @@ def run_controlled(args: argparse.Namespace) -> int:
     preset = "quick" if args.quick else "full"
     report = run_bench(settings, args.out or f"benchmarks/controlled/{preset}", args.work_dir or f"runs/controlled/{preset}")
     print(report.table)
+    if report.pretrained:
+        check = report.pretrained
+        print(f"\npretrained model, dot location on its validation split: MAE {check['mae']:.2f}, RMSE "
+              f"{check['rmse']:.2f} (x10^-2; always the centre: {check['centre_mae']:.2f}, {check['centre_rmse']:.2f})")
     print(f"\n{len(report.runs)} runs in {report.seconds / 60:.1f} min; wrote "
           + ", ".join(str(f) for f in report.files))
     return 0

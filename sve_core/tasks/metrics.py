@@ -4,6 +4,8 @@
   Every target lies in [0, 1], so a number is clipped to [0, 1] first (an untrained model's "7" would otherwise
   dominate a mean) and an answer with no number scores `UNPARSEABLE_ERROR` = 1.0, the largest error a clipped
   guess can make: declining to answer is never better than guessing.
+- Dot location (the pretraining task): the same errors over the two coordinates of "(x, y)", the first two
+  numbers of the answer; a missing coordinate is unparseable.
 - Multi-object change: answers are split into sentences and parsed to categorical changes (lexical variants
   normalised, `change_text`); predicted and reference changes are paired one-to-one by maximum field agreement
   (`scipy.optimize.linear_sum_assignment`), so sentence order does not matter. Acc = exactly matched pairs /
@@ -34,6 +36,12 @@ def parse_number(text: str) -> float | None:
     return float(match.group()) if match else None
 
 
+def parse_point(text: str) -> tuple[float, float]:
+    """The (x, y) of a reference answer such as "(0.85, 0.10)"."""
+    x, y = (float(m.group()) for m in list(_NUMBER.finditer(text))[:2])
+    return x, y
+
+
 @dataclass(frozen=True)
 class RegressionScores:
     mae: float  # x10^-2
@@ -50,6 +58,13 @@ def regression_scores(references: Sequence[float], answers: Sequence[str]) -> Re
                        for v, r in zip(values, references, strict=True)])
     return RegressionScores(mae=100 * float(errors.mean()), rmse=100 * float(np.sqrt((errors ** 2).mean())),
                             parsed=sum(v is not None for v in values) / len(values), count=len(values))
+
+
+def location_scores(references: Sequence[tuple[float, float]], answers: Sequence[str]) -> RegressionScores:
+    if len(references) != len(answers) or not answers:
+        raise ValueError(f"expected as many answers as references (>0), got {len(answers)} and {len(references)}")
+    coordinates = [[*(m.group() for m in _NUMBER.finditer(a)), "", ""][:2] for a in answers]  # "" = unparseable
+    return regression_scores([c for point in references for c in point], [c for pair in coordinates for c in pair])
 
 
 def agreement(a: ChangeKey | None, b: ChangeKey | None) -> float:

@@ -16,7 +16,9 @@ from sve_core.tasks.metrics import (
     UNPARSEABLE_ERROR,
     aligned_answer,
     change_scores,
+    location_scores,
     match_changes,
+    parse_point,
     perplexity,
     regression_scores,
 )
@@ -153,6 +155,14 @@ def test_regression_scores_and_unparseable_penalty():
     assert regression_scores([0.25], ["7.5"]).mae == pytest.approx(75.0)  # clipped to [0, 1] first
 
 
+def test_location_scores_per_coordinate():
+    assert parse_point("(0.85, 0.10)") == (0.85, 0.10)
+    scores = location_scores([(0.5, 0.2)], ["(0.51, 0.17)"])
+    assert scores.mae == pytest.approx(2.0) and scores.parsed == 1.0 and scores.count == 2
+    half = location_scores([(0.5, 0.2)], ["(0.5"])  # y missing: the unparseable penalty for that coordinate
+    assert half.mae == pytest.approx(100 * UNPARSEABLE_ERROR / 2) and half.parsed == 0.5
+
+
 def test_perplexity_is_token_weighted():
     assert perplexity(10 * math.log(2.0), 10) == pytest.approx(2.0)
     with pytest.raises(ValueError):
@@ -187,3 +197,19 @@ def test_bench_scores_summary_and_table(tmp_path):
     baseline = constant_baseline(load_jsonl(folder / "train.jsonl"), test)
     table = format_table(summary, baseline)
     assert "| cross_ffn | " in table and "constant (train mean)" in table and baseline["mae"] > 0
+
+
+def test_pretrain_check_scores_the_pretrained_model_against_the_centre(tmp_path):
+    from sve_core.tasks.bench import pretrain_check
+    from sve_core.testing import tiny_vlm
+
+    folder = write_dataset(tmp_path / "d", mixture([DotsTask().locate, SMALL.describe]), {"val": 8}, progress=False)
+    model, processor = tiny_vlm("qwen2_vl")
+    model.save_pretrained(tmp_path / "m")
+    processor.save_pretrained(tmp_path / "m")
+    check = pretrain_check(tmp_path / "m", folder)
+    located = [s for s in load_jsonl(folder / "val.jsonl") if s.messages[0].content.endswith("red dot?")]
+    assert check["count"] == len(located) > 0
+    centre = location_scores([parse_point(s.messages[-1].content) for s in located], ["(0.5, 0.5)"] * len(located))
+    assert check["centre_mae"] == pytest.approx(centre.mae) and 0 <= check["parsed"] <= 1
+    assert check["mae"] >= 0 and check["rmse"] >= check["mae"]
