@@ -99,7 +99,7 @@ def quick() -> BenchSettings:
 
 def full() -> BenchSettings:
     """The study as reported in the README: 2-5 dot images, 10-40 objects with 1-4 changes, 112 px; 1000 finetuning
-    steps per run so that all 18 runs fit in about two hours on 2 CPU cores."""
+    steps per run (11-19 minutes each on one CPU core, so about 2.5 hours for the 18 runs two at a time)."""
     spec = TinySpec(vision_depth=4, vision_width=128, vision_heads=4, text_layers=4, text_width=128, text_heads=4,
                     vocab_size=600, image_size=112)
     recipe = Recipe(tiny=spec, pretrain=_stage(4000, 3e-4, 16), finetune=_stage(1000, 3e-4, 16, sve_lr=3e-3))
