@@ -36,9 +36,14 @@ def parse_number(text: str) -> float | None:
     return float(match.group()) if match else None
 
 
+def _first_two_numbers(text: str) -> list[str]:
+    """The first two numbers in `text`, "" standing for each one missing."""
+    return [*(m.group() for m in _NUMBER.finditer(text)), "", ""][:2]
+
+
 def parse_point(text: str) -> tuple[float, float]:
     """The (x, y) of a reference answer such as "(0.85, 0.10)"."""
-    x, y = (float(m.group()) for m in list(_NUMBER.finditer(text))[:2])
+    x, y = (float(n) for n in _first_two_numbers(text))
     return x, y
 
 
@@ -63,8 +68,8 @@ def regression_scores(references: Sequence[float], answers: Sequence[str]) -> Re
 def location_scores(references: Sequence[tuple[float, float]], answers: Sequence[str]) -> RegressionScores:
     if len(references) != len(answers) or not answers:
         raise ValueError(f"expected as many answers as references (>0), got {len(answers)} and {len(references)}")
-    coordinates = [[*(m.group() for m in _NUMBER.finditer(a)), "", ""][:2] for a in answers]  # "" = unparseable
-    return regression_scores([c for point in references for c in point], [c for pair in coordinates for c in pair])
+    coordinates = [c for a in answers for c in _first_two_numbers(a)]  # "" scores as unparseable
+    return regression_scores([c for point in references for c in point], coordinates)
 
 
 def agreement(a: ChangeKey | None, b: ChangeKey | None) -> float:
