@@ -18,6 +18,7 @@ from functools import partial
 from pathlib import Path
 
 from apps.cxr import evaluate, make_dataset
+from apps.cxr.pacs.flags import add_report_arguments
 from apps.cxr.report import DEMO_WARNING, grey_image, write_report
 
 USER_ERRORS = (ValueError, OSError)  # ingestion, model, checkpoint and argument errors all derive from these
@@ -25,6 +26,7 @@ STUDY_HELP = "a DICOM, PNG or JPEG file, a folder or a zip holding one study"
 
 
 def _report(args: argparse.Namespace) -> int:
+    from apps.cxr.pacs.run import PacsReport, check_file_mode
     from apps.cxr.predictor import CxrPredictor
     from apps.cxr.studies import load_studies
 
@@ -32,8 +34,13 @@ def _report(args: argparse.Namespace) -> int:
         raise ValueError(
             f"--out {args.out} is not empty; choose a new folder so no file of another report is mixed in"
         )
-    sources = [args.prior, args.current, *args.more_studies]
-    studies = load_studies(sources, allow_patient_mismatch=args.allow_patient_mismatch)
+    pacs = PacsReport.open(args) if args.patient is not None else None
+    if pacs is None:
+        check_file_mode(args)
+        sources = [args.prior, args.current, *args.more_studies]
+        studies = load_studies(sources, allow_patient_mismatch=args.allow_patient_mismatch)
+    else:
+        studies = pacs.retrieved.studies
     predictor = CxrPredictor.load(args.model, size=args.size, max_new_tokens=args.max_new_tokens)
     result = predictor.predict_studies(studies)
     if result.demo:
@@ -43,8 +50,11 @@ def _report(args: argparse.Namespace) -> int:
     for step in result.steps:
         print(f"{result.names[step.prior]} -> {result.names[step.current]}: {step.comparison.report}")
         print(f"  model answer: {step.comparison.answer}")
+    outgoing = pacs.outgoing(result) if pacs is not None else []  # built before any file is written
     written = write_report(result, args.out)
     print("wrote " + ", ".join(str(path) for path in written), file=sys.stderr)
+    if pacs is not None:
+        pacs.send(outgoing)
     return 0
 
 
@@ -88,8 +98,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     report = commands.add_parser(
         "report", help="compare a patient's prior and current studies: report.json, report.md and PNGs"
     )
-    report.add_argument("--prior", type=Path, required=True, help=f"the earlier study: {STUDY_HELP}")
-    report.add_argument("--current", type=Path, required=True, help=f"the later study: {STUDY_HELP}")
+    report.add_argument("--prior", type=Path, help=f"the earlier study: {STUDY_HELP}")
+    report.add_argument(
+        "--current",
+        help=f"the later study: {STUDY_HELP}; with --pacs, its StudyInstanceUID (default: the latest)",
+    )
     report.add_argument(
         "--more-studies",
         type=Path,
@@ -118,6 +131,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="compare studies whose PatientID differs (e.g. an ID re-issued after a merge); a warning is logged",
     )
+    add_report_arguments(report)
     report.set_defaults(func=partial(_handled, _report))
 
     inspect = commands.add_parser("inspect", help="what the loader reads from a study, and a preview PNG")

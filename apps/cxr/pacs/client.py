@@ -13,12 +13,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from io import BytesIO
 from typing import Any
 from urllib.parse import urlparse
 
 import requests
 from dicomweb_client import DICOMwebClient
-from pydicom import Dataset
+from pydicom import Dataset, dcmread, dcmwrite
 
 from apps.cxr.pacs.config import PacsConfig
 from apps.cxr.pacs.errors import PacsError
@@ -58,7 +59,9 @@ class PacsClient:
     def studies(self, patient_id: str) -> list[dict[str, Any]]:
         """QIDO-RS: the patient's studies as DICOM JSON (exact PatientID match, no wildcards)."""
         if not patient_id or any(character in patient_id for character in "*?\\"):
-            raise PacsError("--patient: expected one exact PatientID, without wildcards (*, ?) or backslashes")
+            raise PacsError(
+                "--patient: expected one exact PatientID, without wildcards (*, ?) or backslashes"
+            )
         with self._answers("search for the patient's studies"):
             return _json_list(
                 self._client.search_for_studies(
@@ -81,9 +84,11 @@ class PacsClient:
             return self._client.retrieve_instance(study_uid, series_uid, sop_uid)
 
     def store(self, datasets: Sequence[Dataset]) -> None:
-        """STOW-RS: all `datasets` in one request; raises unless the server accepted every one of them."""
+        """STOW-RS: all `datasets` in one request, each as a DICOM Part 10 file (preamble and file meta; some
+        servers store what they get byte for byte); raises unless the server accepted every one of them."""
+        files = [_part10(dataset) for dataset in datasets]  # all encoded before anything is sent
         with self._answers("store the report"):
-            answer = self._client.store_instances(list(datasets))
+            answer = self._client.store_instances(files)
         failed = answer.get("FailedSOPSequence") or []
         if failed:
             reasons = sorted({str(item.get("FailureReason", "?")) for item in failed})
@@ -116,12 +121,24 @@ class PacsClient:
             ) from None
 
 
+def _part10(dataset: Dataset) -> Dataset:
+    """`dataset` re-read from its Part 10 encoding, which dicomweb-client's writer then keeps."""
+    buffer = BytesIO()
+    dcmwrite(buffer, dataset, enforce_file_format=True)
+    buffer.seek(0)
+    return dcmread(buffer)
+
+
 def _http_error(response: requests.Response | None, what: str, server: str) -> PacsError:
     status = response.status_code if response is not None else 0
     if status == 401:
-        advice = "the credentials were rejected; check --pacs-credentials or SVE_PACS_TOKEN / SVE_PACS_USERNAME"
+        advice = (
+            "the credentials were rejected; check --pacs-credentials or SVE_PACS_TOKEN / SVE_PACS_USERNAME"
+        )
     elif status == 403:
-        advice = "the account may not do this; ask the PACS administrator for DICOMweb read (and store) rights"
+        advice = (
+            "the account may not do this; ask the PACS administrator for DICOMweb read (and store) rights"
+        )
     elif status == 404:
         advice = "not found; check that --pacs is the DICOMweb root (e.g. .../dicom-web)"
     else:

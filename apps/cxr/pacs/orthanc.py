@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -127,7 +126,10 @@ def main() -> None:
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM also runs the clean-up below
     with local_orthanc(args.port) as server:
         server.write_credentials(args.credentials)
-        print(f"Orthanc DICOMweb at {server.url} (credentials in {args.credentials}); Ctrl-C stops it", flush=True)
+        print(
+            f"Orthanc DICOMweb at {server.url} (credentials in {args.credentials}); Ctrl-C stops it",
+            flush=True,
+        )
         try:
             while True:
                 time.sleep(3600)

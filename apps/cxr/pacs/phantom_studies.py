@@ -63,7 +63,9 @@ def phantom_studies() -> list[list[Dataset]]:
 
 def _dataset(patient, image: _Image, identity: PhantomIdentity, study: int) -> Dataset:
     render = render_lateral if image.view == "LL" else render_frontal
-    encoding: DicomEncoding = replace(ENCODINGS["current" if study % 2 == 0 else "prior"], view_position=image.view)
+    encoding: DicomEncoding = replace(
+        ENCODINGS["current" if study % 2 == 0 else "prior"], view_position=image.view
+    )
     ds = phantom_dataset(render(patient, image.visit, SIZE), encoding, identity)
     ds.BodyPartExamined = image.body_part
     if image.body_part != "CHEST":
@@ -72,7 +74,8 @@ def _dataset(patient, image: _Image, identity: PhantomIdentity, study: int) -> D
 
 
 def main() -> int:
-    from apps.cxr.pacs.cli import add_connection_arguments, connect
+    from apps.cxr.pacs.flags import add_connection_arguments
+    from apps.cxr.pacs.run import connect
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_connection_arguments(parser)
@@ -85,7 +88,9 @@ def main() -> int:
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"stored {sum(map(len, studies))} instances in {len(studies)} studies of patients {', '.join(PATIENTS)}")
+    print(
+        f"stored {sum(map(len, studies))} instances in {len(studies)} studies of patients {', '.join(PATIENTS)}"
+    )
     return 0
 
 

@@ -87,7 +87,9 @@ def select_studies(
     for number, ds in enumerate(studies):
         is_current = not chosen
         reason = _study_problem(ds) or (
-            None if is_current or study_key(ds).acquired < chosen[-1].acquired else "not dated before the next"
+            None
+            if is_current or study_key(ds).acquired < chosen[-1].acquired
+            else "not dated before the next"
         )
         found = None if reason else _frontal(ds, list_instances)
         if isinstance(found, str) or reason:

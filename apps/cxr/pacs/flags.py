@@ -1,14 +1,10 @@
 """The PACS flags of `sve cxr report` (`--pacs URL --patient ID [--current UID] [--series N] [--store]`) and
-the connection flags the phantom loader shares; `report_from_pacs` is what `sve cxr report --pacs` runs."""
+the connection flags the phantom loader shares. Argument parsing only, so `sve --help` imports nothing heavy."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
-
-from apps.cxr.pacs.client import PacsClient
-from apps.cxr.pacs.config import load_config
-from apps.cxr.pacs.errors import PacsError
 
 
 def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,7 +47,3 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
         help="with --pacs: store a DICOM Structured Report and the heatmap (Secondary Capture) back into the "
         "current study, in a new series",
     )
-
-
-def connect(args: argparse.Namespace) -> PacsClient:
-    return PacsClient(load_config(args.pacs, credentials_file=args.pacs_credentials, ca_bundle=args.pacs_ca_bundle))
