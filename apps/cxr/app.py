@@ -29,6 +29,7 @@ from PIL import Image
 from apps.common.predictor import DemoModelMissingError
 from apps.common.ui import demo_banner, safe_handler
 from apps.cxr.make_examples import OUT as EXAMPLES_DIR
+from apps.cxr.pacs.panel import build_panel
 from apps.cxr.predictor import CxrPredictor, CxrResult
 from apps.cxr.report import DEMO_WARNING, RESEARCH_NOTE, write_report
 from apps.cxr.windows import WINDOW_PRESETS
@@ -182,6 +183,8 @@ def build_tab(model: str | None) -> None:
         [prior_view, current_view],
         api_visibility="private",
     )
+    with gr.Accordion("From a PACS (DICOMweb)", open=False, elem_id="cxr-pacs"):
+        build_panel(predictor)
 
 
 def build_demo(model: str | None) -> gr.Blocks:
