@@ -49,7 +49,7 @@ def list_studies(client: PacsClient, patient: str) -> tuple[list[list[str]], gr.
     ]
     labels = [LATEST, *(f"{row[0]} ({row[1]})" for row in rows)]
     uids = [_value(item, "0020000D") for item in studies]
-    return rows, gr.Dropdown(choices=list(enumerate(labels)), value=0), uids
+    return rows, gr.Dropdown(choices=[(label, index) for index, label in enumerate(labels)], value=0), uids
 
 
 @safe_handler

@@ -212,3 +212,19 @@ def test_bad_inputs_one_message_each_nothing_stored(
         assert "not-the-password" not in err and server.password not in err and lateral_uid not in err
         assert not out.exists() or not any(out.iterdir()), name
     assert _instance_count(client) == count  # nothing half-stored
+
+
+def test_panel_handlers(client: PacsClient) -> None:
+    """The UI panel's two handlers (the browser test clicks them; this checks what they return)."""
+    from apps.cxr.pacs.panel import compare, list_studies
+    from apps.cxr.predictor import CxrPredictor
+
+    rows, current, uids = list_studies(client, PATIENTS[0])
+    assert len(rows) == len(uids) == 4 and [value for _, value in current.choices] == [0, 1, 2, 3, 4]
+    assert uids == _study_uids(client, PATIENTS[0])[::-1]  # newest first, as the rows
+    count = _instance_count(client)
+    report, answer, prior, shown, notes = compare(
+        client, CxrPredictor.load(None), PATIENTS[0], 3, uids, 2, False
+    )
+    assert report.startswith("prior → current: ") and answer and prior.size == shown.size == (160, 160)
+    assert notes == "" and _instance_count(client) == count  # phantom study 2, nothing stored
