@@ -129,3 +129,21 @@ def test_environment_and_url_rules() -> None:
     assert SECRET not in str(caught.value)
     with pytest.raises(PacsError, match="http:// or https://"):
         load_config("ftp://pacs.example.org", environ={})
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([], "give --prior and --current (files, folders or zips), or --pacs URL --patient ID"),
+        (["--pacs", "http://127.0.0.1:9/dicom-web", "--prior", "a", "--current", "b"], "add --patient ID"),
+        (["--store", "--prior", "a", "--current", "b"], "add --patient ID"),
+        (["--patient", "P", "--prior", "a"], "drop --prior and --more-studies"),
+    ],
+)
+def test_flag_combinations(
+    argv: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sve_core.cli import main
+
+    assert main(["cxr", "report", *argv, "--out", str(tmp_path / "out")]) == 2
+    assert message in capsys.readouterr().err
