@@ -20,7 +20,7 @@ from pydicom import Dataset
 from apps.cxr.make_examples import ENCODINGS, example_pair
 from apps.cxr.phantom_dicom import DicomEncoding, PhantomIdentity, phantom_dataset
 from apps.cxr.phantom_render import render_frontal, render_lateral
-from apps.cxr.phantoms import Visit
+from apps.cxr.phantoms import Patient, Visit
 
 SIZE = 160
 FIRST_VISIT = datetime(2100, 1, 4, 9, 30)
@@ -61,7 +61,7 @@ def phantom_studies() -> list[list[Dataset]]:
     return studies
 
 
-def _dataset(patient, image: _Image, identity: PhantomIdentity, study: int) -> Dataset:
+def _dataset(patient: Patient, image: _Image, identity: PhantomIdentity, study: int) -> Dataset:
     render = render_lateral if image.view == "LL" else render_frontal
     encoding: DicomEncoding = replace(
         ENCODINGS["current" if study % 2 == 0 else "prior"], view_position=image.view

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from copy import deepcopy
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import highdicom as hd
 import numpy as np
@@ -82,11 +82,7 @@ def structured_report(result: CxrResult, headers: Sequence[Dataset]) -> hd.sr.Co
     report = hd.sr.ComprehensiveSR(
         evidence=[current, *headers[:-1]],  # the first evidence dataset decides the SR's study
         content=root,
-        series_instance_uid=hd.UID(),
-        series_number=SR_SERIES_NUMBER,
-        sop_instance_uid=hd.UID(),
-        instance_number=1,
-        manufacturer=MANUFACTURER,
+        **_new_series(SR_SERIES_NUMBER),
         is_complete=True,
         is_final=False,
         is_verified=False,
@@ -152,11 +148,7 @@ def secondary_capture(result: CxrResult, current: Dataset) -> hd.sc.SCImage:
         photometric_interpretation="RGB",
         bits_allocated=8,
         coordinate_system="PATIENT",
-        series_instance_uid=hd.UID(),
-        series_number=SC_SERIES_NUMBER,
-        sop_instance_uid=hd.UID(),
-        instance_number=1,
-        manufacturer=MANUFACTURER,
+        **_new_series(SC_SERIES_NUMBER),
         patient_orientation=orientation,
     )
     capture.SeriesDescription = "SVE change heatmap (research, not for diagnosis)"
@@ -164,6 +156,17 @@ def secondary_capture(result: CxrResult, current: Dataset) -> hd.sc.SCImage:
     if "Laterality" not in capture:
         capture.Laterality = ""  # Type 2 in the General Series module
     return capture
+
+
+def _new_series(series_number: int) -> dict[str, Any]:
+    """The identity of an object we make: a new series holding it alone, our name as manufacturer."""
+    return {
+        "series_instance_uid": hd.UID(),
+        "series_number": series_number,
+        "sop_instance_uid": hd.UID(),
+        "instance_number": 1,
+        "manufacturer": MANUFACTURER,
+    }
 
 
 def _with_type2(header: Dataset) -> Dataset:
