@@ -61,18 +61,20 @@ def describe_distributed(predictor: RsPredictor, series: SceneSeries, run: TileR
     state.wait_for_everyone()
     done = log.done()
     todo = [f for f in footprints if _key(f) not in done]
-    mine = share(todo, state.process_index, state.num_processes)
+    # batches are cut from the whole to-do list before sharing, so every tile meets the same batch-mates
+    # whatever the number of processes
+    batches = share([todo[i : i + run.batch_size] for i in range(0, len(todo), run.batch_size)],
+                    state.process_index, state.num_processes)
     quicklook = log.folder / f"quicklook{state.process_index}.npy"
-    with tqdm(total=len(mine), desc=f"tiles (process {state.process_index})", unit="tile",
+    with tqdm(total=sum(map(len, batches)), desc=f"tiles (process {state.process_index})", unit="tile",
               disable=not progress) as bar:
-        for begin in range(0, len(mine), run.batch_size):
-            chunk = mine[begin : begin + run.batch_size]
-            part = predictor.describe_series(_restricted(series, chunk), tile_size=run.tile_size,
+        for batch in batches:
+            part = predictor.describe_series(_restricted(series, batch), tile_size=run.tile_size,
                                              overlap=run.overlap, batch_size=run.batch_size,
                                              min_valid=run.min_valid, heatmaps=run.heatmaps, progress=False)
             _keep_quicklook(quicklook, np.stack(part.quicklook.images))
-            log.append(_records(chunk, part))
-            bar.update(len(chunk))
+            log.append(_records(batch, part))
+            bar.update(len(batch))
     state.wait_for_everyone()
     if not state.is_main_process:
         return None
@@ -101,10 +103,10 @@ def _restricted(series: SceneSeries, footprints: list[TileFootprint]) -> SceneSh
     return SceneShare(**fields, only=frozenset(f.index for f in footprints))
 
 
-def _records(chunk: list[TileFootprint], part: SceneResult) -> Iterator[dict[str, Any]]:
-    """One record per tile of `chunk`: its verdict in every step, or `steps: None` when it was skipped."""
+def _records(batch: list[TileFootprint], part: SceneResult) -> Iterator[dict[str, Any]]:
+    """One record per tile of `batch`: its verdict in every step, or `steps: None` when it was skipped."""
     by_index = [{t.tile.index: t for t in step.tiles} for step in part.steps]
-    for footprint in chunk:
+    for footprint in batch:
         found = [step.get(footprint.index) for step in by_index]
         steps = None if any(t is None for t in found) else [_encode(t) for t in found]
         yield {"key": _key(footprint), "steps": steps}

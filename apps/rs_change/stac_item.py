@@ -113,9 +113,6 @@ def add_to_catalog(item: pystac.Item, catalog_dir: Path) -> Path:
         catalog.remove_item(item.id)
     validate_item(item.to_dict(include_self_link=False))
     catalog.add_item(item)
-    item.set_self_href(str(catalog_dir / item.id / f"{item.id}.json"))
-    for asset in item.assets.values():
-        asset.href = str((catalog_dir / item.id / asset.href).resolve())
     catalog.normalize_hrefs(str(catalog_dir))
     catalog.save(pystac.CatalogType.SELF_CONTAINED)
     return root
