@@ -20,9 +20,10 @@ import subprocess
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from accelerate import PartialState
+if TYPE_CHECKING:
+    from accelerate import PartialState
 
 T = TypeVar("T")
 LAUNCHED = "WORLD_SIZE"  # set in every process of a torchrun / accelerate launch
@@ -31,6 +32,7 @@ LAUNCHED = "WORLD_SIZE"  # set in every process of a torchrun / accelerate launc
 def process_state() -> PartialState:
     """This process's place in the launch (a single process when nothing launched it)."""
     import torch
+    from accelerate import PartialState
 
     return PartialState(cpu=not torch.cuda.is_available())
 

@@ -11,14 +11,8 @@ import argparse
 import shutil
 import sys
 
-from apps.rs_change.cog_outputs import write_cogs
-from apps.rs_change.config import IngestConfig
-from apps.rs_change.distributed import RUN_FOLDER, TileRun, describe_distributed
-from apps.rs_change.ingest import open_series
-from apps.rs_change.scene_sources import SOURCES_FOLDER, resolve
-from apps.rs_change.stac_item import add_to_catalog, build_item, write_item
 from apps.rs_change.stac_read import DEFAULT_ASSETS
-from evaluation.distributed import launched, process_state, relaunch
+from evaluation.distributed import launched, relaunch
 
 DEMO_NOTE = (
     "note: running the embedded demo model, trained on synthetic scenes only; pass --model to run yours"
@@ -26,7 +20,15 @@ DEMO_NOTE = (
 
 
 def run(args: argparse.Namespace) -> int:
+    """The describe command; torch, the model and the STAC stack are imported only here."""
+    from apps.rs_change.cog_outputs import write_cogs
+    from apps.rs_change.config import IngestConfig
+    from apps.rs_change.distributed import RUN_FOLDER, TileRun, describe_distributed
+    from apps.rs_change.ingest import open_series
     from apps.rs_change.predictor import RsPredictor
+    from apps.rs_change.scene_sources import SOURCES_FOLDER, resolve
+    from apps.rs_change.stac_item import add_to_catalog, build_item, write_item
+    from evaluation.distributed import process_state
 
     if args.num_processes > 1 and not launched():
         argv = sys.argv[sys.argv.index("describe"):]

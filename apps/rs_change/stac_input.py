@@ -162,5 +162,8 @@ def _acquired_within(item: pystac.Item, start: datetime, end: datetime) -> bool:
 
 
 def _short(error: BaseException) -> str:
+    status = getattr(error, "status_code", None)
+    if status is not None:
+        return f"HTTP {status}"
     text = str(error).splitlines()[0] if str(error) else type(error).__name__
     return text[:200]
