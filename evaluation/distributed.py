@@ -22,6 +22,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from tqdm import tqdm
+
+from evaluation.predict import Captioner
+
 if TYPE_CHECKING:
     from accelerate import PartialState
 
@@ -113,3 +117,25 @@ def _ends_with_newline(path: Path) -> bool:
     with open(path, "rb") as file:
         file.seek(-1, os.SEEK_END)
         return file.read(1) == b"\n"
+
+
+def predict_distributed(captioner: Captioner, requests: Sequence[tuple[str, list[str], str]], *, desc: str,
+                        folder: Path) -> dict[str, str] | None:
+    """`evaluation.predict.predict` over the processes of a launch, resumable: id -> text in request order in
+    the main process, None in the others. Each item is answered on its own, so the texts do not depend on the
+    number of processes."""
+    state = process_state()
+    log = ShardLog(folder, state.process_index)
+    if state.is_main_process:
+        log.prepare({"requests": [list(r[:2]) for r in requests], "prompts": sorted({r[2] for r in requests})})
+    state.wait_for_everyone()
+    done = log.done()
+    mine = share([r for r in requests if r[0] not in done], state.process_index, state.num_processes)
+    for item_id, images, prompt in tqdm(mine, desc=desc, unit="item", disable=not state.is_main_process):
+        log.append([{"key": item_id, "text": captioner.describe(images, prompt)}])
+    state.wait_for_everyone()
+    if not state.is_main_process:
+        return None
+    done = log.done()
+    log.remove()
+    return {item_id: done[item_id]["text"] for item_id, _, _ in requests}
