@@ -42,6 +42,7 @@ def test_generation_resumes_after_an_interruption(tmp_path: Path) -> None:
     assert not (tmp_path / "run").exists()  # removed once merged
 
 
+@pytest.mark.slow
 def test_two_processes_generate_what_one_does(tmp_path: Path) -> None:
     def run(out: Path, processes: int) -> bytes:
         command = [sys.executable, "-m", "sve_core.cli", "eval", "levir-cc", "--data",

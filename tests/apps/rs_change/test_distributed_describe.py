@@ -40,6 +40,7 @@ def describe(out: Path, processes: int) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
 
 
+@pytest.mark.slow
 def test_two_processes_write_the_same_geojson_as_one(tmp_path: Path) -> None:
     describe(tmp_path / "one", 1)
     describe(tmp_path / "two", 2)
