@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
+from dataclasses import replace
 
 from apps.rs_change.stac_read import DEFAULT_ASSETS
 from evaluation.distributed import launched, relaunch
@@ -49,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
     result = describe_distributed(predictor, series, tiles, out, progress=state.is_main_process)
     if result is None:
         return 0
-    result = _named(result, sources.names)
+    if len(sources.names) == len(result.names):  # call the dates by their sources (STAC ids), not fetched files
+        result = replace(result, names=sources.names)
     paths = result.write(out)
     if result.grid.crs is not None:
         rasters = write_cogs(result, out, threshold=args.mask_threshold)
@@ -61,13 +63,6 @@ def run(args: argparse.Namespace) -> int:
     print(result.report())
     print(f"wrote {', '.join(str(p.relative_to(args.out)) for p in paths)} to {args.out}", file=sys.stderr)
     return 0
-
-
-def _named(result, names: tuple[str, ...]):  # noqa: ANN001, ANN202 - SceneResult in, SceneResult out
-    """The result with the dates called by their source names (STAC item ids) rather than fetched file names."""
-    from dataclasses import replace
-
-    return replace(result, names=names) if len(names) == len(result.names) else result
 
 
 def _bbox(text: str) -> tuple[float, float, float, float]:

@@ -71,8 +71,11 @@ def parse_dates(text: str) -> tuple[datetime, datetime]:
         raise StacSearchError(f"date {text!r}: expected YYYY-MM-DD or YYYY-MM-DD/YYYY-MM-DD") from err
     if end < start:
         raise StacSearchError(f"date {text!r}: the range ends before it starts")
-    as_time = lambda day: datetime(day.year, day.month, day.day, tzinfo=timezone.utc)  # noqa: E731
-    return as_time(start), as_time(end + timedelta(days=1))
+    return _midnight(start), _midnight(end + timedelta(days=1))
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
 
 
 def open_catalog(query: StacQuery) -> Client:

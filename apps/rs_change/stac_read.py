@@ -9,6 +9,7 @@ ingests like any local scene.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import numpy as np
 import pystac
 import rasterio
 from rasterio.enums import ColorInterp, Resampling
+from rasterio.io import DatasetReader
 from rasterio.warp import transform_bounds
 from rasterio.windows import Window, from_bounds
 
@@ -84,7 +86,7 @@ def read_aoi(label: str, refs: list[BandRef], bbox: BBox | None, dest: Path,
     return dest
 
 
-def _aoi_window(ds: rasterio.io.DatasetReader, bbox: BBox, label: str, ref: BandRef) -> Window:
+def _aoi_window(ds: DatasetReader, bbox: BBox, label: str, ref: BandRef) -> Window:
     left, bottom, right, top = transform_bounds("EPSG:4326", ds.crs, *bbox, densify_pts=21)
     window = from_bounds(left, bottom, right, top, ds.transform).round_offsets().round_lengths()
     try:
@@ -98,7 +100,8 @@ def _aoi_window(ds: rasterio.io.DatasetReader, bbox: BBox, label: str, ref: Band
     return window
 
 
-def _open(href: str, config: RemoteConfig | None):  # noqa: ANN202 - a context manager either way
+def _open(href: str, config: RemoteConfig | None) -> AbstractContextManager[DatasetReader]:
+    """A remote href through `open_remote`; a local one (a static catalog on disk) as a plain file."""
     return open_remote(href, config) if is_remote(href) else rasterio.open(href)
 
 
