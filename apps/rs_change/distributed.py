@@ -4,7 +4,8 @@ results kept on disk tile by tile, merged in tile order by the main process.
 The single-process command runs the same path with one share, so `--num-processes 1` and `2` write the same
 bytes (each tile is answered on its own images only; see the batching note in docs/RS_CHANGE.md). Results live in
 `OUT/.sve_run/` until the outputs are written: a run stopped at tile k and started again with the same settings
-continues from k; changed settings start over.
+continues from k; changed settings start over. (Only the quicklook behind tiles.png is saved every
+`QUICKLOOK_EVERY_S`: tiles answered in the last seconds before a kill show black there after a resume.)
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from apps.rs_change.tiling import TileFootprint
 from evaluation.distributed import ShardLog, process_state, share
 
 RUN_FOLDER = ".sve_run"
+QUICKLOOK_EVERY_S = 30.0  # the quicklook (a few MB) is saved this often, not after every batch
 
 
 @dataclass(frozen=True)
@@ -68,11 +70,16 @@ def describe_distributed(predictor: RsPredictor, series: SceneSeries, run: TileR
     quicklook = log.folder / f"quicklook{state.process_index}.npy"
     with tqdm(total=sum(map(len, batches)), desc=f"tiles (process {state.process_index})", unit="tile",
               disable=not progress) as bar:
-        for batch in batches:
+        pictures, saved = None, time.monotonic()
+        for number, batch in enumerate(batches, start=1):
             part = predictor.describe_series(_restricted(series, batch), tile_size=run.tile_size,
                                              overlap=run.overlap, batch_size=run.batch_size,
                                              min_valid=run.min_valid, heatmaps=run.heatmaps, progress=False)
-            _keep_quicklook(quicklook, np.stack(part.quicklook.images))
+            images = np.stack(part.quicklook.images)
+            pictures = images if pictures is None else np.maximum(pictures, images)
+            if number == len(batches) or time.monotonic() - saved > QUICKLOOK_EVERY_S:
+                _keep_quicklook(quicklook, pictures)
+                saved = time.monotonic()
             log.append(_records(batch, part))
             bar.update(len(batch))
     state.wait_for_everyone()
