@@ -12,6 +12,7 @@ import shutil
 import sys
 from dataclasses import replace
 
+from apps.rs_change.errors import SceneError
 from apps.rs_change.stac_read import DEFAULT_ASSETS
 from evaluation.distributed import launched, relaunch
 
@@ -31,6 +32,9 @@ def run(args: argparse.Namespace) -> int:
     from apps.rs_change.stac_item import add_to_catalog, build_item, write_item
     from evaluation.distributed import process_state
 
+    if args.num_processes < 1 or args.http_timeout < 1:
+        raise SceneError(f"--num-processes {args.num_processes}, --http-timeout {args.http_timeout}: expected "
+                         "at least 1 each")
     if args.num_processes > 1 and not launched():
         argv = sys.argv[sys.argv.index("describe"):]
         return relaunch("apps.rs_change.cli", argv, args.num_processes)
@@ -63,6 +67,12 @@ def run(args: argparse.Namespace) -> int:
     print(result.report())
     print(f"wrote {', '.join(str(p.relative_to(args.out)) for p in paths)} to {args.out}", file=sys.stderr)
     return 0
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number >= 0")
+    return int(text)
 
 
 def _bbox(text: str) -> tuple[float, float, float, float]:
@@ -98,8 +108,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     remote.add_argument("--remote", action="store_true",
                         help="allow --before/--after/--more to be http(s):// or /vsicurl/ URLs (only the --bbox "
                         "window is read; the whole raster without --bbox)")
-    remote.add_argument("--http-timeout", type=int, default=30, help="seconds per HTTP request (default 30)")
-    remote.add_argument("--http-retries", type=int, default=3,
+    remote.add_argument("--http-timeout", type=_count, default=30, help="seconds per HTTP request (default 30)")
+    remote.add_argument("--http-retries", type=_count, default=3,
                         help="further tries of a failed HTTP request, with exponential backoff (default 3)")
     outputs = parser.add_argument_group("catalogued outputs")
     outputs.add_argument("--catalog", action="store_true",
@@ -108,6 +118,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     outputs.add_argument("--mask-threshold", type=float, default=0.5,
                          help="heat at or above which a pixel of a changed tile is change in change_mask.tif "
                          "(default 0.5)")
-    parser.add_argument("--num-processes", type=int, default=1,
+    parser.add_argument("--num-processes", type=_count, default=1,
                         help="split the tiles over N processes on this machine (default 1; under accelerate "
                         "launch or torchrun the launch decides)")
