@@ -25,8 +25,12 @@ def _captions(args: argparse.Namespace) -> Report:
     return run_captions(args.references, args.predictions, meteor=args.meteor)
 
 
-def _levir_cc(args: argparse.Namespace) -> Report:
+def _levir_cc(args: argparse.Namespace) -> Report | int | None:
+    from evaluation.distributed import launched, relaunch
     from evaluation.runners.levir_cc import PROMPT, LevirCCRun, run_levir_cc
+
+    if args.num_processes > 1 and not launched():
+        return relaunch("sve_core.cli", sys.argv[sys.argv.index("eval"):], args.num_processes)
 
     config = LevirCCRun(
         data=args.data,
@@ -35,6 +39,7 @@ def _levir_cc(args: argparse.Namespace) -> Report:
         model=args.model,
         meteor=args.meteor,
         prompt=args.prompt or PROMPT,
+        work=args.out / ".sve_run_levir_cc",
     )
     return run_levir_cc(config)
 
@@ -82,13 +87,15 @@ def _judge(args: argparse.Namespace) -> Report:
     return run_judge(config, judge, args.judge_model)
 
 
-def _handler(build: Callable[[argparse.Namespace], Report]) -> Callable[[argparse.Namespace], int]:
+def _handler(build: Callable[[argparse.Namespace], Report | int | None]) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         try:
             report = build(args)
         except USER_ERRORS as exc:
             print(f"sve eval {args.eval_command}: error: {exc}", file=sys.stderr)
             return 2
+        if not isinstance(report, Report):  # a relaunch's exit status, or a non-main process of a launch
+            return report or 0
         written = report.write(args.out)
         print(json.dumps(report.payload, indent=2) if args.json else report.markdown)
         print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
@@ -149,6 +156,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     levir.add_argument("--split", choices=("train", "val", "test"), default="test", help="split to score")
     _source(levir, 'JSON {"<filename>": "caption"} (ids are the filenames, e.g. test_000000.png)')
     levir.add_argument("--prompt", help="question asked with --model (default: the runner's LEVIR-CC prompt)")
+    levir.add_argument("--num-processes", type=int, default=1,
+                       help="split --model's generation over N processes (default 1; under accelerate launch "
+                       "or torchrun the launch decides); an interrupted run resumes")
     _common(levir)
     levir.set_defaults(func=_handler(_levir_cc))
 

@@ -21,36 +21,10 @@ from pathlib import Path
 from PIL import Image
 from tqdm import tqdm
 
-from apps.rs_change import evaluate, levircc_to_jsonl, make_dataset
-from apps.rs_change.config import IngestConfig
-from apps.rs_change.ingest import open_series
+from apps.rs_change import describe_run, evaluate, levircc_to_jsonl, make_dataset
 from evaluation.datasets.levir_cc import LevirCC
 
 USER_ERRORS = (ValueError, OSError)  # ingestion, model, checkpoint and dataset errors all derive from these
-DEMO_NOTE = (
-    "note: running the embedded demo model, trained on synthetic scenes only; pass --model to run yours"
-)
-
-
-def _describe(args: argparse.Namespace) -> int:
-    from apps.rs_change.predictor import RsPredictor
-
-    series = open_series([args.before, args.after, *args.more], config=IngestConfig(bands=args.bands))
-    predictor = RsPredictor.load(args.model, input_size=args.input_size, max_new_tokens=args.max_new_tokens)
-    if predictor.demo:
-        print(DEMO_NOTE, file=sys.stderr)
-    result = predictor.describe_series(
-        series,
-        tile_size=args.tile_size,
-        overlap=args.overlap,
-        batch_size=args.batch_size,
-        min_valid=args.min_valid,
-        heatmaps=not args.no_heatmaps,
-    )
-    paths = result.write(args.out)
-    print(result.report())
-    print(f"wrote {', '.join(path.name for path in paths)} to {args.out}", file=sys.stderr)
-    return 0
 
 
 def _predict_levircc(args: argparse.Namespace) -> int:
@@ -99,6 +73,9 @@ def _handled(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse
         except USER_ERRORS as error:
             print(f"sve rs {args.rs_command}: error: {error}", file=sys.stderr)
             return 2
+        except KeyboardInterrupt:  # Ctrl-C, e.g. on a slow catalog: finished tiles stay for a resume
+            print(f"sve rs {args.rs_command}: cancelled", file=sys.stderr)
+            return 130
 
     return run
 
@@ -132,16 +109,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="caption the change between co-located scenes tile by tile; write GeoJSON, heatmap "
         "GeoTIFF and a report",
     )
-    describe.add_argument("--before", type=Path, required=True, help="earliest scene (GeoTIFF, or PNG/JPEG)")
+    describe.add_argument("--before", help="earliest scene (GeoTIFF, or PNG/JPEG; a URL with --remote)")
     describe.add_argument(
         "--after",
-        type=Path,
-        required=True,
-        help="later scene; warped onto --before's grid if the grids differ",
+        help="later scene; warped onto --before's grid if the grids differ (a URL with --remote)",
     )
     describe.add_argument(
         "--more",
-        type=Path,
         nargs="+",
         default=[],
         metavar="SCENE",
@@ -151,7 +125,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--out",
         type=Path,
         required=True,
-        help="folder for tiles.geojson, heatmap.tif, report.md, tiles.json and tiles.png",
+        help="folder for tiles.geojson, heatmap.tif and change_mask.tif (COGs), item.json (STAC), report.md, "
+        "tiles.json and tiles.png",
     )
     describe.add_argument(
         "--tile-size",
@@ -181,7 +156,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "scores become 0/1)",
     )
     _model_arguments(describe)
-    describe.set_defaults(func=_handled(_describe))
+    describe_run.add_arguments(describe)
+    describe.set_defaults(func=_handled(describe_run.run))
 
     predict = commands.add_parser(
         "predict-levircc", help="caption a LEVIR-CC split for `sve eval levir-cc --predictions`"
@@ -214,3 +190,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     jsonl = commands.add_parser("levircc-jsonl", help="turn a LEVIR-CC download into training JSONL")
     levircc_to_jsonl.add_arguments(jsonl)
     jsonl.set_defaults(func=_handled(levircc_to_jsonl.run))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m apps.rs_change.cli COMMAND ...`: what `accelerate launch -m` and torchrun start."""
+    parser = argparse.ArgumentParser(prog="python -m apps.rs_change.cli")
+    register(parser.add_subparsers())
+    args = parser.parse_args(["rs", *(sys.argv[1:] if argv is None else argv)])
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

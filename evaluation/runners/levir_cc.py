@@ -14,8 +14,9 @@ from typing import Literal
 from evaluation.caption_files import checked, load_predictions
 from evaluation.captions import CaptionScorer
 from evaluation.datasets.levir_cc import PROMPT, LevirCC
+from evaluation.distributed import predict_distributed
 from evaluation.errors import EvaluationInputError
-from evaluation.predict import load_captioner, predict
+from evaluation.predict import load_captioner
 from evaluation.report import Report, markdown_table, number
 
 COLUMNS = ("BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "METEOR", "ROUGE-L", "CIDEr", "Sm*")
@@ -43,6 +44,7 @@ class LevirCCRun:
     model: str | None = None  # checkpoint for sve_core.inference.load_describer
     meteor: bool = True  # METEOR costs a ~10 s JVM start; Sm* needs it
     prompt: str = PROMPT  # what --model is asked
+    work: Path = Path("outputs/eval/.sve_run_levir_cc")  # --model answers kept here until scored (resume)
 
     def __post_init__(self) -> None:
         if (self.predictions is None) == (self.model is None):
@@ -53,7 +55,8 @@ def _row(label: str, source: str, scores: dict[str, float]) -> list[str]:
     return [label, source, *(number(scores.get(c)) for c in COLUMNS)]
 
 
-def run_levir_cc(config: LevirCCRun) -> Report:
+def run_levir_cc(config: LevirCCRun) -> Report | None:
+    """The report; None in the non-main processes of a launch (they only generate their share)."""
     dataset = LevirCC(config.data, config.split)
     references = {item["id"]: item["captions"] for item in dataset}
     if config.predictions is not None:
@@ -61,7 +64,10 @@ def run_levir_cc(config: LevirCCRun) -> Report:
         system = config.predictions.name
     else:
         requests = [(item["id"], item["images"], config.prompt) for item in dataset]
-        predictions, system = predict(load_captioner(config.model), requests, desc="LEVIR-CC"), config.model
+        answers = predict_distributed(load_captioner(config.model), requests, desc="LEVIR-CC", folder=config.work)
+        if answers is None:
+            return None
+        predictions, system = answers, config.model
     subsets = {
         "all": list(references),
         "change": [item["id"] for item in dataset if item["changed"]],
