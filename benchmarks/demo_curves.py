@@ -65,7 +65,7 @@ def checkpoints(runs: Path, app: DemoApp, variant: str) -> list[tuple[int, Path]
 
 
 def score(app: DemoApp, model: Path, data: Path, split: str, out: Path) -> float:
-    from sve_core.cli import main as sve
+    from apps.cli import main as sve
 
     report = out / f"{app.command}_evaluate.json"
     if not report.is_file():

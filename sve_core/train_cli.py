@@ -92,10 +92,13 @@ def user_errors() -> tuple[type[Exception], ...]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point for ``python -m sve_core.train_cli`` (what torchrun and accelerate launch run)."""
-    from sve_core.cli import main as sve_main
+    """Entry point for ``python -m sve_core.train_cli`` (what torchrun and accelerate launch run): the same
+    parser and error path as ``sve train``, without the command table (which lives in the apps layer)."""
+    from sve_core.errors import run_command
 
-    return sve_main(["train", *(sys.argv[1:] if argv is None else argv)])
+    parser = argparse.ArgumentParser(prog="sve")
+    register(parser.add_subparsers(dest="command", required=True))
+    return run_command("sve train", parser.parse_args(["train", *(sys.argv[1:] if argv is None else argv)]))
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ from sve_core.checkpoint import from_pretrained, save_stateful
 from sve_core.collator import IGNORE_INDEX, SFTCollator
 from sve_core.data import SFTDataset, load_datasets, texts
 from sve_core.inject import make_stateful, remove_stateful
-from sve_core.testing import tiny_vlm
+from sve_core.tiny import tiny_vlm
 from sve_core.train_config import LoraSettings, Trainable, TrainConfig, TrainConfigError
 
 LOG_FILE = "log.jsonl"

@@ -3,7 +3,7 @@ from PIL import Image
 
 from sve_core import SVEConfig, make_stateful
 from sve_core.inference import Describer
-from sve_core.testing import tiny_vlm
+from sve_core.tiny import tiny_vlm
 
 
 def _pair():

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
+
+from sve_core.errors import run_command
 
 # subcommand -> (module defining `register(subparsers)`, one-line help shown by `sve --help`)
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("sve_core.check", "inject every SVE variant into a model and print a PASS/FAIL table"),
     "train": ("sve_core.train_cli", "multi-image SFT with SVE (single process, torchrun or accelerate)"),
-    "bench": ("sve_core.bench_cli", "benchmarks: the controlled design study"),
+    "bench": ("evaluation.controlled.cli", "benchmarks: the controlled design study"),
     "eval": ("evaluation.cli", "score captions, LEVIR-CC, CXR change reports, or judge two systems"),
     "cxr": ("apps.cxr.cli", "longitudinal chest X-ray change reports from DICOM"),
     "rs": ("apps.rs_change.cli", "bitemporal GeoTIFF change captioning"),
@@ -42,13 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     command = argv[0] if argv and argv[0] in COMMANDS else None
     args = build_parser(command).parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError) as err:
-        if os.environ.get("SVE_DEBUG"):
-            raise
-        print(f"sve {command}: error: {err}", file=sys.stderr)
-        return 2
+    return run_command(f"sve {command}", args)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sve_core.tasks.scene import COLORS, SHAPES, SIZES, Attributes
+from evaluation.controlled.scene import COLORS, SHAPES, SIZES, Attributes
 
 KINDS: tuple[str, ...] = ("move", "add", "delete", "replace")
 

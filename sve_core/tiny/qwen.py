@@ -18,8 +18,8 @@ from collections.abc import Iterable
 
 from transformers import PreTrainedModel, ProcessorMixin
 
-from sve_core.testing.spec import TinySpec, mrope, text_config
-from sve_core.testing.tokenizer import Tokens, build_tokenizer, chat_template
+from sve_core.tiny.spec import TinySpec, mrope, text_config
+from sve_core.tiny.tokenizer import Tokens, build_tokenizer, chat_template
 
 CHATML = chat_template(turn="<|im_start|>{role}\n{content}<|im_end|>\n",
                        generation_prompt="<|im_start|>assistant\n",

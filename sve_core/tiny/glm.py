@@ -12,8 +12,8 @@ from collections.abc import Iterable
 
 from transformers import PreTrainedModel, ProcessorMixin
 
-from sve_core.testing.spec import TinySpec, mrope, text_config
-from sve_core.testing.tokenizer import Tokens, build_tokenizer, chat_template
+from sve_core.tiny.spec import TinySpec, mrope, text_config
+from sve_core.tiny.tokenizer import Tokens, build_tokenizer, chat_template
 
 TOKENS = Tokens(
     pad="<|endoftext|>", eos="<|endoftext|>",

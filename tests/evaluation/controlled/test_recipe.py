@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from sve_core.recipe import Recipe, RecipeError, load_recipe, train_two_stage
-from sve_core.tasks.export import write_dataset
-from sve_core.tasks.multi_change import MultiChangeTask
-from sve_core.testing import TinySpec
+from evaluation.controlled.export import write_dataset
+from evaluation.controlled.multi_change import MultiChangeTask
+from evaluation.controlled.recipe import Recipe, RecipeError, load_recipe, train_two_stage
+from sve_core.tiny import TinySpec
 
 RECIPES = sorted(Path("configs/recipes").glob("*.yaml"))
 

@@ -1,8 +1,9 @@
 """`tiny_vlm(family)`: a tiny random-initialised model of a REAL transformers VLM family, with its real processor,
 an offline tokenizer and a chat template, built in seconds.
 
-Every test and benchmark builds on it, and the embedded demo models start from it: the classes, processors and
-code paths are exactly those a hub checkpoint uses, only the sizes are small. One file per family group holds
+A product module, not test scaffolding: ``--model tiny:<family>`` loads one (`sve_core.checkpoint`), the
+trainer and the recipes build on it, every test and benchmark uses it, and the embedded demo models start from
+it: the classes, processors and code paths are exactly those a hub checkpoint uses, only the sizes are small. One file per family group holds
 its builder; `FAMILIES` lists them.
 """
 
@@ -13,8 +14,8 @@ from collections.abc import Callable, Iterable
 import torch
 from transformers import PreTrainedModel, ProcessorMixin
 
-from sve_core.testing import gemma3, glm, internvl, qwen
-from sve_core.testing.spec import TinySpec
+from sve_core.tiny import gemma3, glm, internvl, qwen
+from sve_core.tiny.spec import TinySpec
 
 Builder = Callable[[TinySpec, Iterable[str]], tuple[PreTrainedModel, ProcessorMixin]]
 

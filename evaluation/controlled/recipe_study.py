@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from evaluation.controlled.curve import LearningCurve
+from evaluation.controlled.export import write_dataset
+from evaluation.controlled.metrics import change_scores
+from evaluation.controlled.multi_change import MultiChangeTask
+from evaluation.controlled.predict import generate_answers, reference_of
+from evaluation.controlled.recipe import Recipe, finetune, pretrain
 from sve_core.data import load_jsonl
-from sve_core.recipe import Recipe, finetune, pretrain
-from sve_core.tasks.curve import LearningCurve
-from sve_core.tasks.export import write_dataset
-from sve_core.tasks.metrics import change_scores
-from sve_core.tasks.multi_change import MultiChangeTask
-from sve_core.tasks.predict import generate_answers, reference_of
 
 CURVE_SAMPLES = 200
 

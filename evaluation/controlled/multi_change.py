@@ -11,9 +11,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, replace
 
-from sve_core.tasks.change_text import KINDS, TEMPLATES, key_of, sentence
-from sve_core.tasks.export import Example
-from sve_core.tasks.scene import (
+from evaluation.controlled.change_text import KINDS, TEMPLATES, key_of, sentence
+from evaluation.controlled.export import Example
+from evaluation.controlled.scene import (
     Attributes,
     Obj,
     Scene,

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from sve_core.tasks.change_text import ChangeKey, parse_sentence, split_sentences
+from evaluation.controlled.change_text import ChangeKey, parse_sentence, split_sentences
 
 UNPARSEABLE_ERROR = 1.0
 _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)")

@@ -31,23 +31,23 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from sve_core.checkpoint import from_pretrained
-from sve_core.config import VARIANTS
-from sve_core.data import Sample, load_jsonl
-from sve_core.recipe import Recipe, finetune, pretrain
-from sve_core.tasks.dots import LOCATE_PROMPT, DotsTask, subtask
-from sve_core.tasks.dots import PROMPTS as DOT_PROMPTS
-from sve_core.tasks.export import mixture, write_dataset
-from sve_core.tasks.metrics import (
+from evaluation.controlled.dots import LOCATE_PROMPT, DotsTask, subtask
+from evaluation.controlled.dots import PROMPTS as DOT_PROMPTS
+from evaluation.controlled.export import mixture, write_dataset
+from evaluation.controlled.metrics import (
     aligned_answer,
     change_scores,
     location_scores,
     parse_point,
     regression_scores,
 )
-from sve_core.tasks.multi_change import MultiChangeTask
-from sve_core.tasks.predict import answer_perplexity, generate_answers, prompt_of, reference_of
-from sve_core.testing import TinySpec
+from evaluation.controlled.multi_change import MultiChangeTask
+from evaluation.controlled.predict import answer_perplexity, generate_answers, prompt_of, reference_of
+from evaluation.controlled.recipe import Recipe, finetune, pretrain
+from sve_core.checkpoint import from_pretrained
+from sve_core.config import VARIANTS
+from sve_core.data import Sample, load_jsonl
+from sve_core.tiny import TinySpec
 
 METRICS: tuple[tuple[str, str, bool], ...] = (  # (key, column title, higher is better)
     ("mae", "MAE", False), ("rmse", "RMSE", False), ("acc", "Acc", True), ("type_acc", "Type Acc", True),

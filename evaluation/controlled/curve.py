@@ -16,8 +16,8 @@ from typing import Any
 
 from transformers import TrainerCallback
 
+from evaluation.controlled.predict import generate_answers, reference_of
 from sve_core.data import Sample
-from sve_core.tasks.predict import generate_answers, reference_of
 
 Score = Callable[[list[str], list[str]], dict[str, float]]  # (references, answers) -> named scores
 

@@ -20,8 +20,8 @@ import numpy as np
 from PIL import ImageDraw
 from scipy.spatial import ConvexHull, QhullError
 
-from sve_core.tasks.backgrounds import background
-from sve_core.tasks.export import Example
+from evaluation.controlled.backgrounds import background
+from evaluation.controlled.export import Example
 
 Point = tuple[float, float]  # (x, y) in [0, 1], origin top-left
 

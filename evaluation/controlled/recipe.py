@@ -26,7 +26,7 @@ import yaml
 from transformers import TrainerCallback
 
 from sve_core.config import SVEConfig
-from sve_core.testing import TinySpec
+from sve_core.tiny import TinySpec
 from sve_core.train_config import TrainConfig, TrainConfigError, load_train_config
 
 RESERVED = ("model", "data", "eval_data", "output_dir", "sve", "seed", "tiny")
@@ -39,7 +39,7 @@ class RecipeError(ValueError):
 
 @dataclass
 class Recipe:
-    family: str = field(default="qwen2_vl", metadata={"help": "tiny family to build (sve_core.testing.FAMILIES)"})
+    family: str = field(default="qwen2_vl", metadata={"help": "tiny family to build (sve_core.tiny.FAMILIES)"})
     tiny: TinySpec = field(default_factory=lambda: TinySpec(
         vision_depth=4, vision_width=128, vision_heads=4, text_layers=4, text_width=128, text_heads=4,
         vocab_size=600, image_size=56), metadata={"help": "sizes of the tiny model"})
@@ -112,7 +112,7 @@ def initial_model(recipe: Recipe, text_files: Sequence[str | Path], out_dir: str
     Stage 1 would otherwise learn a tokenizer from its own data only, and stage 2's words (the change verbs, the
     dot task's numbers) would arrive as byte fragments the pretrained language model has never produced."""
     from sve_core.data import load_datasets, texts
-    from sve_core.testing import tiny_vlm
+    from sve_core.tiny import tiny_vlm
 
     out_dir = Path(out_dir)
     if not (out_dir / STAGE_DONE).is_file():

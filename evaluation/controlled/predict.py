@@ -14,10 +14,10 @@ import torch
 from tqdm.auto import tqdm
 from transformers import PreTrainedModel, ProcessorMixin
 
+from evaluation.controlled.metrics import perplexity
 from sve_core.collator import SFTCollator, load_image
 from sve_core.data import IMAGE_PLACEHOLDER, Sample
 from sve_core.inference import Describer
-from sve_core.tasks.metrics import perplexity
 from sve_core.trainer import token_nll
 
 

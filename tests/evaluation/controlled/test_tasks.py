@@ -8,11 +8,10 @@ import random
 import numpy as np
 import pytest
 
-from sve_core.data import load_jsonl
-from sve_core.tasks.change_text import TEMPLATES, key_of, parse_answer, parse_sentence, sentence
-from sve_core.tasks.dots import DotsTask, answer_value, hull_area, normalised_distance, subtask
-from sve_core.tasks.export import example_rng, mixture, write_dataset
-from sve_core.tasks.metrics import (
+from evaluation.controlled.change_text import TEMPLATES, key_of, parse_answer, parse_sentence, sentence
+from evaluation.controlled.dots import DotsTask, answer_value, hull_area, normalised_distance, subtask
+from evaluation.controlled.export import example_rng, mixture, write_dataset
+from evaluation.controlled.metrics import (
     UNPARSEABLE_ERROR,
     aligned_answer,
     change_scores,
@@ -22,8 +21,9 @@ from sve_core.tasks.metrics import (
     perplexity,
     regression_scores,
 )
-from sve_core.tasks.multi_change import MultiChangeTask, apply_changes
-from sve_core.tasks.scene import Attributes, random_attributes, random_scene
+from evaluation.controlled.multi_change import MultiChangeTask, apply_changes
+from evaluation.controlled.scene import Attributes, random_attributes, random_scene
+from sve_core.data import load_jsonl
 
 SMALL = MultiChangeTask(image_size=56, grid=4, objects=(3, 6), changes=(1, 2))
 
@@ -182,7 +182,7 @@ class _NoCaptions:
 
 
 def test_bench_scores_summary_and_table(tmp_path):
-    from sve_core.tasks.bench import constant_baseline, format_table, score_run, summarise, task_of
+    from evaluation.controlled.bench import constant_baseline, format_table, score_run, summarise, task_of
 
     generate = mixture([DotsTask(counts=(2, 3)).aggregate, SMALL.change])
     folder = write_dataset(tmp_path / "d", generate, {"train": 12, "test": 12}, progress=False)
@@ -200,8 +200,8 @@ def test_bench_scores_summary_and_table(tmp_path):
 
 
 def test_pretrain_check_scores_the_pretrained_model_against_the_centre(tmp_path):
-    from sve_core.tasks.bench import pretrain_check
-    from sve_core.testing import tiny_vlm
+    from evaluation.controlled.bench import pretrain_check
+    from sve_core.tiny import tiny_vlm
 
     folder = write_dataset(tmp_path / "d", mixture([DotsTask().locate, SMALL.describe]), {"val": 8}, progress=False)
     model, processor = tiny_vlm("qwen2_vl")

@@ -1,4 +1,4 @@
-"""`sve bench ...`: the controlled design study and the tiny-model recipe study (logic in `sve_core.tasks`)."""
+"""`sve bench ...`: the controlled design study and the tiny-model recipe study (logic in this package)."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run_controlled(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from sve_core.tasks.bench import full, quick, run_bench
+    from evaluation.controlled.bench import full, quick, run_bench
 
     settings = quick() if args.quick else full()
     changes = {k: v for k, v in {"variants": tuple(args.variants or ()), "seeds": tuple(args.seeds or ()),
@@ -82,8 +82,8 @@ def run_controlled(args: argparse.Namespace) -> int:
 
 
 def run_recipe(args: argparse.Namespace) -> int:
-    from sve_core.recipe import RecipeError, load_recipe
-    from sve_core.tasks.recipe_study import StudyTask, run_study
+    from evaluation.controlled.recipe import RecipeError, load_recipe
+    from evaluation.controlled.recipe_study import StudyTask, run_study
 
     stage = {"max_steps": args.finetune_steps, "learning_rate": args.lr, "sve_lr": args.sve_lr}
     try:

@@ -1,4 +1,5 @@
-"""Controlled tasks of the SVE design study (REFERENCE §3), as seeded generators of ShareGPT JSONL datasets.
+"""Controlled tasks of the SVE design study (REFERENCE §3), as seeded generators of ShareGPT JSONL datasets, and
+the study itself (`sve bench`). Evaluation layer: imports `sve_core`, never `apps`.
 
 - `dots`: spatial aggregation over 2-5 images, one red dot each (`backgrounds` varies what it sits on);
 - `multi_change`: multi-object change captioning on flat CLEVR scenes (`scene`), its sentences and their
