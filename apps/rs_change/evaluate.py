@@ -19,14 +19,18 @@ import argparse
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from apps.common import evaluate as common
-from apps.common.evaluate import BatchDescriber, SplitItem
+from apps.common.evaluate import SplitItem
 from apps.rs_change.verdict import says_change
 from evaluation.datasets.files import field
 from evaluation.errors import DatasetFormatError
 from evaluation.report import Report, markdown_table, number
 from evaluation.runners.levir_cc import COLUMNS, LevirCCRun, run_levir_cc
+
+if TYPE_CHECKING:
+    from sve_core.inference import Describer
 
 HELP = (
     "score a model's change captions on a JSONL split: change/no-change accuracy and LEVIR-CC caption metrics"
@@ -101,7 +105,7 @@ def rs_report(
     return Report("rs_evaluate", markdown, payload)
 
 
-def _describer(model: str | None, max_new_tokens: int) -> BatchDescriber:
+def _describer(model: str | None, max_new_tokens: int) -> Describer:
     from apps.rs_change.predictor import RsPredictor  # torch and transformers: only when a model runs
 
     return RsPredictor.load(model, max_new_tokens=max_new_tokens).describer

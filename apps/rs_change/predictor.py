@@ -9,9 +9,9 @@ Each tile is resized to the model's input size (`DEMO_INPUT_SIZE` for the embedd
 synthetic dataset's 96 px copies; `INPUT_SIZE`, LEVIR-CC's 256 px, otherwise) and asked `CHANGE_PROMPT`, the
 instruction every training export uses. The caption gives the change flag and score (`verdict.py`).
 
-Heatmaps come from `Describer.describe_with_heatmaps`, which answers one image sequence per call, so with a
+Each batch is one `Describer.predict` call. Heatmaps are read one image sequence per generation, so with a
 stateful model and `heatmaps=True` a batch is answered tile by tile (caption and heatmap from the same
-generation); `heatmaps=False`, or a stateless model, answers the whole batch in one `describe_batch` call.
+generation); `heatmaps=False`, or a stateless model, answers the whole batch in one generation.
 docs/RS_CHANGE.md lists the measured cost of each.
 
 A series of more than two dates is described step by step: step k (date k -> date k + 1) asks about the tile's
@@ -41,7 +41,7 @@ from apps.rs_change.scene_result import ChangeStep, SceneResult
 from apps.rs_change.tiling import Tile
 from apps.rs_change.verdict import change_score, says_change
 from evaluation.datasets.levir_cc import PROMPT as CHANGE_PROMPT
-from sve_core.inference import Describer
+from sve_core.inference import Describer, Description, Request
 
 DEMO_MODEL_DIR = Path(__file__).resolve().parent / "demo_model"
 DEMO_INPUT_SIZE = 96  # make-dataset's default --size: the demo model's training copies
@@ -139,25 +139,24 @@ class RsPredictor(DescriberBacked):
     def captions(self, sequences: Sequence[Sequence[ImageLike]]) -> list[str]:
         """Captions for image sequences (oldest first) in one batched generation: no heatmaps, no tiling; what
         `sve rs predict-levircc` runs over LEVIR-CC's 256 px pairs."""
-        return self.describer.describe_batch([self._inputs(images) for images in sequences], CHANGE_PROMPT)
+        return [answer.text for answer in self._answers(sequences, heatmaps=False)]
 
     def _judge(self, batch: list[Tile], last: int, *, heatmaps: bool) -> list[TileResult]:
         """Verdicts on the change from date `last - 1` to date `last` for every tile of `batch`."""
         sequences = [tile.images[: last + 1] for tile in batch]
-        if heatmaps and self.has_heatmaps:
-            answers = [
-                self.describer.describe_with_heatmaps(self._inputs(images), CHANGE_PROMPT)
-                for images in sequences
-            ]
-            texts, maps = [a.text for a in answers], [a.heatmaps[-1] for a in answers]
-        else:
-            texts, maps = self.captions(sequences), [None] * len(batch)
+        answers = self._answers(sequences, heatmaps=heatmaps)
+        texts, maps = [a.text for a in answers], [a.heatmaps[-1] for a in answers]
         results = []
         for tile, text, heat in zip(batch, texts, maps, strict=True):
             changed = says_change(text)
             small = None if heat is None else _small_heatmap(heat, tile.valid_mask, changed)
             results.append(TileResult(tile.footprint(), text, changed, change_score(changed, small), small))
         return results
+
+    def _answers(self, sequences: Sequence[Sequence[ImageLike]], *, heatmaps: bool) -> list[Description]:
+        """One `Describer.predict` call for the whole batch (one generation unless heatmaps are asked for)."""
+        requests = [Request(self._inputs(images), CHANGE_PROMPT) for images in sequences]
+        return self.describer.predict(requests, batch_size=max(len(requests), 1), heatmaps=heatmaps)
 
     def _inputs(self, images: Sequence[ImageLike]) -> list[Image.Image]:
         """Images at the model's input size, resampled as make-dataset resamples its training copies."""

@@ -5,6 +5,6 @@ the study itself (`sve bench`). Evaluation layer: imports `sve_core`, never `app
 - `multi_change`: multi-object change captioning on flat CLEVR scenes (`scene`), its sentences and their
   parser in `change_text`;
 - `export`: writing any generator out in the dataset layout of docs/CONVENTIONS.md;
-- `metrics`: MAE/RMSE, permutation-invariant change accuracy, perplexity; `predict`: running a model over a
-  split; `curve`: task metrics during training; `bench`: the design study behind ``sve bench controlled``.
+- `metrics`: MAE/RMSE, permutation-invariant change accuracy, perplexity, and a split's answers through
+  `sve_core.inference`; `curve`: task metrics during training; `bench`: the design study behind ``sve bench controlled``.
 """

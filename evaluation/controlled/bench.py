@@ -36,17 +36,20 @@ from evaluation.controlled.dots import PROMPTS as DOT_PROMPTS
 from evaluation.controlled.export import mixture, write_dataset
 from evaluation.controlled.metrics import (
     aligned_answer,
+    answers_of,
     change_scores,
     location_scores,
     parse_point,
+    perplexity,
+    reference_of,
     regression_scores,
 )
 from evaluation.controlled.multi_change import MultiChangeTask
-from evaluation.controlled.predict import answer_perplexity, generate_answers, prompt_of, reference_of
 from evaluation.controlled.recipe import Recipe, finetune, pretrain
 from sve_core.checkpoint import from_pretrained
 from sve_core.config import VARIANTS
 from sve_core.data import Sample, load_jsonl
+from sve_core.inference import Request, answer_log_likelihood
 from sve_core.tiny import TinySpec
 
 METRICS: tuple[tuple[str, str, bool], ...] = (  # (key, column title, higher is better)
@@ -109,7 +112,7 @@ def full() -> BenchSettings:
 
 
 def task_of(sample: Sample) -> str:
-    return "dots" if prompt_of(sample) in DOT_PROMPTS.values() else "change"
+    return "dots" if Request.from_sample(sample).prompt in DOT_PROMPTS.values() else "change"
 
 
 def prepare_data(settings: BenchSettings, out: Path, *, progress: bool = True) -> tuple[Path, Path]:
@@ -148,8 +151,9 @@ def run_job(job: Job) -> dict[str, Any]:
         result = finetune(job.recipe, job.base, job.data, job.run_dir / "model", variant=job.variant, seed=job.seed)
         seconds = time.perf_counter() - began
         test = load_jsonl(job.data / "test.jsonl")
-        answers = generate_answers(result.model, result.processor, test, max_new_tokens=job.max_new_tokens)
-        ppl = answer_perplexity(result.model, result.processor, [s for s in test if task_of(s) == "change"])
+        answers = answers_of(result.model, result.processor, test, max_new_tokens=job.max_new_tokens)
+        scored = answer_log_likelihood(result.model, result.processor, [s for s in test if task_of(s) == "change"])
+        ppl = perplexity(-sum(ll for ll, _ in scored), sum(count for _, count in scored))
     output = {"variant": job.variant, "seed": job.seed, "train_seconds": round(seconds, 1), "ppl": ppl,
               "answers": answers}
     answers_file.write_text(json.dumps(output, indent=1))
@@ -202,12 +206,12 @@ def pretrain_check(base: Path, data_dir: Path) -> dict[str, float]:
     """Does the pretrained model see? Its dot-location MAE / RMSE (x10^-2 per coordinate) on the pretraining
     validation split, next to always answering the image centre. Every variant starts from this encoder, so one
     that cannot place a single dot leaves the variants nothing to differ on."""
-    samples = [s for s in load_jsonl(data_dir / "val.jsonl") if prompt_of(s) == LOCATE_PROMPT]
+    samples = [s for s in load_jsonl(data_dir / "val.jsonl") if Request.from_sample(s).prompt == LOCATE_PROMPT]
     if not samples:
         return {}
     model, processor = from_pretrained(str(base))
     points = [parse_point(reference_of(s)) for s in samples]
-    scores = location_scores(points, generate_answers(model, processor, samples, max_new_tokens=16))
+    scores = location_scores(points, answers_of(model, processor, samples, max_new_tokens=16))
     centre = location_scores(points, ["(0.5, 0.5)"] * len(points))
     return {"mae": scores.mae, "rmse": scores.rmse, "parsed": scores.parsed, "centre_mae": centre.mae,
             "centre_rmse": centre.rmse, "count": len(points)}

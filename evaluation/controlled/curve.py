@@ -16,7 +16,7 @@ from typing import Any
 
 from transformers import TrainerCallback
 
-from evaluation.controlled.predict import generate_answers, reference_of
+from evaluation.controlled.metrics import answers_of, reference_of
 from sve_core.data import Sample
 
 Score = Callable[[list[str], list[str]], dict[str, float]]  # (references, answers) -> named scores
@@ -45,7 +45,7 @@ class LearningCurve(TrainerCallback):
 
     def measure(self, step: int, model: Any, processor: Any) -> dict[str, float]:
         began = time.perf_counter()
-        answers = generate_answers(model, processor, self.samples, batch_size=self.batch_size,
+        answers = answers_of(model, processor, self.samples, batch_size=self.batch_size,
                                    max_new_tokens=self.max_new_tokens)
         point = {"step": step, "train_seconds": round(began - self._start - self._scoring, 1),
                  **self.score([reference_of(s) for s in self.samples], answers)}

@@ -21,11 +21,15 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from evaluation.controlled.change_text import ChangeKey, parse_sentence, split_sentences
+
+if TYPE_CHECKING:
+    from sve_core.data import Sample
 
 UNPARSEABLE_ERROR = 1.0
 _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)")
@@ -129,6 +133,22 @@ def change_scores(references: Sequence[str], answers: Sequence[str]) -> ChangeSc
     slots = sum(max(m.references, m.predictions, 1) for m in matches)
     return ChangeScores(acc=100 * sum(m.exact for m in matches) / slots,
                         type_acc=100 * sum(m.same_kind for m in matches) / slots, count=len(matches))
+
+
+def answers_of(model: Any, processor: Any, samples: Sequence[Sample], *, batch_size: int = 32,
+               max_new_tokens: int = 48) -> list[str]:
+    """Greedy answers to the samples' last user turns, in their order, through the suite's one prediction path
+    (`sve_core.inference.predict`, imported here so scoring saved answers needs no torch)."""
+    from sve_core.inference import Request, predict
+
+    requests = [Request.from_sample(sample) for sample in samples]
+    found = predict(model, processor, requests, batch_size=batch_size, max_new_tokens=max_new_tokens)
+    return [description.text for description in found]
+
+
+def reference_of(sample: Sample) -> str:
+    """The answer a sample's last assistant turn gives: what a model's answer is scored against."""
+    return sample.messages[-1].content
 
 
 def perplexity(nll_sum: float, tokens: int) -> float:

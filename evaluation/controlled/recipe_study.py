@@ -18,9 +18,8 @@ from typing import Any, Literal
 
 from evaluation.controlled.curve import LearningCurve
 from evaluation.controlled.export import write_dataset
-from evaluation.controlled.metrics import change_scores
+from evaluation.controlled.metrics import answers_of, change_scores, reference_of
 from evaluation.controlled.multi_change import MultiChangeTask
-from evaluation.controlled.predict import generate_answers, reference_of
 from evaluation.controlled.recipe import Recipe, finetune, pretrain
 from sve_core.data import load_jsonl
 
@@ -88,7 +87,7 @@ def run_study(recipe: Recipe, out_dir: str | Path, work_dir: str | Path, *, task
         result = finetune(recipe, base, change_data, work / out.name / variant, variant=variant, seed=seed,
                           callbacks=[curve])
         curves[variant] = curve.points
-        answers = generate_answers(result.model, result.processor, test, max_new_tokens=curve.max_new_tokens)
+        answers = answers_of(result.model, result.processor, test, max_new_tokens=curve.max_new_tokens)
         tests[variant] = score([reference_of(s) for s in test], answers)
     table = format_curves(curves) + "\n\nTest split (" + str(len(test)) + " pairs): " + "; ".join(
         f"{v} type acc {t['type_acc']:.1f}, exact acc {t['acc']:.1f}" for v, t in tests.items())
