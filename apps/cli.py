@@ -38,12 +38,26 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Errors a user can act on (ValueError and its subclasses, missing files) print as one line and exit 2;
-    set SVE_DEBUG=1 to see the traceback instead."""
+    """Runs the command through the suite's one error path (`sve_core.errors.run_command`): errors a user can
+    act on print as one line and exit 2; set SVE_DEBUG=1 to see the traceback instead."""
     argv = sys.argv[1:] if argv is None else argv
     command = argv[0] if argv and argv[0] in COMMANDS else None
-    args = build_parser(command).parse_args(argv)
-    return run_command(f"sve {command}", args)
+    parser = build_parser(command)
+    args = parser.parse_args(argv)
+    return run_command(" ".join(["sve", *_subcommands(parser, argv)]), args.func, args)
+
+
+def _subcommands(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """The leading words of `argv` that name (nested) subcommands, e.g. ["rs", "describe"]: the prefix of the
+    command's error messages."""
+    words = []
+    for word in argv:
+        choices = next((a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction)), {})
+        if word not in choices:
+            break
+        words.append(word)
+        parser = choices[word]
+    return words
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ a replacement later, whatever stage 2 does.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import tempfile
 from pathlib import Path
@@ -21,6 +20,7 @@ from apps.image_diff.make_dataset import DatasetConfig, write_dataset
 from apps.image_diff.synthetic import COLORS, DESCRIBE_PROMPT, SHAPES
 from sve_core.data import IMAGE_PLACEHOLDER
 from sve_core.inference import Request, load_describer
+from sve_core.jsonl import read_jsonl
 
 OBJECT = re.compile(rf"\b({'|'.join(COLORS)}) ({'|'.join(SHAPES)})\b")
 
@@ -49,7 +49,7 @@ def main() -> None:
         # each pair gives two described images; the val and test splits are not needed
         write_dataset(DatasetConfig(Path(folder), n_train=(args.images + 1) // 2, n_val=0, n_test=0, seed=args.seed,
                                     size=args.size))
-        rows = [json.loads(line) for line in (Path(folder) / "describe.jsonl").read_text().splitlines()]
+        rows = read_jsonl(Path(folder) / "describe.jsonl")
         rows = rows[: args.images]
         describer = load_describer(args.model, max_new_tokens=64)
         prompt = DESCRIBE_PROMPT.removeprefix(IMAGE_PLACEHOLDER)

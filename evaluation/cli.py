@@ -13,10 +13,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from evaluation.errors import CaptionerUnavailableError, EvaluationInputError, JudgeError
+from evaluation.errors import EvaluationInputError
 from evaluation.report import Report
-
-USER_ERRORS = (ValueError, FileNotFoundError, CaptionerUnavailableError, JudgeError)
 
 
 def _captions(args: argparse.Namespace) -> Report:
@@ -84,11 +82,7 @@ def _judge(args: argparse.Namespace) -> Report:
 
 def _handler(build: Callable[[argparse.Namespace], Report]) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
-        try:
-            report = build(args)
-        except USER_ERRORS as exc:
-            print(f"sve eval {args.eval_command}: error: {exc}", file=sys.stderr)
-            return 2
+        report = build(args)
         written = report.write(args.out)
         print(json.dumps(report.payload, indent=2) if args.json else report.markdown)
         print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)

@@ -1,8 +1,10 @@
-"""The one CLI error path of the suite: what a user-facing error is, how it is printed, and the exit code.
+"""The one user-facing error type and the one CLI error path of the suite.
 
-Every `sve` subcommand's `func(args)` runs through `run_command`. Errors a user can act on (`ValueError` and its
-subclasses, which every input error of the suite is, and missing files) print as one line naming the command and
-exit 2; set ``SVE_DEBUG=1`` to see the traceback instead. Anything else is a bug and keeps its traceback.
+An error a user can act on names the file, the field, what was expected and which flag changes a limit. The
+suite's input checks raise `ValueError` subclasses (or `OSError` for files that cannot be read); errors of other
+kinds that are still the user's to fix (a diverged training run, a judge endpoint that refuses) also derive from
+`UserError`. `run_command` is the only place that turns them into one line on stderr and exit code 2; set
+``SVE_DEBUG=1`` to see the traceback instead. Anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -10,15 +12,23 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 
 USAGE_ERROR = 2
 
 
-def run_command(prog: str, args: argparse.Namespace) -> int:
-    """`args.func(args)` as an exit code; a user error prints ``<prog>: error: <message>`` and returns 2."""
+class UserError(Exception):
+    """An error whose message tells the user what to change; printed without a traceback."""
+
+
+USER_ERRORS: tuple[type[BaseException], ...] = (UserError, ValueError, OSError)
+
+
+def run_command(prog: str, func: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
+    """`func(args)` as an exit code; a user error prints ``<prog>: error: <message>`` and returns 2."""
     try:
-        return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError) as error:
+        return int(func(args) or 0)
+    except USER_ERRORS as error:
         if os.environ.get("SVE_DEBUG"):
             raise
         print(f"{prog}: error: {error}", file=sys.stderr)

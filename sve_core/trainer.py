@@ -46,6 +46,7 @@ from transformers.trainer_utils import get_last_checkpoint
 from sve_core.checkpoint import from_pretrained, save_stateful
 from sve_core.collator import IGNORE_INDEX, SFTCollator
 from sve_core.data import SFTDataset, load_datasets, texts
+from sve_core.errors import UserError
 from sve_core.inject import make_stateful, remove_stateful
 from sve_core.tiny import tiny_vlm
 from sve_core.train_config import LoraSettings, Trainable, TrainConfig, TrainConfigError
@@ -168,7 +169,7 @@ class JsonlLog(TrainerCallback):
                 out.write(json.dumps({"step": state.global_step, **logs}) + "\n")
 
 
-class TrainingDivergedError(RuntimeError):
+class TrainingDivergedError(UserError, RuntimeError):
     """The run's gradients went NaN or infinite; nothing after that step is worth saving."""
 
 

@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from dataclasses import fields
-from functools import partial
 from pathlib import Path
 
 from apps.cxr import evaluate, make_dataset
 from apps.cxr.report import DEMO_WARNING, grey_image, write_report
 
-USER_ERRORS = (ValueError, OSError)  # ingestion, model, checkpoint and argument errors all derive from these
 STUDY_HELP = "a DICOM, PNG or JPEG file, a folder or a zip holding one study"
 
 
@@ -67,16 +64,6 @@ def _inspect(args: argparse.Namespace) -> int:
     return 0
 
 
-def _handled(command: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
-    """Run `command`, printing a user error without a traceback (exit 2). Bound with `functools.partial` rather
-    than a closure: `make-dataset` sends `args`, `func` included, to its worker processes, so it must pickle."""
-    try:
-        return command(args)
-    except USER_ERRORS as error:
-        print(f"sve cxr {args.cxr_command}: error: {error}", file=sys.stderr)
-        return 2
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "cxr",
@@ -118,7 +105,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="compare studies whose PatientID differs (e.g. an ID re-issued after a merge); a warning is logged",
     )
-    report.set_defaults(func=partial(_handled, _report))
+    report.set_defaults(func=_report)
 
     inspect = commands.add_parser("inspect", help="what the loader reads from a study, and a preview PNG")
     inspect.add_argument("path", type=Path, metavar="PATH", help=STUDY_HELP)
@@ -128,13 +115,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="default",
         help="display window of the preview: default (the file's own), lung, mediastinum or bone",
     )
-    inspect.set_defaults(func=partial(_handled, _inspect))
+    inspect.set_defaults(func=_inspect)
 
     dataset = commands.add_parser(
         "make-dataset", help="write a seeded synthetic phantom dataset (DICOM + the trainer's JSONL)"
     )
     make_dataset.add_arguments(dataset)
-    dataset.set_defaults(func=partial(_handled, make_dataset.run))
+    dataset.set_defaults(func=make_dataset.run)
     scores = commands.add_parser("evaluate", help=evaluate.HELP)
     evaluate.add_arguments(scores)
-    scores.set_defaults(func=partial(_handled, evaluate.run))
+    scores.set_defaults(func=evaluate.run)

@@ -27,7 +27,6 @@ import csv
 import gzip
 import hashlib
 import io
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +37,7 @@ from tqdm import tqdm
 from apps.common.evaluate import SplitItem, read_split
 from evaluation.datasets.medical_diff_vqa import METADATA, QUESTION_COLUMNS, QUESTIONS
 from evaluation.errors import DatasetFormatError
+from sve_core.errors import run_command
 
 SPLITS = ("train", "val", "test")
 MAX_LINES = 999_999  # six digits of line number in an 8-digit id
@@ -210,11 +210,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m apps.cxr.export_mdvqa", description=__doc__.splitlines()[0]
     )
     add_arguments(parser)
-    try:
-        return run(parser.parse_args(argv))
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    args = parser.parse_args(argv)
+    return run_command(parser.prog, run, args)
 
 
 if __name__ == "__main__":

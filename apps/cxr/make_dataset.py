@@ -21,9 +21,7 @@ Records are seeded individually from (seed, split, index): a dataset is reproduc
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -45,6 +43,8 @@ from apps.cxr.phantoms import (
     findings_answer,
     sample_pair,
 )
+from sve_core.errors import run_command
+from sve_core.jsonl import write_jsonl
 
 SPLITS = ("train", "val", "test")
 _FIRST_DAY = datetime(2100, 1, 1)
@@ -85,16 +85,15 @@ def run(args: argparse.Namespace) -> int:
     for split_index, split in enumerate(SPLITS):
         jobs += [(args, split_index, index, first_patient + index) for index in range(counts[split])]
         first_patient += counts[split]
-    records: dict[str, list[str]] = {split: [] for split in SPLITS}
+    records: dict[str, list[dict]] = {split: [] for split in SPLITS}
     with Pool(args.workers, initializer=_init_worker) as pool:
         for split, record in tqdm(
             pool.imap(_make_record, jobs, chunksize=8), total=len(jobs), desc="phantoms"
         ):
-            records[split].append(json.dumps(record))
+            records[split].append(record)
     for split in SPLITS:
-        (args.out / f"{split}.jsonl").write_text("".join(line + "\n" for line in records[split]))
-    describe = [r for line in records["train"] for r in describe_records(json.loads(line))]
-    (args.out / "describe.jsonl").write_text("".join(json.dumps(r) + "\n" for r in describe))
+        write_jsonl(args.out / f"{split}.jsonl", records[split])
+    write_jsonl(args.out / "describe.jsonl", (r for record in records["train"] for r in describe_records(record)))
     print(f"wrote {len(jobs)} pairs ({', '.join(f'{s} {len(r)}' for s, r in records.items())}) to {args.out}")
     return 0
 
@@ -210,11 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m apps.cxr.make_dataset", description=__doc__.splitlines()[0]
     )
     add_arguments(parser)
-    try:
-        return run(parser.parse_args(argv))
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    args = parser.parse_args(argv)
+    return run_command(parser.prog, run, args)
 
 
 if __name__ == "__main__":

@@ -20,9 +20,7 @@ Dataset format written (OUT keeps MIMIC-CXR-JPG's layout, so it can be `sve eval
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
-import sys
 from collections.abc import Sequence
 from multiprocessing import Pool
 from pathlib import Path
@@ -31,6 +29,8 @@ from tqdm import tqdm
 
 from evaluation.datasets.medical_diff_vqa import METADATA, MedicalDiffVQA
 from sve_core.data import IMAGE_PLACEHOLDER
+from sve_core.errors import run_command
+from sve_core.jsonl import write_jsonl
 
 SPLITS = ("train", "val", "test")
 PROMPT_PREFIX = IMAGE_PLACEHOLDER * 2  # reference (prior) image, then main (current) image
@@ -81,8 +81,7 @@ def run(args: argparse.Namespace) -> int:
         for _ in tqdm(pool.imap_unordered(_resize, jobs, chunksize=16), total=len(jobs), desc="images"):
             pass
     for split, dataset in splits.items():
-        lines = [json.dumps(_record(item, args.images)) + "\n" for item in dataset.items]
-        (args.out / f"{split}.jsonl").write_text("".join(lines), encoding="utf-8")
+        write_jsonl(args.out / f"{split}.jsonl", [_record(item, args.images) for item in dataset.items])
     metadata = next(
         args.images / name for name in (f"{METADATA}.gz", METADATA) if (args.images / name).exists()
     )
@@ -126,11 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m apps.cxr.medical_diff_vqa_to_jsonl", description=__doc__.splitlines()[0]
     )
     add_arguments(parser)
-    try:
-        return run(parser.parse_args(argv))
-    except (ValueError, OSError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    args = parser.parse_args(argv)
+    return run_command(parser.prog, run, args)
 
 
 if __name__ == "__main__":

@@ -18,14 +18,14 @@ nothing else: growing `--n-train` keeps the earlier samples, and each split draw
 from __future__ import annotations
 
 import argparse
-import json
 import random
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from apps.image_diff.synthetic import DESCRIBE_PROMPT, answer, describe, random_sequence, render, user_prompt
+from sve_core.errors import run_command
+from sve_core.jsonl import write_jsonl
 
 MIN_SIZE = 48
 
@@ -61,7 +61,7 @@ def write_dataset(config: DatasetConfig) -> None:
     for split, count in (("train", config.n_train), ("val", config.n_val), ("test", config.n_test)):
         singles = write_split(config, split, count)
         if split == "train":
-            (config.out / "describe.jsonl").write_text("".join(json.dumps(r) + "\n" for r in singles))
+            write_jsonl(config.out / "describe.jsonl", singles)
 
 
 def write_split(config: DatasetConfig, split: str, count: int) -> list[dict]:
@@ -69,31 +69,32 @@ def write_split(config: DatasetConfig, split: str, count: int) -> list[dict]:
     Returns the single-image description record of every image written."""
     image_dir = config.out / "images" / split
     image_dir.mkdir(parents=True, exist_ok=True)
-    singles = []
-    with (config.out / f"{split}.jsonl").open("w", encoding="utf-8") as lines:
-        for index in range(1, count + 1):
-            rng = random.Random(f"{config.seed}:{split}:{index}")
-            num_images = rng.choice((2, 3)) if config.max_images == 3 else 2
-            sequence = random_sequence(rng, num_images)
-            images = []
-            for letter, scene in zip("abc", sequence.scenes, strict=False):
-                relative = f"images/{split}/{index:06d}_{letter}.png"
-                render(scene, config.size).save(config.out / relative)
-                images.append(relative)
-            record = {
-                "messages": [
-                    {"role": "user", "content": user_prompt(num_images)},
-                    {"role": "assistant", "content": answer(sequence.edits, observations=config.observations)},
-                ],
-                "images": images,
-                "meta": {"edits": [edit.meta(config.size) for edit in sequence.edits]},
-            }
-            lines.write(json.dumps(record) + "\n")
-            singles += [
-                {"messages": [{"role": "user", "content": DESCRIBE_PROMPT},
-                              {"role": "assistant", "content": describe(scene)}], "images": [image]}
-                for image, scene in zip(images, sequence.scenes, strict=True)
-            ]
+    singles, records = [], []
+    for index in range(1, count + 1):
+        rng = random.Random(f"{config.seed}:{split}:{index}")
+        num_images = rng.choice((2, 3)) if config.max_images == 3 else 2
+        sequence = random_sequence(rng, num_images)
+        images = []
+        for letter, scene in zip("abc", sequence.scenes, strict=False):
+            relative = f"images/{split}/{index:06d}_{letter}.png"
+            render(scene, config.size).save(config.out / relative)
+            images.append(relative)
+        record = {
+            "messages": [
+                {"role": "user", "content": user_prompt(num_images)},
+                {"role": "assistant", "content": answer(sequence.edits, observations=config.observations)},
+            ],
+            "images": images,
+            "meta": {"edits": [edit.meta(config.size) for edit in sequence.edits]},
+        }
+        records.append(record)
+        singles += [
+            {"messages": [{"role": "user", "content": DESCRIBE_PROMPT},
+                          {"role": "assistant", "content": describe(scene)}], "images": [image]}
+            for image, scene in zip(images, sequence.scenes, strict=True)
+        ]
+
+    write_jsonl(config.out / f"{split}.jsonl", records)
     return singles
 
 
@@ -138,11 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m apps.image_diff.make_dataset", description=__doc__.split("\n")[0]
     )
     add_arguments(parser)
-    try:
-        return run(parser.parse_args(argv))
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    args = parser.parse_args(argv)
+    return run_command(parser.prog, run, args)
 
 
 if __name__ == "__main__":

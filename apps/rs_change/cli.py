@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image
@@ -26,7 +25,6 @@ from apps.rs_change.config import IngestConfig
 from apps.rs_change.ingest import open_series
 from evaluation.datasets.levir_cc import LevirCC
 
-USER_ERRORS = (ValueError, OSError)  # ingestion, model, checkpoint and dataset errors all derive from these
 DEMO_NOTE = (
     "note: running the embedded demo model, trained on synthetic scenes only; pass --model to run yours"
 )
@@ -90,17 +88,6 @@ def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number >= 1")
     return int(text)
-
-
-def _handled(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return command(args)
-        except USER_ERRORS as error:
-            print(f"sve rs {args.rs_command}: error: {error}", file=sys.stderr)
-            return 2
-
-    return run
 
 
 def _model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -181,7 +168,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "scores become 0/1)",
     )
     _model_arguments(describe)
-    describe.set_defaults(func=_handled(_describe))
+    describe.set_defaults(func=_describe)
 
     predict = commands.add_parser(
         "predict-levircc", help="caption a LEVIR-CC split for `sve eval levir-cc --predictions`"
@@ -199,18 +186,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--out", type=Path, required=True, help='JSON file to write: {"<filename>": "caption"}'
     )
     _model_arguments(predict)
-    predict.set_defaults(func=_handled(_predict_levircc))
+    predict.set_defaults(func=_predict_levircc)
 
     scores = commands.add_parser("evaluate", help=evaluate.HELP)
     evaluate.add_arguments(scores)
-    scores.set_defaults(func=_handled(evaluate.run))
+    scores.set_defaults(func=evaluate.run)
 
     dataset = commands.add_parser(
         "make-dataset", help="write the seeded synthetic LEVIR-CC-style dataset and GeoTIFF scenes"
     )
     make_dataset.add_arguments(dataset)
-    dataset.set_defaults(func=_handled(make_dataset.run))
+    dataset.set_defaults(func=make_dataset.run)
 
     jsonl = commands.add_parser("levircc-jsonl", help="turn a LEVIR-CC download into training JSONL")
     levircc_to_jsonl.add_arguments(jsonl)
-    jsonl.set_defaults(func=_handled(levircc_to_jsonl.run))
+    jsonl.set_defaults(func=levircc_to_jsonl.run)

@@ -29,6 +29,8 @@ from apps.rs_change.levircc import image_record, levir_filename
 from apps.rs_change.render import to_rgb8
 from apps.rs_change.synthetic import make_pair, make_scene
 from evaluation.datasets.levir_cc import PROMPT as CHANGE_PROMPT
+from sve_core.errors import run_command
+from sve_core.jsonl import read_jsonl, write_jsonl
 
 SPLITS = ("train", "val", "test")
 PAIR_SIZE = 256  # LEVIR-CC's tile size
@@ -78,24 +80,24 @@ def write_dataset(out: Path, counts: dict[str, int], *, seed: int, size: int, ch
                 (out / sub).mkdir(parents=True, exist_ok=True)
             jobs = [PairJob(out, split, n, seed, size, change_rate) for n in range(1, counts[split] + 1)]
             changed[split] = 0
-            with open(out / f"{split}.jsonl", "w", encoding="utf-8") as jsonl:
-                results = pool.imap(write_pair, jobs, chunksize=8) if pool else map(write_pair, jobs)
-                for job, (flag, sentences, row) in zip(jobs, results, strict=True):
-                    records.append(image_record(split, job.number, imgid, flag, sentences))
-                    jsonl.write(json.dumps(row) + "\n")
-                    changed[split] += flag
-                    imgid += 1
+            results = pool.imap(write_pair, jobs, chunksize=8) if pool else map(write_pair, jobs)
+            rows = []
+            for job, (flag, sentences, row) in zip(jobs, results, strict=True):
+                records.append(image_record(split, job.number, imgid, flag, sentences))
+                rows.append(row)
+                changed[split] += flag
+                imgid += 1
+            write_jsonl(out / f"{split}.jsonl", rows)
     (out / "LevirCCcaptions.json").write_text(json.dumps({"images": records}), encoding="utf-8")
     singles = describe_records(out / "train.jsonl")
-    (out / "describe.jsonl").write_text("".join(json.dumps(r) + "\n" for r in singles), encoding="utf-8")
+    write_jsonl(out / "describe.jsonl", singles)
     return changed
 
 
 def describe_records(pairs: Path) -> list[dict[str, Any]]:
     """One single-image record per image of a pairs JSONL: `DESCRIBE_PROMPT` and what that date shows."""
     singles = []
-    for line in pairs.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
+    for row in read_jsonl(pairs):
         singles += [{"messages": [{"role": "user", "content": DESCRIBE_PROMPT},
                                   {"role": "assistant", "content": text}], "images": [image]}
                     for image, text in zip(row["images"], row["meta"]["descriptions"], strict=True)]
@@ -151,10 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m apps.rs_change.make_dataset", description=__doc__.split("\n")[0])
     add_arguments(parser)
     args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except ValueError as error:
-        parser.error(str(error))  # exits 2 with the usage line, as before
+    return run_command(parser.prog, run, args)
 
 
 if __name__ == "__main__":

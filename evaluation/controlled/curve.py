@@ -7,7 +7,6 @@ itself (e.g. change-type accuracy) against steps and training seconds (time spen
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from transformers import TrainerCallback
 
 from evaluation.controlled.metrics import answers_of, reference_of
 from sve_core.data import Sample
+from sve_core.jsonl import append_jsonl
 
 Score = Callable[[list[str], list[str]], dict[str, float]]  # (references, answers) -> named scores
 
@@ -52,6 +52,5 @@ class LearningCurve(TrainerCallback):
         self._scoring += time.perf_counter() - began
         self.points.append(point)
         if self.log is not None:
-            with self.log.open("a") as out:
-                out.write(json.dumps(point) + "\n")
+            append_jsonl(self.log, point)
         return point

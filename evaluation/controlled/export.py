@@ -13,7 +13,6 @@ depend on how many others were written, and train/val/test never share a stream.
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +21,8 @@ from typing import Any
 
 from PIL import Image
 from tqdm.auto import tqdm
+
+from sve_core.jsonl import write_jsonl
 
 SPLITS: tuple[str, ...] = ("train", "val", "test")
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -65,7 +66,7 @@ def write_dataset(out_dir: str | Path, generate: Generator, sizes: Mapping[str, 
     for split, count in sizes.items():
         folder = out / "images" / split
         folder.mkdir(parents=True, exist_ok=True)
-        lines = []
+        records = []
         for index in tqdm(range(count), desc=f"{out.name}/{split}", disable=not progress, leave=False):
             example = generate(example_rng(seed, split, index))
             paths = []
@@ -73,8 +74,6 @@ def write_dataset(out_dir: str | Path, generate: Generator, sizes: Mapping[str, 
                 relative = f"images/{split}/{index:06d}_{LETTERS[k]}.png"
                 image.save(out / relative)
                 paths.append(relative)
-            lines.append(json.dumps(record(example, paths)))
-        partial = out / f".{split}.jsonl.partial"  # renamed when complete: readers never see half a file
-        partial.write_text("".join(line + "\n" for line in lines))
-        partial.replace(out / f"{split}.jsonl")
+            records.append(record(example, paths))
+        write_jsonl(out / f"{split}.jsonl", records)  # renamed when complete: readers never see half a file
     return out

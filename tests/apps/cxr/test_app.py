@@ -46,7 +46,7 @@ def test_examples_run_and_downloads_are_cleaned_up(stateful: CxrPredictor) -> No
     assert (
         not Path(folder.name).exists() and Path(again[-1].name).is_dir()
     )  # the previous run's folder is gone
-    app._remove(again[-1])
+    app.remove_folder(again[-1])
     assert not Path(again[-1].name).exists()
 
 
