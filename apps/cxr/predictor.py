@@ -26,22 +26,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
 import numpy as np
 from PIL import Image
 
-from apps.common.overlay import heatmap_overlay
 from apps.common.predictor import DescriberBacked, load_app_describer
 from apps.cxr.errors import DicomError
 from apps.cxr.image import CxrImage
 from apps.cxr.phantoms import CHANGE_QUESTION
-from apps.cxr.report import Comparison, grey_image
+from apps.cxr.report import Comparison, CxrResult, Step, grey_image
 from apps.cxr.studies import Study, load_studies
 from apps.cxr.transforms import model_transform
-from apps.cxr.windows import apply_window
 from sve_core.data import IMAGE_PLACEHOLDER
 from sve_core.inference import Describer
 
@@ -51,47 +48,6 @@ INPUT_SIZE = 512  # medical_diff_vqa_to_jsonl's default --size, for models train
 QUESTION = CHANGE_QUESTION.replace(IMAGE_PLACEHOLDER, "")
 
 StudySource = str | Path | Sequence[str | Path]  # a file, folder or zip; or several files of one study
-
-
-@dataclass(frozen=True)
-class Step:
-    """One consecutive comparison, study `prior` -> study `current` (0-based, oldest first)."""
-
-    prior: int
-    current: int
-    comparison: Comparison
-    heatmap: np.ndarray | None  # (H, W) in [0, 1] on the current image's pixel grid; None: stateless model
-
-
-@dataclass(frozen=True)
-class CxrResult:
-    """What the model said about a series of one patient's studies, oldest first."""
-
-    images: list[CxrImage]  # each study's frontal radiograph, de-identified metadata only
-    steps: list[Step]  # len(images) - 1 consecutive comparisons
-    model: str
-    demo: bool  # True when running the embedded demo model (trained on synthetic phantoms)
-
-    @property
-    def names(self) -> list[str]:
-        """Neutral study names for files and tables: prior/current for a pair, study_1..N for a series."""
-        if len(self.images) == 2:
-            return ["prior", "current"]
-        return [f"study_{number}" for number in range(1, len(self.images) + 1)]
-
-    def heatmap_name(self, index: int) -> str:
-        """File stem of the heatmap over study `index`: `heatmap` for a pair, `heatmap_<number>` in a series."""
-        return "heatmap" if len(self.images) == 2 else f"heatmap_{index + 1}"
-
-    @property
-    def has_heatmaps(self) -> bool:
-        return any(step.heatmap is not None for step in self.steps)
-
-    def view(self, index: int, *, preset: str = "default", heatmap: bool = False) -> Image.Image:
-        """Study `index` under window `preset` (`apps.cxr.windows`), as RGB; with `heatmap`, the change since the
-        study before it drawn on top where the model gives one."""
-        change = self.steps[index - 1].heatmap if heatmap and index > 0 else None
-        return heatmap_overlay(grey_image(apply_window(self.images[index], preset)), change)
 
 
 class CxrPredictor(DescriberBacked):

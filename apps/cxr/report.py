@@ -1,6 +1,6 @@
-"""A model's change answer turned into what a reader of chest films expects: the changed findings, a short
-comparison report in radiology wording, a table over the 27 Medical-Diff-VQA findings, and the files
-`sve cxr report` and the UI hand out (`report.json`, `report.md`, PNGs with neutral names).
+"""`CxrResult` (what the model said about a series of studies) and its reading: a model's change answer turned
+into what a reader of chest films expects: the changed findings, a short comparison report in radiology wording,
+a table over the 27 Medical-Diff-VQA findings, and the files `sve cxr report` and the UI hand out (`report.json`, `report.md`, PNGs with neutral names).
 
 Reading: the answer goes through `evaluation.change_vector.change_sets`, the parser of the RATE-style score,
 so the report states exactly the changes the benchmark would credit: the Medical-Diff-VQA templates ("the main
@@ -26,17 +26,17 @@ import json
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 from PIL import Image
 
+from apps.common.overlay import heatmap_overlay
+from apps.cxr.image import CxrImage
+from apps.cxr.windows import apply_window
 from evaluation.change_vector import change_sets
 from evaluation.findings import FINDINGS, GROUP_OF
 from evaluation.report import markdown_table
-
-if TYPE_CHECKING:
-    from apps.cxr.predictor import CxrResult
 
 Status = Literal["added", "missing", "added and missing", "unchanged"]
 
@@ -118,6 +118,47 @@ def grey_image(pixels: np.ndarray) -> Image.Image:
     """(H, W) in [0, 1] -> 8-bit grey, rounded as the training PNGs are: every PNG written here, every preview
     and every model input goes through it."""
     return Image.fromarray(np.round(np.clip(pixels, 0, 1) * 255).astype(np.uint8))
+
+
+@dataclass(frozen=True)
+class Step:
+    """One consecutive comparison, study `prior` -> study `current` (0-based, oldest first)."""
+
+    prior: int
+    current: int
+    comparison: Comparison
+    heatmap: np.ndarray | None  # (H, W) in [0, 1] on the current image's pixel grid; None: stateless model
+
+
+@dataclass(frozen=True)
+class CxrResult:
+    """What the model said about a series of one patient's studies, oldest first."""
+
+    images: list[CxrImage]  # each study's frontal radiograph, de-identified metadata only
+    steps: list[Step]  # len(images) - 1 consecutive comparisons
+    model: str
+    demo: bool  # True when running the embedded demo model (trained on synthetic phantoms)
+
+    @property
+    def names(self) -> list[str]:
+        """Neutral study names for files and tables: prior/current for a pair, study_1..N for a series."""
+        if len(self.images) == 2:
+            return ["prior", "current"]
+        return [f"study_{number}" for number in range(1, len(self.images) + 1)]
+
+    def heatmap_name(self, index: int) -> str:
+        """File stem of the heatmap over study `index`: `heatmap` for a pair, `heatmap_<number>` in a series."""
+        return "heatmap" if len(self.images) == 2 else f"heatmap_{index + 1}"
+
+    @property
+    def has_heatmaps(self) -> bool:
+        return any(step.heatmap is not None for step in self.steps)
+
+    def view(self, index: int, *, preset: str = "default", heatmap: bool = False) -> Image.Image:
+        """Study `index` under window `preset` (`apps.cxr.windows`), as RGB; with `heatmap`, the change since the
+        study before it drawn on top where the model gives one."""
+        change = self.steps[index - 1].heatmap if heatmap and index > 0 else None
+        return heatmap_overlay(grey_image(apply_window(self.images[index], preset)), change)
 
 
 def report_json(result: CxrResult) -> dict[str, Any]:

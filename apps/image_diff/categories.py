@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from apps.image_diff.synthetic import Category
+from apps.image_diff.scene import Category
 
 EditCategory = Category | Literal["unknown"]
 

@@ -27,7 +27,7 @@ from apps.common import evaluate as common
 from apps.common.evaluate import SplitItem
 from apps.image_diff.answers import split_answer
 from apps.image_diff.categories import EditCategory, edit_categories
-from apps.image_diff.synthetic import Category
+from apps.image_diff.scene import Category
 from evaluation.captions import SM_PARTS, score_captions
 from evaluation.datasets.files import field
 from evaluation.errors import DatasetFormatError

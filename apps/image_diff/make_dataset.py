@@ -23,7 +23,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from apps.image_diff.synthetic import DESCRIBE_PROMPT, answer, describe, random_sequence, render, user_prompt
+from apps.image_diff.render import render
+from apps.image_diff.synthetic import DESCRIBE_PROMPT, answer, describe, random_sequence, user_prompt
 from sve_core.errors import run_command
 from sve_core.jsonl import write_jsonl
 

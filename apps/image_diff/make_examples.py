@@ -19,7 +19,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from apps.image_diff.synthetic import BACKGROUNDS, EditSequence, answer, random_sequence, render
+from apps.image_diff.render import render
+from apps.image_diff.scene import BACKGROUNDS, EditSequence
+from apps.image_diff.synthetic import answer, random_sequence
 
 OUT = Path(__file__).resolve().parent / "examples"
 SIZE = 192

@@ -8,30 +8,32 @@ Categories use ImgEdit's names so evaluation can break results down the same way
 background, and adjust. Adjust covers changing an attribute of an object that stays: its colour, its size
 or its position, so a move is an adjust edit. The finer `operation` (recolor, resize, move, ...) is kept too.
 
-Scenes are drawn at `SUPERSAMPLE` times the output size and box-averaged down: edges are smooth, yet each
-output pixel depends only on its own block, so pixels outside an edit's boxes are exactly unchanged.
+The scene model lives in `scene.py`, drawing in `render.py`; this module holds the prompts, the words and the
+random scenes and edits.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Literal
 
-import numpy as np
-from PIL import Image, ImageDraw
-
 from apps.image_diff.answers import observed
-
-ShapeKind = Literal["circle", "square", "triangle", "star"]
-Category = Literal["add", "remove", "replace", "adjust", "background"]
-Operation = Literal["add", "remove", "replace", "recolor", "resize", "move", "background"]
-BackgroundKind = Literal["plain", "gradient", "split", "checkerboard", "stripes", "dots"]
-RGB = tuple[int, int, int]
-Box = tuple[int, int, int, int]
+from apps.image_diff.scene import (
+    BACKGROUNDS,
+    CATEGORY,
+    COLORS,
+    REGIONS,
+    SHAPES,
+    Edit,
+    EditSequence,
+    Operation,
+    Scene,
+    Shape,
+    ShapeKind,
+)
 
 EDIT_PROMPT = "What edit turns the first image into the second?"
 SEQUENCE_PROMPT = "What edits turn each image into the next? Describe them in order."
@@ -41,28 +43,6 @@ DESCRIBE_PROMPT = "<image>Describe the image."  # single-image pretraining (docs
 SequenceMode = Literal["joint", "pairwise"]
 SEQUENCE_MODES: tuple[SequenceMode, ...] = ("joint", "pairwise")
 
-SHAPES: tuple[ShapeKind, ...] = ("circle", "square", "triangle", "star")
-COLORS: dict[str, RGB] = {
-    "red": (215, 40, 40),
-    "orange": (245, 135, 20),
-    "yellow": (245, 215, 35),
-    "green": (40, 160, 65),
-    "blue": (35, 85, 215),
-    "purple": (135, 55, 180),
-    "pink": (245, 125, 190),
-    "white": (250, 250, 250),
-    "black": (25, 25, 25),
-}
-OUTLINE: RGB = (20, 20, 20)
-CATEGORY: dict[Operation, Category] = {
-    "add": "add",
-    "remove": "remove",
-    "replace": "replace",
-    "recolor": "adjust",
-    "resize": "adjust",
-    "move": "adjust",
-    "background": "background",
-}
 TEMPLATES: dict[Operation, tuple[str, ...]] = {
     "add": ("add {a_new} {where}", "put {a_new} {where}", "place {a_new} {where}"),
     "remove": ("remove the {old}", "delete the {old}", "take away the {old}", "erase the {old}"),
@@ -80,11 +60,8 @@ TEMPLATES: dict[Operation, tuple[str, ...]] = {
     "move": ("move the {old} {to}", "shift the {old} {to}"),
     "background": ("change the background to {background}", "replace the background with {background}"),
 }
-# The 3x3 grid that positions are named by, row by row, with the phrases instructions use for each cell.
-REGIONS = ("top left", "top", "top right", "left", "center", "right", "bottom left", "bottom", "bottom right")
 _AT = {"top": "at the top", "bottom": "at the bottom", "left": "on the left", "right": "on the right"}
 
-SUPERSAMPLE = 4
 MIN_OBJECTS, MAX_OBJECTS = 2, 4
 # Circumradius as a fraction of the image side. Polygons sit inside that circle, so at 96 px the smallest
 # triangle is still 17 px wide, enough for a tiny model; only "make smaller" goes below, to RESIZED_RADIUS[0].
@@ -92,119 +69,6 @@ RADIUS = (0.10, 0.16)
 RESIZED_RADIUS = (0.06, 0.22)
 MARGIN, GAP, CELL_INSET = 0.02, 0.03, 0.03
 PLACE_TRIES, EDIT_TRIES = 60, 10
-
-
-@dataclass(frozen=True)
-class Background:
-    """A named background; drawn from its name alone, so keeping it keeps its pixels."""
-
-    kind: BackgroundKind
-    phrase: str
-    colors: tuple[RGB, RGB]
-
-
-BACKGROUNDS: dict[str, Background] = {
-    "grey": Background("plain", "plain grey", ((175, 175, 175), (175, 175, 175))),
-    "beige": Background("plain", "plain beige", ((230, 215, 185), (230, 215, 185))),
-    "light blue": Background("plain", "plain light blue", ((180, 210, 235), (180, 210, 235))),
-    "sunset": Background("gradient", "a sunset gradient", ((250, 195, 105), (185, 95, 135))),
-    "ocean": Background("gradient", "an ocean gradient", ((195, 235, 245), (60, 120, 175))),
-    "pastel": Background("gradient", "a pastel gradient", ((245, 225, 240), (195, 215, 245))),
-    "checkerboard": Background("checkerboard", "a checkerboard pattern", ((210, 210, 210), (165, 165, 165))),
-    "stripes": Background("stripes", "a striped pattern", ((235, 220, 190), (200, 185, 155))),
-    "dots": Background("dots", "a dotted pattern", ((225, 235, 245), (175, 195, 220))),
-    "grass": Background("split", "a blue sky over green grass", ((110, 170, 230), (105, 165, 75))),
-    "sand": Background("split", "a blue sky over sand", ((110, 170, 230), (225, 200, 140))),
-    "snow": Background("split", "a grey sky over snow", ((150, 155, 170), (240, 242, 248))),
-}
-
-
-@dataclass(frozen=True)
-class Shape:
-    """One object; geometry in fractions of the image side so a scene renders at any size."""
-
-    kind: ShapeKind
-    color: str
-    x: float
-    y: float
-    radius: float
-    angle: float
-
-    @property
-    def label(self) -> str:
-        return f"{self.color} {self.kind}"
-
-    @property
-    def region(self) -> str:
-        return REGIONS[min(2, int(self.y * 3)) * 3 + min(2, int(self.x * 3))]
-
-    def box(self, size: int) -> Box:
-        """Output pixels this shape can touch: its circumcircle plus one pixel for outline and smoothing."""
-        low = [math.floor((c - self.radius) * size) - 1 for c in (self.x, self.y)]
-        high = [math.ceil((c + self.radius) * size) + 1 for c in (self.x, self.y)]
-        return max(0, low[0]), max(0, low[1]), min(size, high[0]), min(size, high[1])
-
-    def meta(self) -> dict[str, object]:
-        """Centre and circumradius in fractions of the image side, like the fields."""
-        return {
-            "shape": self.kind,
-            "color": self.color,
-            "region": self.region,
-            "center": [round(self.x, 4), round(self.y, 4)],
-            "radius": round(self.radius, 4),
-        }
-
-
-@dataclass(frozen=True)
-class Scene:
-    """A background name and the objects drawn on it, in drawing order; object labels are unique."""
-
-    background: str
-    objects: tuple[Shape, ...]
-
-
-@dataclass(frozen=True)
-class Edit:
-    """One edit from a scene to the next: the object before and after (None where absent) and the words."""
-
-    operation: Operation
-    instruction: str
-    before: Shape | None
-    after: Shape | None
-    background: tuple[str, str]
-
-    @property
-    def category(self) -> Category:
-        return CATEGORY[self.operation]
-
-    def boxes(self, size: int) -> list[Box]:
-        """Regions outside which the two images are pixel-identical (the whole image for a background)."""
-        if self.operation == "background":
-            return [(0, 0, size, size)]
-        return list(dict.fromkeys(shape.box(size) for shape in (self.before, self.after) if shape))
-
-    def meta(self, size: int) -> dict[str, object]:
-        """Ground truth for evaluating captions and heatmaps; boxes are pixels of a `size` image, end-exclusive."""
-        boxes = self.boxes(size)
-        return {
-            "category": self.category,
-            "operation": self.operation,
-            "instruction": self.instruction,
-            "before": self.before.meta() if self.before else None,
-            "after": self.after.meta() if self.after else None,
-            "background": {"before": self.background[0], "after": self.background[1]},
-            "bbox": [min(b[0] for b in boxes), min(b[1] for b in boxes)]
-            + [max(b[2] for b in boxes), max(b[3] for b in boxes)],
-            "boxes": [list(box) for box in boxes],
-        }
-
-
-@dataclass(frozen=True)
-class EditSequence:
-    """`len(edits) + 1` scenes, oldest first; `edits[i]` turns `scenes[i]` into `scenes[i + 1]`."""
-
-    scenes: tuple[Scene, ...]
-    edits: tuple[Edit, ...]
 
 
 def user_prompt(num_images: int) -> str:
@@ -286,64 +150,6 @@ def random_edit(scene: Scene, rng: random.Random) -> tuple[Scene, Edit]:
             result = _EDITORS[operation](scene, rng)
             if result:
                 return result
-
-
-def render(scene: Scene, size: int) -> Image.Image:
-    """The scene as a `size` x `size` RGB image."""
-    big = size * SUPERSAMPLE
-    image = _background(scene.background, big).copy()
-    draw = ImageDraw.Draw(image)
-    for shape in scene.objects:
-        fill = COLORS[shape.color]
-        if shape.kind == "circle":
-            corners = [(shape.x - shape.radius) * big, (shape.y - shape.radius) * big]
-            corners += [(shape.x + shape.radius) * big, (shape.y + shape.radius) * big]
-            draw.ellipse(corners, fill=fill, outline=OUTLINE, width=SUPERSAMPLE)
-        else:
-            draw.polygon(_vertices(shape, big), fill=fill, outline=OUTLINE, width=SUPERSAMPLE)
-    return image.reduce(SUPERSAMPLE)
-
-
-@functools.lru_cache(maxsize=64)
-def _background(name: str, size: int) -> Image.Image:
-    """Cached: a background depends only on its name and size, and drawing it costs most of a render."""
-    background = BACKGROUNDS[name]
-    top, bottom = (np.array(color, dtype=np.float32) for color in background.colors)
-    y, x = (np.mgrid[0:size, 0:size] + 0.5) / size  # (H, W) each, pixel centres in [0, 1]
-    if background.kind == "gradient":
-        pixels = top + (bottom - top) * y[..., None]
-    elif background.kind == "split":  # sky lightening towards the horizon, flat ground below it
-        sky = top + (255 - top) * 0.45 * (y[..., None] / 0.62)
-        pixels = np.where(y[..., None] < 0.62, sky, bottom)
-    else:
-        pattern = {
-            "plain": np.zeros_like(x, dtype=bool),
-            "checkerboard": (np.floor(x * 8) + np.floor(y * 8)) % 2 == 1,
-            "stripes": ((x + y) * 10) % 1 < 0.5,
-            "dots": (x * 10 % 1 - 0.5) ** 2 + (y * 10 % 1 - 0.5) ** 2 < 0.22**2,
-        }[background.kind]
-        pixels = np.where(pattern[..., None], bottom, top)
-    return Image.fromarray(np.round(pixels).astype(np.uint8), "RGB")
-
-
-# Polygon shapes: tips on the circumcircle, the star's inner corners at this fraction of it, first tip angle.
-_POLYGONS: dict[str, tuple[int, float | None, float]] = {
-    "square": (4, None, -135),
-    "triangle": (3, None, -90),
-    "star": (5, 0.45, -90),
-}
-
-
-def _vertices(shape: Shape, size: int) -> list[tuple[float, float]]:
-    """Polygon corners in pixels of a `size` image; every shape fits its circumcircle, so boxes are simple."""
-    tips, inner, start = _POLYGONS[shape.kind]
-    steps = tips * 2 if inner else tips
-    points = []
-    for step in range(steps):
-        radius = shape.radius * size * (inner if inner and step % 2 else 1.0)
-        theta = math.radians(start + shape.angle + step * 360 / steps)
-        points.append((shape.x * size + radius * math.cos(theta), shape.y * size + radius * math.sin(theta)))
-    return points
 
 
 def _angle(rng: random.Random) -> float:

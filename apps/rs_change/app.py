@@ -80,7 +80,7 @@ def run_describe(
         [*tile.tile.index, tile.changed, round(tile.score, 3), tile.caption] for tile in result.steps[0].tiles
     ]
     files = [str(Path(folder.name) / name) for name in DOWNLOADS]
-    return quicklooks, tile_map(result), result.report(), table, files, folder
+    return quicklooks, tile_map(result.steps[-1], result.quicklook), result.report(), table, files, folder
 
 
 def build_tab(model: str | None) -> None:

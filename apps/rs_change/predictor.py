@@ -36,8 +36,8 @@ from apps.rs_change.config import IngestConfig
 from apps.rs_change.ingest import SceneSeries, open_series
 from apps.rs_change.make_dataset import PAIR_SIZE
 from apps.rs_change.quicklook import Quicklook
-from apps.rs_change.results import TileResult
-from apps.rs_change.scene_result import ChangeStep, SceneResult
+from apps.rs_change.results import ChangeStep, TileResult
+from apps.rs_change.scene_result import SceneResult
 from apps.rs_change.tiling import Tile
 from apps.rs_change.verdict import change_score, says_change
 from evaluation.datasets.levir_cc import PROMPT as CHANGE_PROMPT

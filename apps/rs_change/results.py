@@ -1,4 +1,5 @@
-"""`TileResult`: what a change model said about one tile; the only input the output writers need."""
+"""`TileResult`: what a change model said about one tile, and `ChangeStep`: the tiles of one pair of dates; the only
+inputs the output writers need."""
 
 from __future__ import annotations
 
@@ -29,3 +30,17 @@ class TileResult:
         if self.heatmap is not None and (self.heatmap.ndim != 2 or min(self.heatmap.shape) < 1):
             raise SceneError(f"TileResult for tile {self.tile.index}: heatmap shape {self.heatmap.shape}; "
                              "expected a non-empty 2-D array (h, w)")
+
+
+@dataclass(frozen=True)
+class ChangeStep:
+    """Verdicts on one consecutive pair of dates (0-based indexes into the series)."""
+
+    before: int
+    after: int
+    tiles: list[TileResult]
+
+    @property
+    def changed(self) -> list[TileResult]:
+        """Tiles flagged as changed, most changed first."""
+        return sorted((t for t in self.tiles if t.changed), key=lambda t: t.score, reverse=True)

@@ -21,23 +21,9 @@ from apps.rs_change.geojson import to_geojson
 from apps.rs_change.grid import Grid
 from apps.rs_change.heatmap import write_heatmap
 from apps.rs_change.quicklook import Quicklook
-from apps.rs_change.results import TileResult
+from apps.rs_change.results import ChangeStep, TileResult
 from apps.rs_change.summary import summary_markdown
 from apps.rs_change.tile_map import tile_map
-
-
-@dataclass(frozen=True)
-class ChangeStep:
-    """Verdicts on one consecutive pair of dates (0-based indexes into the series)."""
-
-    before: int
-    after: int
-    tiles: list[TileResult]
-
-    @property
-    def changed(self) -> list[TileResult]:
-        """Tiles flagged as changed, most changed first."""
-        return sorted((t for t in self.tiles if t.changed), key=lambda t: t.score, reverse=True)
 
 
 @dataclass(frozen=True)
@@ -127,7 +113,7 @@ class SceneResult:
         for index, step in enumerate(self.steps):
             paths.append(write_heatmap(out / self.step_file("heatmap", index, ".tif"), step.tiles, self.grid))
             paths.append(out / self.step_file("tiles", index, ".png"))
-            tile_map(self, index).save(paths[-1])
+            tile_map(self.steps[index], self.quicklook).save(paths[-1])
         return paths
 
 

@@ -7,25 +7,19 @@ thin grey outline. Where tiles overlap, the stronger heat wins.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 from PIL import Image, ImageDraw
 
 from apps.common.overlay import heatmap_overlay
-from apps.rs_change.results import TileResult
-
-if TYPE_CHECKING:  # scene_result writes tile maps, so it imports this module
-    from apps.rs_change.scene_result import SceneResult
+from apps.rs_change.quicklook import Quicklook
+from apps.rs_change.results import ChangeStep, TileResult
 
 CHANGED = (230, 40, 40)
 UNCHANGED = (170, 170, 170)
 
 
-def tile_map(result: SceneResult, step: int = -1) -> Image.Image:
-    """Step `step` (an index into `result.steps`, default the latest) drawn over its later date."""
-    change = result.steps[step]
-    quicklook = result.quicklook
+def tile_map(change: ChangeStep, quicklook: Quicklook) -> Image.Image:
+    """One step's verdicts drawn over the quicklook of its later date."""
     base = Image.fromarray(quicklook.images[change.after])
     heat = np.zeros((base.height, base.width), np.float32)  # (h, w) on the quicklook
     for tile in change.changed:

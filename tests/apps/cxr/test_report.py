@@ -10,8 +10,15 @@ import numpy as np
 import pytest
 
 from apps.cxr.image import CxrImage, CxrMeta
-from apps.cxr.predictor import CxrResult, Step
-from apps.cxr.report import DEMO_WARNING, UNREADABLE, Comparison, report_markdown, write_report
+from apps.cxr.report import (
+    DEMO_WARNING,
+    UNREADABLE,
+    Comparison,
+    CxrResult,
+    Step,
+    report_markdown,
+    write_report,
+)
 from evaluation.findings import FINDINGS, GROUP_OF
 
 BOTH_TEMPLATES = (

@@ -9,17 +9,15 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from apps.image_diff.render import render
+from apps.image_diff.scene import BACKGROUNDS, Edit, EditSequence
 from apps.image_diff.synthetic import (
-    BACKGROUNDS,
     EDIT_PROMPT,
     RADIUS,
     RESIZED_RADIUS,
     SEQUENCE_PROMPT,
-    Edit,
-    EditSequence,
     answer,
     random_sequence,
-    render,
     user_prompt,
 )
 

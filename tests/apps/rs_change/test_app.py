@@ -42,7 +42,7 @@ def test_run_shows_views_table_and_downloads(stateful: RsPredictor) -> None:
     with rasterio.open(files[1]) as heat:
         assert heat.crs.to_epsg() == 32632
 
-    *_, files_again, folder_again = run_describe(stateful, *PAIR, 512, 8, folder)
+    *_, _files, folder_again = run_describe(stateful, *PAIR, 512, 8, folder)
     assert not Path(folder.name).exists() and Path(folder_again.name).is_dir()  # superseded folder removed
     folder_again.cleanup()
 
