@@ -16,9 +16,9 @@ import re
 import tempfile
 from pathlib import Path
 
-from apps.image_diff.make_dataset import DatasetConfig, write_dataset
-from apps.image_diff.scene import COLORS, SHAPES
-from apps.image_diff.synthetic import DESCRIBE_PROMPT
+from apps.image_diff.synthetic.edits import DESCRIBE_PROMPT
+from apps.image_diff.synthetic.make_dataset import DatasetConfig, write_dataset
+from apps.image_diff.synthetic.scene import COLORS, SHAPES
 from sve_core.data import IMAGE_PLACEHOLDER
 from sve_core.inference import Request, load_describer
 from sve_core.jsonl import read_jsonl

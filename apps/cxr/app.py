@@ -34,10 +34,10 @@ from apps.common.ui import (
     standalone_page,
     unavailable,
 )
-from apps.cxr.make_examples import OUT as EXAMPLES_DIR
-from apps.cxr.predictor import CxrPredictor, CxrResult
-from apps.cxr.report import DEMO_WARNING, RESEARCH_NOTE, write_report
-from apps.cxr.windows import WINDOW_PRESETS
+from apps.cxr.dicom.windows import WINDOW_PRESETS
+from apps.cxr.phantoms.make_examples import OUT as EXAMPLES_DIR
+from apps.cxr.report.predictor import CxrPredictor, CxrResult
+from apps.cxr.report.result import DEMO_WARNING, RESEARCH_NOTE, write_report
 
 TITLE = "Chest X-ray — what changed since the prior study?"
 UPLOAD_HELP = "DICOM, PNG or JPEG files of one study (a folder's files are fine), or one zip"

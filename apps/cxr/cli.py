@@ -15,15 +15,16 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from apps.cxr import evaluate, make_dataset
-from apps.cxr.report import DEMO_WARNING, grey_image, write_report
+from apps.cxr import evaluate
+from apps.cxr.phantoms import make_dataset
+from apps.cxr.report.result import DEMO_WARNING, grey_image, write_report
 
 STUDY_HELP = "a DICOM, PNG or JPEG file, a folder or a zip holding one study"
 
 
 def _report(args: argparse.Namespace) -> int:
-    from apps.cxr.predictor import CxrPredictor
-    from apps.cxr.studies import load_studies
+    from apps.cxr.dicom.studies import load_studies
+    from apps.cxr.report.predictor import CxrPredictor
 
     if args.out.exists() and any(args.out.iterdir()):
         raise ValueError(
@@ -46,8 +47,8 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from apps.cxr.studies import load_study
-    from apps.cxr.windows import apply_window
+    from apps.cxr.dicom.studies import load_study
+    from apps.cxr.dicom.windows import apply_window
 
     image = load_study(args.path).image
     preview = grey_image(apply_window(image, args.window))  # before printing: a bad --window fails alone

@@ -78,7 +78,7 @@ def cxr_report(
 
 
 def _describer(model: str | None, max_new_tokens: int) -> Describer:
-    from apps.cxr.predictor import CxrPredictor  # imports MONAI (~10 s): only when a model runs
+    from apps.cxr.report.predictor import CxrPredictor  # imports MONAI (~10 s): only when a model runs
 
     return CxrPredictor.load(model, max_new_tokens=max_new_tokens).describer
 

@@ -48,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--size",
         type=int,
-        help="side of the square images in pixels (default: apps.cxr.predictor.INPUT_SIZE, 512, which "
+        help="side of the square images in pixels (default: apps.cxr.report.predictor.INPUT_SIZE, 512, which "
         "`sve cxr report --model` assumes); pass the same --size to `sve cxr report` if you change it",
     )
     parser.add_argument(
@@ -65,7 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the JSONL files and the resized images; raises `ValueError`/`OSError` for inputs a user must fix."""
-    from apps.cxr.predictor import INPUT_SIZE
+    from apps.cxr.report.predictor import INPUT_SIZE
 
     size = INPUT_SIZE if args.size is None else args.size
     if args.workers < 1 or size < 16:
@@ -112,8 +112,8 @@ def _init_worker() -> None:
 def _resize(job: tuple[Path, Path, int]) -> None:
     """Decode, transform and write one image; runs in a worker process. The app's modules are imported here,
     not at the top, because they import MONAI and transformers, which `--help` should not wait for."""
-    from apps.cxr.bitmap import load_bitmap
-    from apps.cxr.predictor import model_input
+    from apps.cxr.dicom.bitmap import load_bitmap
+    from apps.cxr.report.predictor import model_input
 
     source, target, size = job
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -15,8 +15,8 @@ from PIL import Image
 
 from apps.common.predictor import DemoModelMissingError
 from apps.common.ui import demo_banner, example_manifest, safe_handler, standalone_page, unavailable
-from apps.image_diff.make_examples import OUT as EXAMPLES_DIR
-from apps.image_diff.predictor import DiffPredictor, DiffResult
+from apps.image_diff.describe.predictor import DiffPredictor, DiffResult
+from apps.image_diff.synthetic.make_examples import OUT as EXAMPLES_DIR
 
 TITLE = "Image diff — what edit turns one image into the next?"
 UPLOADS = ("Image 1 (oldest)", "Image 2", "Image 3 (optional)")

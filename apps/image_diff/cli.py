@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
-from apps.image_diff import evaluate, make_dataset
+from apps.image_diff import evaluate
 from apps.image_diff.ingest import ImageInputError, load_images
-from apps.image_diff.synthetic import SEQUENCE_MODES
+from apps.image_diff.synthetic import make_dataset
+from apps.image_diff.synthetic.edits import SEQUENCE_MODES
 from evaluation.datasets.imgedit import ImgEdit, ImgEditItem
 
 if TYPE_CHECKING:
-    from apps.image_diff.predictor import DiffPredictor, DiffResult
+    from apps.image_diff.describe.predictor import DiffPredictor, DiffResult
 
 DEMO_NOTE = (
     "note: running the embedded demo model, trained on synthetic shapes only; pass --model to run yours"
@@ -31,7 +32,7 @@ DEMO_NOTE = (
 
 
 def _describe(args: argparse.Namespace) -> int:
-    from apps.image_diff.predictor import DiffPredictor
+    from apps.image_diff.describe.predictor import DiffPredictor
 
     images = load_images(args.images)
     predictor = DiffPredictor.load(args.model, max_new_tokens=args.max_new_tokens, sequence=args.sequence)
@@ -63,7 +64,7 @@ def _write_overlays(result: DiffResult, out: Path) -> None:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from apps.image_diff.predictor import DiffPredictor
+    from apps.image_diff.describe.predictor import DiffPredictor
 
     edits = ImgEdit(args.data, args.split)
     predictor = DiffPredictor.load(args.model, max_new_tokens=args.max_new_tokens, sequence=args.sequence)

@@ -29,10 +29,10 @@ from apps.common.ui import (
     standalone_page,
     unavailable,
 )
+from apps.rs_change.describe.predictor import RsPredictor
 from apps.rs_change.errors import SceneError
-from apps.rs_change.make_examples import OUT as EXAMPLES_DIR
-from apps.rs_change.predictor import RsPredictor
-from apps.rs_change.tile_map import tile_map
+from apps.rs_change.outputs.tile_map import tile_map
+from apps.rs_change.synthetic.make_examples import OUT as EXAMPLES_DIR
 
 TITLE = "Remote sensing — what changed between two acquisitions?"
 SCENE_TYPES = [".tif", ".tiff", ".png", ".jpg", ".jpeg"]

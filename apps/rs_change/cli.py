@@ -20,9 +20,10 @@ from pathlib import Path
 from PIL import Image
 from tqdm import tqdm
 
-from apps.rs_change import evaluate, levircc_to_jsonl, make_dataset
-from apps.rs_change.config import IngestConfig
-from apps.rs_change.ingest import open_series
+from apps.rs_change import evaluate, levircc_to_jsonl
+from apps.rs_change.scene.config import IngestConfig
+from apps.rs_change.scene.ingest import open_series
+from apps.rs_change.synthetic import make_dataset
 from evaluation.datasets.levir_cc import LevirCC
 
 DEMO_NOTE = (
@@ -31,7 +32,7 @@ DEMO_NOTE = (
 
 
 def _describe(args: argparse.Namespace) -> int:
-    from apps.rs_change.predictor import RsPredictor
+    from apps.rs_change.describe.predictor import RsPredictor
 
     series = open_series([args.before, args.after, *args.more], config=IngestConfig(bands=args.bands))
     predictor = RsPredictor.load(args.model, input_size=args.input_size, max_new_tokens=args.max_new_tokens)
@@ -52,7 +53,7 @@ def _describe(args: argparse.Namespace) -> int:
 
 
 def _predict_levircc(args: argparse.Namespace) -> int:
-    from apps.rs_change.predictor import RsPredictor
+    from apps.rs_change.describe.predictor import RsPredictor
 
     pairs = LevirCC(args.data, args.split)
     predictor = RsPredictor.load(args.model, input_size=args.input_size, max_new_tokens=args.max_new_tokens)

@@ -2,7 +2,7 @@
 
     sve rs evaluate --data runs/data/rs --split test --model CHECKPOINT --out runs/eval/rs
 
-- Change accuracy: the caption read as change / no change by `apps.rs_change.verdict.says_change`, the rule
+- Change accuracy: the caption read as change / no change by `apps.rs_change.describe.verdict.says_change`, the rule
   `sve rs describe` flags tiles with, against the record's `meta.changeflag`; on the change subset it is the share
   of changed pairs called changed, on the no-change subset the share called unchanged.
 - Caption metrics as `sve eval levir-cc` computes them: each caption against all five references of its pair in
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from apps.common import evaluate as common
 from apps.common.evaluate import SplitItem
-from apps.rs_change.verdict import says_change
+from apps.rs_change.describe.verdict import says_change
 from evaluation.datasets.files import field
 from evaluation.errors import DatasetFormatError
 from evaluation.report import Report, markdown_table, number
@@ -90,7 +90,7 @@ def rs_report(
     table = markdown_table(["Subset", "Pairs", "Change Acc", *COLUMNS], rows)
     markdown = (
         f"## Remote-sensing change captions, {split} split: {system}\n\n{table}\n\nChange Acc: the caption's change "
-        "flag (`apps.rs_change.verdict.says_change`) against the pair's; on the change subset the share of changed "
+        "flag (`apps.rs_change.describe.verdict.says_change`) against the pair's; on the change subset the share of changed "
         "pairs called changed, on the no-change subset the share called unchanged. Caption metrics: each caption "
         "against the pair's five LEVIR-CC references, each subset scored as its own set (`sve eval levir-cc`).\n"
     )
@@ -106,7 +106,9 @@ def rs_report(
 
 
 def _describer(model: str | None, max_new_tokens: int) -> Describer:
-    from apps.rs_change.predictor import RsPredictor  # torch and transformers: only when a model runs
+    from apps.rs_change.describe.predictor import (
+        RsPredictor,  # torch and transformers: only when a model runs
+    )
 
     return RsPredictor.load(model, max_new_tokens=max_new_tokens).describer
 

@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 
 from apps.cli import build_parser, main
-from apps.cxr import predictor
-from apps.cxr.predictor import CxrPredictor
+from apps.cxr.report import predictor
+from apps.cxr.report.predictor import CxrPredictor
 from sve_core import SVEConfig, make_stateful
 from sve_core.inference import load_describer
 

@@ -9,7 +9,7 @@ from types import ModuleType
 
 import pytest
 
-from apps.image_diff.predictor import DiffPredictor
+from apps.image_diff.describe.predictor import DiffPredictor
 from sve_core.inference import Description
 
 DATA_SCRIPT = Path(__file__).resolve().parents[2] / "data" / "image_diff" / "data.py"

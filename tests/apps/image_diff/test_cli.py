@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 
 from apps.cli import build_parser, main
-from apps.image_diff import predictor
-from apps.image_diff.make_examples import OUT as EXAMPLES
-from apps.image_diff.predictor import DiffPredictor
+from apps.image_diff.describe import predictor
+from apps.image_diff.describe.predictor import DiffPredictor
+from apps.image_diff.synthetic.make_examples import OUT as EXAMPLES
 from evaluation.runners.judge import JudgeRun, run_judge
 from sve_core import SVEConfig, make_stateful
 from sve_core.inference import load_describer

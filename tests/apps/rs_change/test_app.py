@@ -9,10 +9,11 @@ import gradio as gr
 import pytest
 import rasterio
 
-from apps.rs_change import app, predictor
+from apps.rs_change import app
 from apps.rs_change.app import build_demo, example_rows, run_describe
-from apps.rs_change.make_examples import OUT as EXAMPLES
-from apps.rs_change.predictor import RsPredictor
+from apps.rs_change.describe import predictor
+from apps.rs_change.describe.predictor import RsPredictor
+from apps.rs_change.synthetic.make_examples import OUT as EXAMPLES
 from sve_core import SVEConfig, make_stateful
 from sve_core.inference import Describer, load_describer
 

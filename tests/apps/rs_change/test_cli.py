@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from apps.cli import build_parser, main
-from apps.rs_change import predictor
-from apps.rs_change.make_examples import OUT as EXAMPLES
-from apps.rs_change.predictor import RsPredictor
+from apps.rs_change.describe import predictor
+from apps.rs_change.describe.predictor import RsPredictor
+from apps.rs_change.synthetic.make_examples import OUT as EXAMPLES
 from evaluation.caption_files import checked, load_predictions
 from evaluation.datasets.levir_cc import LevirCC
 from sve_core import SVEConfig, make_stateful
