@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 USAGE_ERROR = 2
 
@@ -33,3 +33,12 @@ def run_command(prog: str, func: Callable[[argparse.Namespace], int | None], arg
             raise
         print(f"{prog}: error: {error}", file=sys.stderr)
         return USAGE_ERROR
+
+
+def module_main(module: str, doc: str | None, add_arguments: Callable[[argparse.ArgumentParser], None],
+                run: Callable[[argparse.Namespace], int | None], argv: Sequence[str] | None) -> int:
+    """The ``python -m <module>`` entry point of a module that also backs an `sve` subcommand: the same arguments
+    (`add_arguments`), the first line of the module docstring as description, and the one error path."""
+    parser = argparse.ArgumentParser(prog=f"python -m {module}", description=(doc or "").split("\n")[0])
+    add_arguments(parser)
+    return run_command(parser.prog, run, parser.parse_args(argv))

@@ -1,5 +1,6 @@
-"""Longitudinal chest X-ray: DICOM/PNG ingestion (`dicom`, `bitmap`, `studies`), display windows (`windows`),
-MONAI pipelines (`transforms`) and a synthetic phantom dataset (`phantoms`, `make_dataset`).
+"""Longitudinal chest X-ray. Sub-packages by concern: `dicom/` (DICOM/PNG ingestion, studies, display windows, MONAI
+pipelines), `phantoms/` (the synthetic phantom dataset), `report/` (the predictor and its comparison report);
+`app.py`, `cli.py` and `evaluate.py` build on them.
 
 Exports resolve on first use: importing MONAI costs ~10 s, which `sve --help`, `DicomError` handlers and the
 phantom renderer should not pay.

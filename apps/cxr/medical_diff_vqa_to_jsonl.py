@@ -29,7 +29,7 @@ from tqdm import tqdm
 
 from evaluation.datasets.medical_diff_vqa import METADATA, MedicalDiffVQA
 from sve_core.data import IMAGE_PLACEHOLDER
-from sve_core.errors import run_command
+from sve_core.errors import module_main
 from sve_core.jsonl import write_jsonl
 
 SPLITS = ("train", "val", "test")
@@ -121,12 +121,7 @@ def _resize(job: tuple[Path, Path, int]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m apps.cxr.medical_diff_vqa_to_jsonl", description=__doc__.splitlines()[0]
-    )
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    return run_command(parser.prog, run, args)
+    return module_main("apps.cxr.medical_diff_vqa_to_jsonl", __doc__, add_arguments, run, argv)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 Ingestion (`open_pair`, `open_series` -> `SceneSeries.tiles()`), outputs (`to_geojson`, `write_heatmap`,
 `summary_markdown` from `TileResult`s), the instruction `CHANGE_PROMPT`, and the synthetic LEVIR-CC-style
 generator (`python -m apps.rs_change.synthetic.make_dataset`).
-The predictor, CLI and UI build on these and live beside them.
+Sub-packages by concern: `scene/` (inputs), `describe/` (the model's view), `outputs/` (saved files),
+`synthetic/` (generated data); `app.py`, `cli.py` and `evaluate.py` build on them.
 """
 
 from apps.rs_change.errors import SceneError

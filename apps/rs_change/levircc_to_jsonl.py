@@ -25,7 +25,7 @@ from typing import Any, Literal
 from evaluation.datasets.levir_cc import PROMPT as CHANGE_PROMPT
 from evaluation.datasets.levir_cc import LevirCC, LevirCCItem
 from evaluation.errors import DatasetFormatError
-from sve_core.errors import run_command
+from sve_core.errors import module_main
 from sve_core.jsonl import write_jsonl
 
 SPLITS = ("train", "val", "test")
@@ -98,12 +98,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m apps.rs_change.levircc_to_jsonl", description=__doc__.split("\n")[0]
-    )
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    return run_command(parser.prog, run, args)
+    return module_main("apps.rs_change.levircc_to_jsonl", __doc__, add_arguments, run, argv)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ from tqdm import tqdm
 from apps.common.evaluate import SplitItem, read_split
 from evaluation.datasets.medical_diff_vqa import METADATA, QUESTION_COLUMNS, QUESTIONS
 from evaluation.errors import DatasetFormatError
-from sve_core.errors import run_command
+from sve_core.errors import module_main
 
 SPLITS = ("train", "val", "test")
 MAX_LINES = 999_999  # six digits of line number in an 8-digit id
@@ -206,12 +206,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m apps.cxr.phantoms.export_mdvqa", description=__doc__.splitlines()[0]
-    )
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    return run_command(parser.prog, run, args)
+    return module_main("apps.cxr.phantoms.export_mdvqa", __doc__, add_arguments, run, argv)
 
 
 if __name__ == "__main__":

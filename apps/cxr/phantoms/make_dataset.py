@@ -43,7 +43,7 @@ from apps.cxr.phantoms.patients import (
     sample_pair,
 )
 from apps.cxr.phantoms.render import render_frontal, render_lateral
-from sve_core.errors import run_command
+from sve_core.errors import module_main
 from sve_core.jsonl import write_jsonl
 
 SPLITS = ("train", "val", "test")
@@ -205,12 +205,7 @@ def _meta(pair: PhantomPair, dicom_dirs: list[str]) -> dict:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m apps.cxr.phantoms.make_dataset", description=__doc__.splitlines()[0]
-    )
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    return run_command(parser.prog, run, args)
+    return module_main("apps.cxr.phantoms.make_dataset", __doc__, add_arguments, run, argv)
 
 
 if __name__ == "__main__":

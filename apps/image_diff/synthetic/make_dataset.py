@@ -25,7 +25,7 @@ from pathlib import Path
 
 from apps.image_diff.synthetic.edits import DESCRIBE_PROMPT, answer, describe, random_sequence, user_prompt
 from apps.image_diff.synthetic.render import render
-from sve_core.errors import run_command
+from sve_core.errors import module_main
 from sve_core.jsonl import write_jsonl
 
 MIN_SIZE = 48
@@ -136,12 +136,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m apps.image_diff.synthetic.make_dataset", description=__doc__.split("\n")[0]
-    )
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    return run_command(parser.prog, run, args)
+    return module_main("apps.image_diff.synthetic.make_dataset", __doc__, add_arguments, run, argv)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from apps.rs_change.synthetic.levircc_records import image_record, levir_filenam
 from apps.rs_change.synthetic.render import to_rgb8
 from apps.rs_change.synthetic.scenes import make_pair, make_scene
 from evaluation.datasets.levir_cc import PROMPT as CHANGE_PROMPT
-from sve_core.errors import run_command
+from sve_core.errors import module_main
 from sve_core.jsonl import read_jsonl, write_jsonl
 
 SPLITS = ("train", "val", "test")
@@ -150,10 +150,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m apps.rs_change.synthetic.make_dataset", description=__doc__.split("\n")[0])
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    return run_command(parser.prog, run, args)
+    return module_main("apps.rs_change.synthetic.make_dataset", __doc__, add_arguments, run, argv)
 
 
 if __name__ == "__main__":
