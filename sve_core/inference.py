@@ -1,7 +1,8 @@
 """The one way the suite runs a model over inputs. `Describer` holds a loaded (stateful) VLM; `Describer.predict`
 answers any number of `Request`s (image sequence + prompt) in batches, optionally with a change heatmap per
 image read off the SVE cross-attention, reporting progress as it goes; `answer_log_likelihood` scores given
-answers. Every app predictor, evaluation runner and benchmark calls these; nothing else calls `generate`.
+answers. Every app predictor, evaluation runner and benchmark calls these and no other `generate` (the one other
+caller is `session.StatefulSession`, the library's incremental-encoding API).
 
 The heatmap: at every stateful layer the SVE cross-attention projects image t's tokens (queries) and image t-1's
 tokens (keys) into its learned key space. Unchanged content maps to the same key at the same position; changed

@@ -40,7 +40,7 @@ from apps.cxr.errors import DicomError
 from apps.cxr.phantoms.patients import CHANGE_QUESTION
 from apps.cxr.report.result import Comparison, CxrResult, Step, grey_image
 from sve_core.data import IMAGE_PLACEHOLDER
-from sve_core.inference import Describer
+from sve_core.inference import Describer, Request
 
 DEMO_MODEL_DIR = Path(__file__).resolve().parents[1] / "demo_model"
 DEMO_INPUT_SIZE = 96  # make-dataset's default --size: the demo model's training images
@@ -88,9 +88,9 @@ class CxrPredictor(DescriberBacked):
         loading a model (the CLI, so a wrong path fails at once)."""
         images = [study.image for study in studies]
         inputs = [model_input(image, self.size) for image in images]
+        requests = [Request(inputs[: current + 1], QUESTION) for current in range(1, len(images))]
         steps = []
-        for current in range(1, len(images)):
-            description = self.describer.describe_with_heatmaps(inputs[: current + 1], QUESTION)
+        for current, description in enumerate(self.describer.predict(requests, heatmaps=True), start=1):
             heatmap = description.heatmaps[current]
             if heatmap is not None:
                 heatmap = self._on_image(heatmap, images[current].pixels.shape)

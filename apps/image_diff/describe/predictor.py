@@ -32,7 +32,7 @@ from apps.image_diff.synthetic.edits import (
     SequenceMode,
     in_order,
 )
-from sve_core.inference import Describer
+from sve_core.inference import Describer, Request
 
 DEMO_MODEL_DIR = Path(__file__).resolve().parents[1] / "demo_model"
 
@@ -105,14 +105,14 @@ class DiffPredictor(DescriberBacked):
         """`predict` on images already through `load_images`, for callers that check files before loading a
         model (the CLI, so a typo fails at once)."""
         if len(images) == 2 or self.sequence == "joint":
-            description = self.describer.describe_with_heatmaps(
-                images, EDIT_PROMPT if len(images) == 2 else SEQUENCE_PROMPT
-            )
+            prompt = EDIT_PROMPT if len(images) == 2 else SEQUENCE_PROMPT
+            description = self.describer.predict([Request(images, prompt)], heatmaps=True)[0]
             answer, heatmaps = split_answer(description.text), description.heatmaps
             text, observations = answer.instruction, answer.observations
             categories = edit_categories(text, len(images) - 1)
         else:
-            steps = [self.describer.describe_with_heatmaps(list(pair), EDIT_PROMPT) for pair in itertools.pairwise(images)]
+            pairs = [Request(list(pair), EDIT_PROMPT) for pair in itertools.pairwise(images)]
+            steps = self.describer.predict(pairs, batch_size=1, heatmaps=True)  # pairs may differ in size
             answers = [split_answer(step.text) for step in steps]
             text, heatmaps = in_order([a.instruction for a in answers]), [None, *(step.heatmaps[1] for step in steps)]
             observations = tuple(seen for a in answers for seen in a.observations)

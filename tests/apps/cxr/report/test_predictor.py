@@ -18,7 +18,7 @@ from apps.cxr.report import predictor
 from apps.cxr.report.predictor import QUESTION, CxrPredictor
 from apps.cxr.report.result import write_report
 from sve_core import SVEConfig, make_stateful
-from sve_core.inference import Description, load_describer
+from sve_core.inference import Describer, Description, load_describer
 
 EFFUSION = {"pleural effusion": 1.0}
 
@@ -31,13 +31,13 @@ def stateful() -> CxrPredictor:
     return CxrPredictor(describer)
 
 
-class Scripted:
+class Scripted(Describer):
     """A describer that answers from a script; its heatmap is 1 on the padding and a left-to-right ramp on
     the image, so a test can tell whether the padding leaks into the map over the original image."""
 
     name, demo, stateful = "scripted", False, True
 
-    def __init__(self, *answers: str, content_rows: tuple[int, int] | None = None) -> None:
+    def __init__(self, *answers: str, content_rows: tuple[int, int] | None = None) -> None:  # no model
         self.answers = list(answers)
         self.content_rows = content_rows
         self.calls: list[tuple[int, str, tuple[int, int]]] = []
