@@ -9,6 +9,7 @@ _.on_step_end
 _.on_log
 _.on_pre_optimizer_step
 _.do_POST
+_.do_GET
 _.log_message
 ignore_keys  # Trainer.prediction_step signature
 
@@ -17,7 +18,12 @@ __getattr__
 exc_info
 _.__class__
 
-# attributes written for a library to read: pydicom datasets, tokenizers, generation configs
+# attributes written for a library to read: pydicom datasets, tokenizers, generation configs, requests sessions
+_.SeriesDescription
+_.BurnedInAnnotation
+_.Laterality
+_.verify
+_.auth
 _.SOPClassUID
 _.SOPInstanceUID
 _.StudyInstanceUID

@@ -1,6 +1,7 @@
 """Longitudinal chest X-ray. Sub-packages by concern: `dicom/` (DICOM/PNG ingestion, studies, display windows, MONAI
-pipelines), `phantoms/` (the synthetic phantom dataset), `report/` (the predictor and its comparison report);
-`app.py`, `cli.py` and `evaluate.py` build on them.
+pipelines), `phantoms/` (the synthetic phantom dataset), `report/` (the predictor and its comparison report),
+`pacs/` (studies from a PACS over DICOMweb, the report stored back); `app.py`, `cli.py` and `evaluate.py` build
+on them.
 
 Exports resolve on first use: importing MONAI costs ~10 s, which `sve --help`, `DicomError` handlers and the
 phantom renderer should not pay.

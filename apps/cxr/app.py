@@ -35,6 +35,7 @@ from apps.common.ui import (
     unavailable,
 )
 from apps.cxr.dicom.windows import WINDOW_PRESETS
+from apps.cxr.pacs.panel import build_panel
 from apps.cxr.phantoms.make_examples import OUT as EXAMPLES_DIR
 from apps.cxr.report.predictor import CxrPredictor, CxrResult
 from apps.cxr.report.result import DEMO_WARNING, RESEARCH_NOTE, write_report
@@ -183,6 +184,8 @@ def build_tab(model: str | None) -> None:
         [prior_view, current_view],
         api_visibility="private",
     )
+    with gr.Accordion("From a PACS (DICOMweb)", open=False, elem_id="cxr-pacs"):
+        build_panel(predictor)
 
 
 def build_demo(model: str | None) -> gr.Blocks:

@@ -16,6 +16,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from apps.cxr import evaluate
+from apps.cxr.pacs.flags import add_report_arguments
 from apps.cxr.phantoms import make_dataset
 from apps.cxr.report.result import DEMO_WARNING, grey_image, write_report
 
@@ -24,14 +25,20 @@ STUDY_HELP = "a DICOM, PNG or JPEG file, a folder or a zip holding one study"
 
 def _report(args: argparse.Namespace) -> int:
     from apps.cxr.dicom.studies import load_studies
+    from apps.cxr.pacs.run import PacsReport, check_file_mode
     from apps.cxr.report.predictor import CxrPredictor
 
     if args.out.exists() and any(args.out.iterdir()):
         raise ValueError(
             f"--out {args.out} is not empty; choose a new folder so no file of another report is mixed in"
         )
-    sources = [args.prior, args.current, *args.more_studies]
-    studies = load_studies(sources, allow_patient_mismatch=args.allow_patient_mismatch)
+    pacs = PacsReport.open(args) if args.patient is not None else None
+    if pacs is None:
+        check_file_mode(args)
+        sources = [args.prior, args.current, *args.more_studies]
+        studies = load_studies(sources, allow_patient_mismatch=args.allow_patient_mismatch)
+    else:
+        studies = pacs.retrieved.studies
     predictor = CxrPredictor.load(args.model, size=args.size, max_new_tokens=args.max_new_tokens)
     result = predictor.predict_studies(studies)
     if result.demo:
@@ -41,8 +48,11 @@ def _report(args: argparse.Namespace) -> int:
     for step in result.steps:
         print(f"{result.names[step.prior]} -> {result.names[step.current]}: {step.comparison.report}")
         print(f"  model answer: {step.comparison.answer}")
+    outgoing = pacs.outgoing(result) if pacs is not None else []  # built before any file is written
     written = write_report(result, args.out)
     print("wrote " + ", ".join(str(path) for path in written), file=sys.stderr)
+    if pacs is not None:
+        pacs.send(outgoing)
     return 0
 
 
@@ -76,8 +86,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     report = commands.add_parser(
         "report", help="compare a patient's prior and current studies: report.json, report.md and PNGs"
     )
-    report.add_argument("--prior", type=Path, required=True, help=f"the earlier study: {STUDY_HELP}")
-    report.add_argument("--current", type=Path, required=True, help=f"the later study: {STUDY_HELP}")
+    report.add_argument("--prior", type=Path, help=f"the earlier study: {STUDY_HELP}")
+    report.add_argument(
+        "--current",
+        help=f"the later study: {STUDY_HELP}; with --pacs, its StudyInstanceUID (default: the latest)",
+    )
     report.add_argument(
         "--more-studies",
         type=Path,
@@ -106,6 +119,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="compare studies whose PatientID differs (e.g. an ID re-issued after a merge); a warning is logged",
     )
+    add_report_arguments(report)
     report.set_defaults(func=_report)
 
     inspect = commands.add_parser("inspect", help="what the loader reads from a study, and a preview PNG")
