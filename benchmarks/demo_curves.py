@@ -19,6 +19,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from sve_core.jsonl import read_jsonl
+
 
 @dataclass(frozen=True)
 class DemoApp:
@@ -47,7 +49,7 @@ def stages(runs: Path, app: DemoApp, variant: str) -> list[tuple[int, Path]]:
 def logged(run: Path, key: str) -> list[tuple[int, float]]:
     """(step, value) of every log.jsonl row of `run` that has `key`."""
     log = run / "log.jsonl"
-    rows = [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
+    rows = read_jsonl(log) if log.is_file() else []
     return sorted({row["step"]: row[key] for row in rows if key in row}.items())
 
 
@@ -65,7 +67,7 @@ def checkpoints(runs: Path, app: DemoApp, variant: str) -> list[tuple[int, Path]
 
 
 def score(app: DemoApp, model: Path, data: Path, split: str, out: Path) -> float:
-    from sve_core.cli import main as sve
+    from apps.cli import main as sve
 
     report = out / f"{app.command}_evaluate.json"
     if not report.is_file():

@@ -12,17 +12,16 @@ a replacement later, whatever stage 2 does.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import tempfile
 from pathlib import Path
 
-from PIL import Image
-
-from apps.image_diff.make_dataset import DatasetConfig, write_dataset
-from apps.image_diff.synthetic import COLORS, DESCRIBE_PROMPT, SHAPES
+from apps.image_diff.synthetic.edits import DESCRIBE_PROMPT
+from apps.image_diff.synthetic.make_dataset import DatasetConfig, write_dataset
+from apps.image_diff.synthetic.scene import COLORS, SHAPES
 from sve_core.data import IMAGE_PLACEHOLDER
-from sve_core.inference import load_describer
+from sve_core.inference import Request, load_describer
+from sve_core.jsonl import read_jsonl
 
 OBJECT = re.compile(rf"\b({'|'.join(COLORS)}) ({'|'.join(SHAPES)})\b")
 
@@ -51,15 +50,12 @@ def main() -> None:
         # each pair gives two described images; the val and test splits are not needed
         write_dataset(DatasetConfig(Path(folder), n_train=(args.images + 1) // 2, n_val=0, n_test=0, seed=args.seed,
                                     size=args.size))
-        rows = [json.loads(line) for line in (Path(folder) / "describe.jsonl").read_text().splitlines()]
+        rows = read_jsonl(Path(folder) / "describe.jsonl")
         rows = rows[: args.images]
         describer = load_describer(args.model, max_new_tokens=64)
         prompt = DESCRIBE_PROMPT.removeprefix(IMAGE_PLACEHOLDER)
-        answers: list[str] = []
-        for start in range(0, len(rows), args.batch_size):
-            batch = rows[start : start + args.batch_size]
-            images = [[Image.open(Path(folder) / row["images"][0])] for row in batch]
-            answers += describer.describe_batch(images, prompt)
+        requests = [Request([Path(folder) / row["images"][0]], prompt) for row in rows]
+        answers = [answer.text for answer in describer.predict(requests, batch_size=args.batch_size)]
     references = [row["messages"][1]["content"] for row in rows]
     objects, colour, both = recall(references, answers)
     print(f"{args.model}: {len(rows)} held-out images (seed {args.seed}), {objects} objects")

@@ -19,13 +19,13 @@ from pathlib import Path
 
 import torch
 
-from apps.rs_change.geoscene import write_scene_pair
-from apps.rs_change.make_dataset import SCENE_SHIFT
-from apps.rs_change.predictor import DEMO_INPUT_SIZE, RsPredictor
-from apps.rs_change.synthetic import make_scene
+from apps.rs_change.describe.predictor import DEMO_INPUT_SIZE, RsPredictor
+from apps.rs_change.synthetic.geoscene import write_scene_pair
+from apps.rs_change.synthetic.make_dataset import SCENE_SHIFT
+from apps.rs_change.synthetic.scenes import make_scene
 from sve_core import SVEConfig, make_stateful
 from sve_core.inference import Describer
-from sve_core.testing import tiny_vlm
+from sve_core.tiny import tiny_vlm
 from sve_core.train_config import load_train_config
 
 DEMO_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "demo" / "rs_change.yaml"

@@ -13,10 +13,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from evaluation.errors import CaptionerUnavailableError, EvaluationInputError, JudgeError
+from evaluation.errors import EvaluationInputError
 from evaluation.report import Report
-
-USER_ERRORS = (ValueError, FileNotFoundError, CaptionerUnavailableError, JudgeError)
 
 
 def _captions(args: argparse.Namespace) -> Report:
@@ -89,11 +87,7 @@ def _judge(args: argparse.Namespace) -> Report:
 
 def _handler(build: Callable[[argparse.Namespace], Report | int | None]) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
-        try:
-            report = build(args)
-        except USER_ERRORS as exc:
-            print(f"sve eval {args.eval_command}: error: {exc}", file=sys.stderr)
-            return 2
+        report = build(args)
         if not isinstance(report, Report):  # a relaunch's exit status, or a non-main process of a launch
             return report or 0
         written = report.write(args.out)

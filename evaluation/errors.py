@@ -1,7 +1,9 @@
-"""Errors a user can act on. The `sve eval` commands print them without a traceback and exit 2, so each
-message names the file, the field and what was expected."""
+"""Errors a user can act on. `sve eval` prints them through the suite's one error path (`sve_core.errors`):
+without a traceback, exit 2, so each message names the file, the field and what was expected."""
 
 from __future__ import annotations
+
+from sve_core.errors import UserError
 
 
 class EvaluationInputError(ValueError):
@@ -20,11 +22,11 @@ class JavaNotFoundError(FileNotFoundError):
     """No `java` executable: pycocoevalcap's PTB tokenizer and METEOR 1.5 are Java programs."""
 
 
-class CaptionerUnavailableError(ImportError):
+class CaptionerUnavailableError(UserError, ImportError):
     """`--model` needs `sve_core.inference.load_describer`, which could not be imported."""
 
 
-class JudgeError(RuntimeError):
+class JudgeError(UserError, RuntimeError):
     """The judge endpoint could not be reached or answered with something other than a chat completion."""
 
 

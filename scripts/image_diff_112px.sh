@@ -11,7 +11,7 @@ export OMP_NUM_THREADS=2
 data=runs/data/image_diff112
 runs=runs/image_diff_112px
 mkdir -p $runs
-[ -d $data ] || python -m apps.image_diff.make_dataset --out $data --n-train 6000 --n-val 300 --n-test 500 \
+[ -d $data ] || python -m apps.image_diff.synthetic.make_dataset --out $data --n-train 6000 --n-val 300 --n-test 500 \
     --seed 0 --size 112
 cat $data/train.jsonl $data/describe.jsonl > $data/stage1.jsonl
 # the demo config with 112 px images in Qwen2-VL's own 14 px patches (as before lesson 6) and this data;
@@ -44,7 +44,7 @@ sve diff evaluate --data $data --split test --model $runs/mixed_cross_ffn --out 
 # stage 2 with the edit operations drawn uniformly (recolours as frequent as replacements): the first 1500 pairs
 # of each of the 7 operations in a 24,000-pair training split of the same generator; val and test unchanged
 big=runs/data/image_diff112_24k
-[ -d $big ] || python -m apps.image_diff.make_dataset --out $big --n-train 24000 --n-val 300 --n-test 500 \
+[ -d $big ] || python -m apps.image_diff.synthetic.make_dataset --out $big --n-train 24000 --n-val 300 --n-test 500 \
     --seed 0 --size 112
 python - $big <<'PY'
 import collections, json, sys

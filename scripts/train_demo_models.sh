@@ -20,13 +20,13 @@ runs=${RUNS:-runs/demo}
 apps=${APPS:-cxr rs_change image_diff}
 mkdir -p $runs runs/eval
 has() { [[ " $apps " == *" $1 "* ]]; }
-! has cxr || [ -d $data/cxr ] || python -m apps.cxr.make_dataset --out $data/cxr --n-train 4000 \
+! has cxr || [ -d $data/cxr ] || python -m apps.cxr.phantoms.make_dataset --out $data/cxr --n-train 4000 \
     --n-val 300 --n-test 500 --seed 0 --size 96 --dicom-size 192
-! has rs_change || [ -d $data/rs ] || python -m apps.rs_change.make_dataset --out $data/rs --n-train 4000 \
+! has rs_change || [ -d $data/rs ] || python -m apps.rs_change.synthetic.make_dataset --out $data/rs --n-train 4000 \
     --n-val 300 --n-test 500 --seed 0 --size 96
-! has image_diff || [ -d $data/image_diff ] || python -m apps.image_diff.make_dataset --out $data/image_diff \
+! has image_diff || [ -d $data/image_diff ] || python -m apps.image_diff.synthetic.make_dataset --out $data/image_diff \
     --n-train 6000 --n-val 300 --n-test 500 --seed 0 --size 96
-! has image_diff || [ -d $data/image_diff_observed ] || python -m apps.image_diff.make_dataset --observations \
+! has image_diff || [ -d $data/image_diff_observed ] || python -m apps.image_diff.synthetic.make_dataset --observations \
     --out $data/image_diff_observed --n-train 6000 --n-val 300 --n-test 500 --seed 0 --size 96
 
 train_variant() {  # $1 = app, $2 = stage-1 model, $3 = variant; stage 2b where configs/demo/<app>_stage2b.yaml is
@@ -62,7 +62,7 @@ for variant in cross_ffn stateless; do
   if has cxr; then
     sve cxr evaluate --data $data/cxr --split test --model $runs/cxr_$variant --out runs/eval/cxr_$variant
     # the issue-level scorer on the same test split: RATE-style F1 (Medical-Diff-VQA layout)
-    [ -d $data/cxr_mdvqa ] || python -m apps.cxr.export_mdvqa --data $data/cxr --out $data/cxr_mdvqa
+    [ -d $data/cxr_mdvqa ] || python -m apps.cxr.phantoms.export_mdvqa --data $data/cxr --out $data/cxr_mdvqa
     sve eval cxr-diff --data $data/cxr_mdvqa --split test --model $runs/cxr_$variant --out runs/eval/cxr_diff_$variant
   fi
   if has rs_change; then

@@ -132,7 +132,7 @@ def _quiet_transformers() -> Iterator[None]:
 def from_pretrained(name_or_path: str, **kwargs: Any) -> tuple[PreTrainedModel, ProcessorMixin]:
     """(model, processor) from a hub id, a local folder (full model or SVE adapter), or ``tiny:<family>``."""
     if name_or_path.startswith("tiny:"):
-        from sve_core.testing import tiny_vlm
+        from sve_core.tiny import tiny_vlm
 
         return tiny_vlm(name_or_path.removeprefix("tiny:"))
     path = Path(name_or_path)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
@@ -62,6 +61,3 @@ class SVEConfig:
         if unknown:
             raise SVEConfigError(f"unknown SVEConfig field(s) {unknown}; expected some of {sorted(known)}")
         return cls(**data)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)

@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import Any
 
-from sve_core.train_config import TrainConfigError, load_train_config
+from sve_core.train_config import load_train_config
 
 # flag -> (TrainConfig field, argparse type, help)
 FLAGS: dict[str, tuple[str, Any, str]] = {
@@ -67,35 +67,23 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        config = load_train_config(args.config, overrides(args))
-        from sve_core.trainer import train  # heavy import, after the config is known to be usable
+    config = load_train_config(args.config, overrides(args))
+    from sve_core.trainer import train  # heavy import, after the config is known to be usable
 
-        result = train(config)
-    except user_errors() as error:
-        print(f"sve train: {error}", file=sys.stderr)
-        return 2
+    result = train(config)
     print(f"sve train: wrote {result.output_dir}")
     return 0
 
 
-def user_errors() -> tuple[type[Exception], ...]:
-    """Errors that name a file and field the user can fix; printed without a traceback (exit 2)."""
-    from sve_core import SVEConfigError, UnsupportedModelError
-    from sve_core.checkpoint import CheckpointError
-    from sve_core.collator import CollatorError
-    from sve_core.data import DataError
-    from sve_core.trainer import TrainingDivergedError
-
-    return (TrainConfigError, DataError, CollatorError, CheckpointError, SVEConfigError, UnsupportedModelError,
-            TrainingDivergedError)
-
-
 def main(argv: list[str] | None = None) -> int:
-    """Entry point for ``python -m sve_core.train_cli`` (what torchrun and accelerate launch run)."""
-    from sve_core.cli import main as sve_main
+    """Entry point for ``python -m sve_core.train_cli`` (what torchrun and accelerate launch run): the same
+    parser and error path as ``sve train``, without the command table (which lives in the apps layer)."""
+    from sve_core.errors import run_command
 
-    return sve_main(["train", *(sys.argv[1:] if argv is None else argv)])
+    parser = argparse.ArgumentParser(prog="sve")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["train", *(sys.argv[1:] if argv is None else argv)])
+    return run_command("sve train", args.func, args)
 
 
 if __name__ == "__main__":

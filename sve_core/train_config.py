@@ -19,7 +19,7 @@ from typing import Any, Literal
 import yaml
 
 from sve_core.config import SVEConfig, SVEConfigError
-from sve_core.testing import TinySpec
+from sve_core.tiny import TinySpec
 
 Trainable = Literal["full", "vision", "sve", "lora"]
 Precision = Literal["auto", "bf16", "fp32"]

@@ -21,7 +21,6 @@ What this adds to the stock `Trainer`, and why:
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,8 +45,10 @@ from transformers.trainer_utils import get_last_checkpoint
 from sve_core.checkpoint import from_pretrained, save_stateful
 from sve_core.collator import IGNORE_INDEX, SFTCollator
 from sve_core.data import SFTDataset, load_datasets, texts
+from sve_core.errors import UserError
 from sve_core.inject import make_stateful, remove_stateful
-from sve_core.testing import tiny_vlm
+from sve_core.jsonl import append_jsonl, read_jsonl, write_jsonl
+from sve_core.tiny import tiny_vlm
 from sve_core.train_config import LoraSettings, Trainable, TrainConfig, TrainConfigError
 
 LOG_FILE = "log.jsonl"
@@ -157,18 +158,15 @@ class JsonlLog(TrainerCallback):
 
     def on_train_begin(self, args: TrainingArguments, state: Any, control: Any, **kwargs: Any) -> None:
         if state.is_world_process_zero and self.path.exists():
-            kept = [line for line in self.path.read_text().splitlines()
-                    if line and json.loads(line)["step"] <= state.global_step]
-            self.path.write_text("".join(line + "\n" for line in kept))
+            write_jsonl(self.path, [row for row in read_jsonl(self.path) if row["step"] <= state.global_step])
 
     def on_log(self, args: TrainingArguments, state: Any, control: Any, logs: dict[str, float] | None = None,
                **kwargs: Any) -> None:
         if state.is_world_process_zero and logs:
-            with self.path.open("a") as out:
-                out.write(json.dumps({"step": state.global_step, **logs}) + "\n")
+            append_jsonl(self.path, {"step": state.global_step, **logs})
 
 
-class TrainingDivergedError(RuntimeError):
+class TrainingDivergedError(UserError, RuntimeError):
     """The run's gradients went NaN or infinite; nothing after that step is worth saving."""
 
 

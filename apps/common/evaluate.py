@@ -2,7 +2,7 @@
 saved before anything is scored, and saved answers read back for re-scoring.
 
 The model sees a split exactly as the trainer did: the JSONL's own images, unresized, and the user turn's text as
-the prompt. `Describer.describe_batch` puts the images before the text, which is what the trainer's chat does for
+the prompt. `Describer.predict` puts the images before the text, which is what the trainer's chat does for
 a user turn that opens with its ``<image>`` placeholders, so only such single-turn records are accepted; anything
 else could not be replayed faithfully and is refused, naming the line.
 
@@ -20,14 +20,16 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from PIL import Image
 from tqdm import tqdm
 
 from evaluation.caption_files import checked, load_predictions
 from evaluation.errors import DatasetFormatError, describe_ids
 from evaluation.report import Report
+
+if TYPE_CHECKING:
+    from sve_core.inference import Describer
 
 
 @dataclass(frozen=True)
@@ -40,14 +42,6 @@ class SplitItem:
     answer: str  # the assistant turn: the reference
     meta: dict[str, Any]  # the record's ground truth; {} when it has none
     source: str  # "file:line", for error messages
-
-
-class BatchDescriber(Protocol):
-    """What `sve_core.inference.Describer` offers and evaluation needs; tests pass a scripted fake."""
-
-    name: str
-
-    def describe_batch(self, sequences: list[list[Image.Image]], prompt: str) -> list[str]: ...
 
 
 def read_split(data: Path, split: str) -> list[SplitItem]:
@@ -99,26 +93,15 @@ def require_unique_ids(items: Sequence[SplitItem]) -> None:
 
 
 def predict(
-    describer: BatchDescriber, items: Sequence[SplitItem], *, batch_size: int, desc: str
+    describer: Describer, items: Sequence[SplitItem], *, batch_size: int, desc: str
 ) -> dict[str, str]:
-    """id -> answer, in file order. A batch holds items of one prompt and image count, so every sequence of a
-    `describe_batch` call shares the question and, for images of one size, the prompt length."""
-    from sve_core.collator import load_image  # torch and transformers: only when a model runs
+    """id -> answer, in file order, through `Describer.predict` (batches of one prompt and image count)."""
+    from sve_core.inference import Request  # torch and transformers: only when a model runs
 
-    groups: dict[tuple[str, int], list[SplitItem]] = {}
-    for item in items:
-        groups.setdefault((item.prompt, len(item.images)), []).append(item)
-    answers: dict[str, str] = {}
+    requests = [Request(item.images, item.prompt) for item in items]
     with tqdm(total=len(items), desc=desc, unit="item") as bar:
-        for (prompt, _), group in groups.items():
-            for start in range(0, len(group), batch_size):
-                batch = group[start : start + batch_size]
-                sequences = [[load_image(path) for path in item.images] for item in batch]
-                answers.update(
-                    zip((item.id for item in batch), describer.describe_batch(sequences, prompt), strict=True)
-                )
-                bar.update(len(batch))
-    return {item.id: answers[item.id] for item in items}
+        found = describer.predict(requests, batch_size=batch_size, progress=bar.update)
+    return {item.id: answer.text for item, answer in zip(items, found, strict=True)}
 
 
 def write_predictions(path: Path, predictions: dict[str, str]) -> Path:
@@ -138,7 +121,7 @@ class Answers:
 def answers(
     args: argparse.Namespace,
     items: Sequence[SplitItem],
-    load: Callable[[str | None, int], BatchDescriber],
+    load: Callable[[str | None, int], Describer],
     *,
     name: str,
 ) -> Answers:

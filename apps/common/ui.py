@@ -1,10 +1,15 @@
-"""Gradio helpers shared by the app UIs: handlers that never show a traceback, and the demo-model banner."""
+"""Gradio helpers shared by the app UIs, and the only place they live: handlers that never show a traceback, the
+demo-model banner, the "tab unavailable" notice, example manifests, per-session download folders and the
+one-tab page. Apps layer: imports `sve_core` and `evaluation`, never another app."""
 
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Callable
+from pathlib import Path
+from tempfile import TemporaryDirectory
 from typing import Any
 
 import gradio as gr
@@ -38,3 +43,28 @@ def safe_handler(fn: Callable[..., Any]) -> Callable[..., Any]:
                            "Please check the files and try again.", print_exception=False) from None
 
     return wrapper
+
+
+def unavailable(app: str, error: Exception) -> None:
+    """What a tab shows instead of itself when its model cannot load, so the rest of `sve serve` still starts."""
+    gr.Markdown(f"**{app} is unavailable:** {error}")
+
+
+def example_manifest(folder: Path) -> Any:
+    """The app's `examples/examples.json`, as its `make_examples` wrote it: what `gr.Examples` rows are built from."""
+    return json.loads((folder / "examples.json").read_text(encoding="utf-8"))
+
+
+def remove_folder(folder: TemporaryDirectory | None) -> None:
+    """`gr.State` delete callback of a session's download folder."""
+    if folder is not None:
+        folder.cleanup()
+
+
+def standalone_page(title: str, build_tab: Callable[[str | None], None], model: str | None, *,
+                    delete_cache: tuple[int, int] | None = None) -> gr.Blocks:
+    """One app's tab on its own page: ``build_demo(None).launch()`` (binds 127.0.0.1 unless told otherwise)."""
+    with gr.Blocks(title=title, delete_cache=delete_cache) as demo:
+        gr.Markdown(f"# {title}")
+        build_tab(model)
+    return demo

@@ -15,7 +15,6 @@ at the next run and removed when the session ends (`gr.State` `delete_callback`)
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import threading
 from collections.abc import Iterator
@@ -27,12 +26,19 @@ import gradio as gr
 from PIL import Image
 
 from apps.common.predictor import DemoModelMissingError
-from apps.common.ui import demo_banner, safe_handler
-from apps.cxr.make_examples import OUT as EXAMPLES_DIR
+from apps.common.ui import (
+    demo_banner,
+    example_manifest,
+    remove_folder,
+    safe_handler,
+    standalone_page,
+    unavailable,
+)
+from apps.cxr.dicom.windows import WINDOW_PRESETS
 from apps.cxr.pacs.panel import build_panel
-from apps.cxr.predictor import CxrPredictor, CxrResult
-from apps.cxr.report import DEMO_WARNING, RESEARCH_NOTE, write_report
-from apps.cxr.windows import WINDOW_PRESETS
+from apps.cxr.phantoms.make_examples import OUT as EXAMPLES_DIR
+from apps.cxr.report.predictor import CxrPredictor, CxrResult
+from apps.cxr.report.result import DEMO_WARNING, RESEARCH_NOTE, write_report
 
 TITLE = "Chest X-ray — what changed since the prior study?"
 UPLOAD_HELP = "DICOM, PNG or JPEG files of one study (a folder's files are fine), or one zip"
@@ -53,7 +59,7 @@ Outputs = tuple[
 def example_rows() -> tuple[list[list[list[str]]], list[str]]:
     """`gr.Examples` rows (the prior's files, the current's files) from examples/examples.json, once with the
     current study as DICOM files and once as a zip."""
-    manifest = json.loads((EXAMPLES_DIR / "examples.json").read_text(encoding="utf-8"))
+    manifest = example_manifest(EXAMPLES_DIR)
     prior, current = ([str(EXAMPLES_DIR / name) for name in manifest[key]] for key in ("prior", "current"))
     rows = [[prior, current], [prior, [str(EXAMPLES_DIR / manifest["current_zip"])]]]
     return rows, ["Synthetic phantom pair: DICOM files", "Synthetic phantom pair: current study as a zip"]
@@ -121,11 +127,6 @@ def show_views(result: CxrResult | None, preset: str, heatmap: bool) -> Views | 
     return result.view(0, preset=preset), result.view(1, preset=preset, heatmap=heatmap)
 
 
-def _remove(folder: TemporaryDirectory | None) -> None:
-    if folder is not None:
-        folder.cleanup()
-
-
 def _banner(predictor: CxrPredictor) -> str:
     if not predictor.demo:
         return RESEARCH_NOTE
@@ -139,7 +140,7 @@ def build_tab(model: str | None) -> None:
     try:
         predictor = CxrPredictor.load(model)
     except DemoModelMissingError as error:
-        gr.Markdown(f"**Chest X-ray is unavailable:** {error}")
+        unavailable("Chest X-ray", error)
         return
     gr.Markdown(_banner(predictor))
     with gr.Row():
@@ -168,7 +169,7 @@ def build_tab(model: str | None) -> None:
     table = gr.Dataframe(headers=TABLE_HEADERS, label="Findings (27, Medical-Diff-VQA)", interactive=False)
     downloads = gr.File(label="Downloads (report.json, report.md)", file_count="multiple", interactive=False)
     result = gr.State(None, time_to_live=SESSION_TTL_S)
-    folder = gr.State(None, time_to_live=SESSION_TTL_S, delete_callback=_remove)
+    folder = gr.State(None, time_to_live=SESSION_TTL_S, delete_callback=remove_folder)
 
     run.click(
         functools.partial(run_compare, predictor),
@@ -189,7 +190,4 @@ def build_tab(model: str | None) -> None:
 
 def build_demo(model: str | None) -> gr.Blocks:
     """The tab on its own page: `build_demo(None).launch()` (binds 127.0.0.1 unless told otherwise)."""
-    with gr.Blocks(title=TITLE, delete_cache=DELETE_CACHE) as demo:
-        gr.Markdown(f"# {TITLE}")
-        build_tab(model)
-    return demo
+    return standalone_page(TITLE, build_tab, model, delete_cache=DELETE_CACHE)

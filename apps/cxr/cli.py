@@ -12,23 +12,21 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from dataclasses import fields
-from functools import partial
 from pathlib import Path
 
-from apps.cxr import evaluate, make_dataset
+from apps.cxr import evaluate
 from apps.cxr.pacs.flags import add_report_arguments
-from apps.cxr.report import DEMO_WARNING, grey_image, write_report
+from apps.cxr.phantoms import make_dataset
+from apps.cxr.report.result import DEMO_WARNING, grey_image, write_report
 
-USER_ERRORS = (ValueError, OSError)  # ingestion, model, checkpoint and argument errors all derive from these
 STUDY_HELP = "a DICOM, PNG or JPEG file, a folder or a zip holding one study"
 
 
 def _report(args: argparse.Namespace) -> int:
+    from apps.cxr.dicom.studies import load_studies
     from apps.cxr.pacs.run import PacsReport, check_file_mode
-    from apps.cxr.predictor import CxrPredictor
-    from apps.cxr.studies import load_studies
+    from apps.cxr.report.predictor import CxrPredictor
 
     if args.out.exists() and any(args.out.iterdir()):
         raise ValueError(
@@ -59,8 +57,8 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from apps.cxr.studies import load_study
-    from apps.cxr.windows import apply_window
+    from apps.cxr.dicom.studies import load_study
+    from apps.cxr.dicom.windows import apply_window
 
     image = load_study(args.path).image
     preview = grey_image(apply_window(image, args.window))  # before printing: a bad --window fails alone
@@ -75,16 +73,6 @@ def _inspect(args: argparse.Namespace) -> int:
         preview.save(args.out / "preview.png")
         print(f"wrote {args.out / 'preview.png'} ({args.window} window)", file=sys.stderr)
     return 0
-
-
-def _handled(command: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
-    """Run `command`, printing a user error without a traceback (exit 2). Bound with `functools.partial` rather
-    than a closure: `make-dataset` sends `args`, `func` included, to its worker processes, so it must pickle."""
-    try:
-        return command(args)
-    except USER_ERRORS as error:
-        print(f"sve cxr {args.cxr_command}: error: {error}", file=sys.stderr)
-        return 2
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -132,7 +120,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="compare studies whose PatientID differs (e.g. an ID re-issued after a merge); a warning is logged",
     )
     add_report_arguments(report)
-    report.set_defaults(func=partial(_handled, _report))
+    report.set_defaults(func=_report)
 
     inspect = commands.add_parser("inspect", help="what the loader reads from a study, and a preview PNG")
     inspect.add_argument("path", type=Path, metavar="PATH", help=STUDY_HELP)
@@ -142,13 +130,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="default",
         help="display window of the preview: default (the file's own), lung, mediastinum or bone",
     )
-    inspect.set_defaults(func=partial(_handled, _inspect))
+    inspect.set_defaults(func=_inspect)
 
     dataset = commands.add_parser(
         "make-dataset", help="write a seeded synthetic phantom dataset (DICOM + the trainer's JSONL)"
     )
     make_dataset.add_arguments(dataset)
-    dataset.set_defaults(func=partial(_handled, make_dataset.run))
+    dataset.set_defaults(func=make_dataset.run)
     scores = commands.add_parser("evaluate", help=evaluate.HELP)
     evaluate.add_arguments(scores)
-    scores.set_defaults(func=partial(_handled, evaluate.run))
+    scores.set_defaults(func=evaluate.run)

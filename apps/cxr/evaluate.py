@@ -18,11 +18,15 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from apps.common import evaluate as common
-from apps.common.evaluate import BatchDescriber, SplitItem
+from apps.common.evaluate import SplitItem
 from evaluation.captions import score_captions
 from evaluation.report import Report, markdown_table, number
+
+if TYPE_CHECKING:
+    from sve_core.inference import Describer
 
 HELP = "score a model's change answers on a JSONL split: RATE-style F1, Chg Acc, BLEU-4/METEOR/ROUGE-L/CIDEr"
 CHANGE_SCORES = ("Micro-F1", "Macro-F1", "Chg Acc")
@@ -73,8 +77,8 @@ def cxr_report(
     return Report("cxr_evaluate", markdown, payload)
 
 
-def _describer(model: str | None, max_new_tokens: int) -> BatchDescriber:
-    from apps.cxr.predictor import CxrPredictor  # imports MONAI (~10 s): only when a model runs
+def _describer(model: str | None, max_new_tokens: int) -> Describer:
+    from apps.cxr.report.predictor import CxrPredictor  # imports MONAI (~10 s): only when a model runs
 
     return CxrPredictor.load(model, max_new_tokens=max_new_tokens).describer
 

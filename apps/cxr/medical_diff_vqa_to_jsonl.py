@@ -20,9 +20,7 @@ Dataset format written (OUT keeps MIMIC-CXR-JPG's layout, so it can be `sve eval
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
-import sys
 from collections.abc import Sequence
 from multiprocessing import Pool
 from pathlib import Path
@@ -31,6 +29,8 @@ from tqdm import tqdm
 
 from evaluation.datasets.medical_diff_vqa import METADATA, MedicalDiffVQA
 from sve_core.data import IMAGE_PLACEHOLDER
+from sve_core.errors import module_main
+from sve_core.jsonl import write_jsonl
 
 SPLITS = ("train", "val", "test")
 PROMPT_PREFIX = IMAGE_PLACEHOLDER * 2  # reference (prior) image, then main (current) image
@@ -48,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--size",
         type=int,
-        help="side of the square images in pixels (default: apps.cxr.predictor.INPUT_SIZE, 512, which "
+        help="side of the square images in pixels (default: apps.cxr.report.predictor.INPUT_SIZE, 512, which "
         "`sve cxr report --model` assumes); pass the same --size to `sve cxr report` if you change it",
     )
     parser.add_argument(
@@ -65,7 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the JSONL files and the resized images; raises `ValueError`/`OSError` for inputs a user must fix."""
-    from apps.cxr.predictor import INPUT_SIZE
+    from apps.cxr.report.predictor import INPUT_SIZE
 
     size = INPUT_SIZE if args.size is None else args.size
     if args.workers < 1 or size < 16:
@@ -81,8 +81,7 @@ def run(args: argparse.Namespace) -> int:
         for _ in tqdm(pool.imap_unordered(_resize, jobs, chunksize=16), total=len(jobs), desc="images"):
             pass
     for split, dataset in splits.items():
-        lines = [json.dumps(_record(item, args.images)) + "\n" for item in dataset.items]
-        (args.out / f"{split}.jsonl").write_text("".join(lines), encoding="utf-8")
+        write_jsonl(args.out / f"{split}.jsonl", [_record(item, args.images) for item in dataset.items])
     metadata = next(
         args.images / name for name in (f"{METADATA}.gz", METADATA) if (args.images / name).exists()
     )
@@ -113,8 +112,8 @@ def _init_worker() -> None:
 def _resize(job: tuple[Path, Path, int]) -> None:
     """Decode, transform and write one image; runs in a worker process. The app's modules are imported here,
     not at the top, because they import MONAI and transformers, which `--help` should not wait for."""
-    from apps.cxr.bitmap import load_bitmap
-    from apps.cxr.predictor import model_input
+    from apps.cxr.dicom.bitmap import load_bitmap
+    from apps.cxr.report.predictor import model_input
 
     source, target, size = job
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -122,15 +121,7 @@ def _resize(job: tuple[Path, Path, int]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m apps.cxr.medical_diff_vqa_to_jsonl", description=__doc__.splitlines()[0]
-    )
-    add_arguments(parser)
-    try:
-        return run(parser.parse_args(argv))
-    except (ValueError, OSError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    return module_main("apps.cxr.medical_diff_vqa_to_jsonl", __doc__, add_arguments, run, argv)
 
 
 if __name__ == "__main__":

@@ -9,15 +9,14 @@ lives in `gr.State`, so switching the step or the heatmap redraws the view witho
 from __future__ import annotations
 
 import functools
-import json
 
 import gradio as gr
 from PIL import Image
 
 from apps.common.predictor import DemoModelMissingError
-from apps.common.ui import demo_banner, safe_handler
-from apps.image_diff.make_examples import OUT as EXAMPLES_DIR
-from apps.image_diff.predictor import DiffPredictor, DiffResult
+from apps.common.ui import demo_banner, example_manifest, safe_handler, standalone_page, unavailable
+from apps.image_diff.describe.predictor import DiffPredictor, DiffResult
+from apps.image_diff.synthetic.make_examples import OUT as EXAMPLES_DIR
 
 TITLE = "Image diff — what edit turns one image into the next?"
 UPLOADS = ("Image 1 (oldest)", "Image 2", "Image 3 (optional)")
@@ -27,7 +26,7 @@ NO_HEATMAP = "This model has no stateful layers, so there is no change heatmap t
 def example_rows() -> tuple[list[list[str | None]], list[str]]:
     """Rows for `gr.Examples` (one file per upload slot, None for an empty slot) and their labels, from
     examples/examples.json as `make_examples` writes it."""
-    manifest = json.loads((EXAMPLES_DIR / "examples.json").read_text(encoding="utf-8"))
+    manifest = example_manifest(EXAMPLES_DIR)
     rows = [
         [str(EXAMPLES_DIR / name) for name in case["images"]] + [None] * (len(UPLOADS) - len(case["images"]))
         for case in manifest
@@ -75,7 +74,7 @@ def build_tab(model: str | None) -> None:
     try:
         predictor = DiffPredictor.load(model)
     except DemoModelMissingError as error:
-        gr.Markdown(f"**Image diff is unavailable:** {error}")
+        unavailable("Image diff", error)
         return
     gr.Markdown(
         demo_banner(
@@ -116,7 +115,4 @@ def build_tab(model: str | None) -> None:
 
 def build_demo(model: str | None) -> gr.Blocks:
     """The tab on its own page: `build_demo(None).launch()` (binds 127.0.0.1 unless told otherwise)."""
-    with gr.Blocks(title=TITLE) as demo:
-        gr.Markdown(f"# {TITLE}")
-        build_tab(model)
-    return demo
+    return standalone_page(TITLE, build_tab, model)

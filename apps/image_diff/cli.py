@@ -12,28 +12,27 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
-from apps.image_diff import evaluate, make_dataset
+from apps.image_diff import evaluate
 from apps.image_diff.ingest import ImageInputError, load_images
-from apps.image_diff.synthetic import SEQUENCE_MODES
+from apps.image_diff.synthetic import make_dataset
+from apps.image_diff.synthetic.edits import SEQUENCE_MODES
 from evaluation.datasets.imgedit import ImgEdit, ImgEditItem
 
 if TYPE_CHECKING:
-    from apps.image_diff.predictor import DiffPredictor, DiffResult
+    from apps.image_diff.describe.predictor import DiffPredictor, DiffResult
 
-USER_ERRORS = (ValueError, OSError)  # ingestion, model, checkpoint and dataset errors all derive from these
 DEMO_NOTE = (
     "note: running the embedded demo model, trained on synthetic shapes only; pass --model to run yours"
 )
 
 
 def _describe(args: argparse.Namespace) -> int:
-    from apps.image_diff.predictor import DiffPredictor
+    from apps.image_diff.describe.predictor import DiffPredictor
 
     images = load_images(args.images)
     predictor = DiffPredictor.load(args.model, max_new_tokens=args.max_new_tokens, sequence=args.sequence)
@@ -65,7 +64,7 @@ def _write_overlays(result: DiffResult, out: Path) -> None:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from apps.image_diff.predictor import DiffPredictor
+    from apps.image_diff.describe.predictor import DiffPredictor
 
     edits = ImgEdit(args.data, args.split)
     predictor = DiffPredictor.load(args.model, max_new_tokens=args.max_new_tokens, sequence=args.sequence)
@@ -83,17 +82,6 @@ def _record(predictor: DiffPredictor, edit: ImgEditItem) -> dict[str, Any]:
     except ImageInputError as error:
         raise ImageInputError(f"{edit['id']}: {error}") from error
     return result.record(edit["id"], [Path(path).name for path in edit["images"]])
-
-
-def _handled(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return command(args)
-        except USER_ERRORS as error:
-            print(f"sve diff {args.diff_command}: error: {error}", file=sys.stderr)
-            return 2
-
-    return run
 
 
 def _model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -134,7 +122,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     describe.add_argument(
         "--out", type=Path, help="folder to write heatmap_<k>.png overlays to (stateful models only)"
     )
-    describe.set_defaults(func=_handled(_describe))
+    describe.set_defaults(func=_describe)
 
     predict = commands.add_parser(
         "predict", help="describe every edit of an ImgEdit-style folder, for `sve eval judge --a/--b`"
@@ -147,13 +135,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--out", type=Path, required=True, help='JSON file to write: [{"id", "caption", "categories", ...}]'
     )
     _model_arguments(predict)
-    predict.set_defaults(func=_handled(_predict))
+    predict.set_defaults(func=_predict)
 
     dataset = commands.add_parser(
         "make-dataset", help="write a seeded synthetic edit dataset in the trainer's format"
     )
     make_dataset.add_arguments(dataset)
-    dataset.set_defaults(func=_handled(make_dataset.run))
+    dataset.set_defaults(func=make_dataset.run)
     scores = commands.add_parser("evaluate", help=evaluate.HELP)
     evaluate.add_arguments(scores)
-    scores.set_defaults(func=_handled(evaluate.run))
+    scores.set_defaults(func=evaluate.run)

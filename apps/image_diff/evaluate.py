@@ -21,17 +21,20 @@ import argparse
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import get_args
+from typing import TYPE_CHECKING, get_args
 
 from apps.common import evaluate as common
-from apps.common.evaluate import BatchDescriber, SplitItem
+from apps.common.evaluate import SplitItem
 from apps.image_diff.answers import split_answer
-from apps.image_diff.categories import EditCategory, edit_categories
-from apps.image_diff.synthetic import Category
+from apps.image_diff.describe.categories import EditCategory, edit_categories
+from apps.image_diff.synthetic.scene import Category
 from evaluation.captions import SM_PARTS, score_captions
 from evaluation.datasets.files import field
 from evaluation.errors import DatasetFormatError
 from evaluation.report import Report, markdown_table, number
+
+if TYPE_CHECKING:
+    from sve_core.inference import Describer
 
 HELP = "score a model's edit instructions on a JSONL split: category accuracy, exact match, caption metrics"
 CATEGORIES: tuple[Category, ...] = get_args(Category)
@@ -114,7 +117,7 @@ def diff_report(
     )
     markdown = (
         f"## Image-edit instructions, {split} split ({len(items)} records, {edits} edits)\n\n{main}\n\n"
-        "Category Acc is per edit (`apps.image_diff.categories` reads the answer; an edit it does not state is "
+        "Category Acc is per edit (`apps.image_diff.describe.categories` reads the answer; an edit it does not state is "
         "unknown); exact match is per record, up to case, spacing and a final full stop; the caption metrics "
         f"score each answer against the gold answer.\n\n### Per gold category\n\n{breakdown}\n"
     )
@@ -134,8 +137,10 @@ def diff_report(
     return Report("diff_evaluate", markdown, payload)
 
 
-def _describer(model: str | None, max_new_tokens: int) -> BatchDescriber:
-    from apps.image_diff.predictor import DiffPredictor  # torch and transformers: only when a model runs
+def _describer(model: str | None, max_new_tokens: int) -> Describer:
+    from apps.image_diff.describe.predictor import (
+        DiffPredictor,  # torch and transformers: only when a model runs
+    )
 
     return DiffPredictor.load(model, max_new_tokens=max_new_tokens).describer
 

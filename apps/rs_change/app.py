@@ -14,7 +14,6 @@ on the page's Blocks drops them once they are an hour old.
 from __future__ import annotations
 
 import functools
-import json
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
@@ -22,11 +21,18 @@ import gradio as gr
 from PIL import Image
 
 from apps.common.predictor import DemoModelMissingError
-from apps.common.ui import demo_banner, safe_handler
+from apps.common.ui import (
+    demo_banner,
+    example_manifest,
+    remove_folder,
+    safe_handler,
+    standalone_page,
+    unavailable,
+)
+from apps.rs_change.describe.predictor import RsPredictor
 from apps.rs_change.errors import SceneError
-from apps.rs_change.make_examples import OUT as EXAMPLES_DIR
-from apps.rs_change.predictor import RsPredictor
-from apps.rs_change.tile_map import tile_map
+from apps.rs_change.outputs.tile_map import tile_map
+from apps.rs_change.synthetic.make_examples import OUT as EXAMPLES_DIR
 
 TITLE = "Remote sensing — what changed between two acquisitions?"
 SCENE_TYPES = [".tif", ".tiff", ".png", ".jpg", ".jpeg"]
@@ -45,7 +51,7 @@ Outputs = tuple[
 
 def example_rows() -> tuple[list[list[str]], list[str]]:
     """`gr.Examples` rows (before, after) and their labels, from examples/examples.json (make_examples.py)."""
-    manifest = json.loads((EXAMPLES_DIR / "examples.json").read_text(encoding="utf-8"))
+    manifest = example_manifest(EXAMPLES_DIR)
     rows = [[str(EXAMPLES_DIR / case["before"]), str(EXAMPLES_DIR / case["after"])] for case in manifest]
     return rows, [f"{case['name']}: {'; '.join(case['events'])}" for case in manifest]
 
@@ -74,12 +80,7 @@ def run_describe(
         [*tile.tile.index, tile.changed, round(tile.score, 3), tile.caption] for tile in result.steps[0].tiles
     ]
     files = [str(Path(folder.name) / name) for name in DOWNLOADS]
-    return quicklooks, tile_map(result), result.report(), table, files, folder
-
-
-def _remove(folder: TemporaryDirectory | None) -> None:
-    if folder is not None:
-        folder.cleanup()
+    return quicklooks, tile_map(result.steps[-1], result.quicklook), result.report(), table, files, folder
 
 
 def build_tab(model: str | None) -> None:
@@ -88,7 +89,7 @@ def build_tab(model: str | None) -> None:
     try:
         predictor = RsPredictor.load(model)
     except DemoModelMissingError as error:
-        gr.Markdown(f"**Remote sensing is unavailable:** {error}")
+        unavailable("Remote sensing", error)
         return
     gr.Markdown(
         demo_banner(
@@ -141,7 +142,7 @@ def build_tab(model: str | None) -> None:
         interactive=False,
         wrap=True,
     )
-    folder = gr.State(None, time_to_live=SESSION_TTL_S, delete_callback=_remove)
+    folder = gr.State(None, time_to_live=SESSION_TTL_S, delete_callback=remove_folder)
 
     run.click(
         functools.partial(run_describe, predictor),
@@ -153,7 +154,4 @@ def build_tab(model: str | None) -> None:
 
 def build_demo(model: str | None) -> gr.Blocks:
     """The tab on its own page: `build_demo(None).launch()` (binds 127.0.0.1 unless told otherwise)."""
-    with gr.Blocks(title=TITLE, delete_cache=DELETE_CACHE) as demo:
-        gr.Markdown(f"# {TITLE}")
-        build_tab(model)
-    return demo
+    return standalone_page(TITLE, build_tab, model, delete_cache=DELETE_CACHE)

@@ -15,20 +15,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image
 from tqdm import tqdm
 
-from apps.rs_change import describe_run, evaluate, levircc_to_jsonl, make_dataset
+from apps.rs_change import evaluate, levircc_to_jsonl
+from apps.rs_change.describe import run as describe_run
+from apps.rs_change.synthetic import make_dataset
 from evaluation.datasets.levir_cc import LevirCC
-
-USER_ERRORS = (ValueError, OSError)  # ingestion, model, checkpoint and dataset errors all derive from these
+from sve_core.errors import run_command
 
 
 def _predict_levircc(args: argparse.Namespace) -> int:
-    from apps.rs_change.predictor import RsPredictor
+    from apps.rs_change.describe.predictor import RsPredictor
 
     pairs = LevirCC(args.data, args.split)
     predictor = RsPredictor.load(args.model, input_size=args.input_size, max_new_tokens=args.max_new_tokens)
@@ -64,20 +64,6 @@ def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number >= 1")
     return int(text)
-
-
-def _handled(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return command(args)
-        except USER_ERRORS as error:
-            print(f"sve rs {args.rs_command}: error: {error}", file=sys.stderr)
-            return 2
-        except KeyboardInterrupt:  # Ctrl-C, e.g. on a slow catalog: finished tiles stay for a resume
-            print(f"sve rs {args.rs_command}: cancelled", file=sys.stderr)
-            return 130
-
-    return run
 
 
 def _model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -157,7 +143,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     _model_arguments(describe)
     describe_run.add_arguments(describe)
-    describe.set_defaults(func=_handled(describe_run.run))
+    describe.set_defaults(func=describe_run.run)
 
     predict = commands.add_parser(
         "predict-levircc", help="caption a LEVIR-CC split for `sve eval levir-cc --predictions`"
@@ -175,21 +161,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--out", type=Path, required=True, help='JSON file to write: {"<filename>": "caption"}'
     )
     _model_arguments(predict)
-    predict.set_defaults(func=_handled(_predict_levircc))
+    predict.set_defaults(func=_predict_levircc)
 
     scores = commands.add_parser("evaluate", help=evaluate.HELP)
     evaluate.add_arguments(scores)
-    scores.set_defaults(func=_handled(evaluate.run))
+    scores.set_defaults(func=evaluate.run)
 
     dataset = commands.add_parser(
         "make-dataset", help="write the seeded synthetic LEVIR-CC-style dataset and GeoTIFF scenes"
     )
     make_dataset.add_arguments(dataset)
-    dataset.set_defaults(func=_handled(make_dataset.run))
+    dataset.set_defaults(func=make_dataset.run)
 
     jsonl = commands.add_parser("levircc-jsonl", help="turn a LEVIR-CC download into training JSONL")
     levircc_to_jsonl.add_arguments(jsonl)
-    jsonl.set_defaults(func=_handled(levircc_to_jsonl.run))
+    jsonl.set_defaults(func=levircc_to_jsonl.run)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -197,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m apps.rs_change.cli")
     register(parser.add_subparsers())
     args = parser.parse_args(["rs", *(sys.argv[1:] if argv is None else argv)])
-    return args.func(args)
+    return run_command(f"sve rs {args.rs_command}", args.func, args)
 
 
 if __name__ == "__main__":

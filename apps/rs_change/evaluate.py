@@ -2,7 +2,7 @@
 
     sve rs evaluate --data runs/data/rs --split test --model CHECKPOINT --out runs/eval/rs
 
-- Change accuracy: the caption read as change / no change by `apps.rs_change.verdict.says_change`, the rule
+- Change accuracy: the caption read as change / no change by `apps.rs_change.describe.verdict.says_change`, the rule
   `sve rs describe` flags tiles with, against the record's `meta.changeflag`; on the change subset it is the share
   of changed pairs called changed, on the no-change subset the share called unchanged.
 - Caption metrics as `sve eval levir-cc` computes them: each caption against all five references of its pair in
@@ -19,14 +19,18 @@ import argparse
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from apps.common import evaluate as common
-from apps.common.evaluate import BatchDescriber, SplitItem
-from apps.rs_change.verdict import says_change
+from apps.common.evaluate import SplitItem
+from apps.rs_change.describe.verdict import says_change
 from evaluation.datasets.files import field
 from evaluation.errors import DatasetFormatError
 from evaluation.report import Report, markdown_table, number
 from evaluation.runners.levir_cc import COLUMNS, LevirCCRun, run_levir_cc
+
+if TYPE_CHECKING:
+    from sve_core.inference import Describer
 
 HELP = (
     "score a model's change captions on a JSONL split: change/no-change accuracy and LEVIR-CC caption metrics"
@@ -86,7 +90,7 @@ def rs_report(
     table = markdown_table(["Subset", "Pairs", "Change Acc", *COLUMNS], rows)
     markdown = (
         f"## Remote-sensing change captions, {split} split: {system}\n\n{table}\n\nChange Acc: the caption's change "
-        "flag (`apps.rs_change.verdict.says_change`) against the pair's; on the change subset the share of changed "
+        "flag (`apps.rs_change.describe.verdict.says_change`) against the pair's; on the change subset the share of changed "
         "pairs called changed, on the no-change subset the share called unchanged. Caption metrics: each caption "
         "against the pair's five LEVIR-CC references, each subset scored as its own set (`sve eval levir-cc`).\n"
     )
@@ -101,8 +105,10 @@ def rs_report(
     return Report("rs_evaluate", markdown, payload)
 
 
-def _describer(model: str | None, max_new_tokens: int) -> BatchDescriber:
-    from apps.rs_change.predictor import RsPredictor  # torch and transformers: only when a model runs
+def _describer(model: str | None, max_new_tokens: int) -> Describer:
+    from apps.rs_change.describe.predictor import (
+        RsPredictor,  # torch and transformers: only when a model runs
+    )
 
     return RsPredictor.load(model, max_new_tokens=max_new_tokens).describer
 

@@ -18,15 +18,15 @@ and test pairs give one record each (the first sentence), enough for a held-out 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import sys
 from pathlib import Path
 from typing import Any, Literal
 
 from evaluation.datasets.levir_cc import PROMPT as CHANGE_PROMPT
 from evaluation.datasets.levir_cc import LevirCC, LevirCCItem
 from evaluation.errors import DatasetFormatError
+from sve_core.errors import module_main
+from sve_core.jsonl import write_jsonl
 
 SPLITS = ("train", "val", "test")
 
@@ -63,8 +63,7 @@ def convert(data: Path, out: Path, *, train_captions: Literal["all", "first"] = 
     for split in SPLITS:
         every = split == "train" and train_captions == "all"
         rows = [row for item in LevirCC(data, split) for row in records(item, out, every_sentence=every)]
-        with (out / f"{split}.jsonl").open("w", encoding="utf-8") as lines:
-            lines.writelines(json.dumps(row) + "\n" for row in rows)
+        write_jsonl(out / f"{split}.jsonl", rows)
         counts[split] = len(rows)
     return counts
 
@@ -99,15 +98,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m apps.rs_change.levircc_to_jsonl", description=__doc__.split("\n")[0]
-    )
-    add_arguments(parser)
-    try:
-        return run(parser.parse_args(argv))
-    except (ValueError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    return module_main("apps.rs_change.levircc_to_jsonl", __doc__, add_arguments, run, argv)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ CHROMIUM_ARGS = [
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny stateful qwen2_vl checkpoint (full model + processor), the same for all three tabs."""
     from sve_core import SVEConfig, make_stateful
-    from sve_core.testing import tiny_vlm
+    from sve_core.tiny import tiny_vlm
 
     model, processor = tiny_vlm("qwen2_vl")
     make_stateful(model, SVEConfig(init_std=0.05))

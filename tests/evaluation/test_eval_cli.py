@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sve_core.cli import main
+from apps.cli import main
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from apps.cli import main
 from evaluation.errors import JudgeError
 from evaluation.judge import JudgeItem, judge_item, parse_verdict, tally
 from evaluation.openai_judge import OpenAIJudge, chat_url
-from sve_core.cli import main
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import types
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from PIL import Image
@@ -19,13 +20,19 @@ class FakeDescriber:
     def __init__(self, name: str) -> None:
         self.name = name
 
-    def describe(self, images: list[Image.Image], prompt: str) -> str:
+    def predict(self, requests: list, *, batch_size: int, progress) -> list[SimpleNamespace]:
+        progress(len(requests))
+        return [SimpleNamespace(text=self._describe([Image.open(path).convert("RGB") for path in r.images],
+                                                    r.prompt)) for r in requests]
+
+    def _describe(self, images: list[Image.Image], prompt: str) -> str:
         return f"{self.name}: {len(images)} {images[0].mode} images, asked {prompt!r}"
 
 
 def test_load_captioner_wraps_the_describer(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = types.ModuleType("sve_core.inference")
     fake.load_describer = FakeDescriber
+    fake.Request = SimpleNamespace
     monkeypatch.setitem(sys.modules, "sve_core.inference", fake)
     captioner = load_captioner("ckpt")
     paths = [str(IMAGES / side / "test_000000.png") for side in ("A", "B")]

@@ -1,7 +1,7 @@
+from apps.cli import main
 from sve_core.check import check_model, format_table
-from sve_core.cli import main
 from sve_core.config import VARIANTS
-from sve_core.testing import tiny_vlm
+from sve_core.tiny import tiny_vlm
 
 
 def test_every_variant_passes_on_a_tiny_model():

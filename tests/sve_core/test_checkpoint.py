@@ -15,7 +15,7 @@ from sve_core.checkpoint import (
     load_stateful,
     save_stateful,
 )
-from sve_core.testing import FAMILIES, tiny_vlm
+from sve_core.tiny import FAMILIES, tiny_vlm
 from tests.sve_core.helpers import chat_inputs, random_images
 
 

@@ -11,7 +11,7 @@ from PIL import Image
 from sve_core import SVEConfig, make_stateful
 from sve_core.collator import IGNORE_INDEX, CollatorError, SFTCollator, to_chat
 from sve_core.data import Message, load_jsonl, texts
-from sve_core.testing import FAMILIES, tiny_vlm
+from sve_core.tiny import FAMILIES, tiny_vlm
 from sve_core.trainer import stop_token_ids
 from tests.data.sharegpt.data import write_dataset
 

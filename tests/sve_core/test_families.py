@@ -20,7 +20,7 @@ from torch import nn
 from sve_core import SUPPORTED_MODEL_TYPES, SVEConfig, SVEConfigError, UnsupportedModelError, make_stateful
 from sve_core.config import STATEFUL_VARIANTS, VARIANTS, ZERO_INIT_VARIANTS
 from sve_core.families import adapter_for
-from sve_core.testing import FAMILIES, TinySpec, tiny_vlm
+from sve_core.tiny import FAMILIES, TinySpec, tiny_vlm
 from tests.sve_core.helpers import chat_inputs, random_images
 
 TRAINABLE_VARIANTS = sorted(ZERO_INIT_VARIANTS - {"stateless"})  # the variants that add weights

@@ -5,7 +5,7 @@ import torch
 
 from sve_core import SVEConfig, image_sequences, make_stateful
 from sve_core.session import StatefulSession
-from sve_core.testing import FAMILIES, tiny_vlm
+from sve_core.tiny import FAMILIES, tiny_vlm
 from tests.sve_core.helpers import chat_inputs, random_images
 
 

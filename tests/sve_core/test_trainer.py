@@ -17,12 +17,12 @@ import yaml
 from safetensors import safe_open
 from transformers import TrainerCallback
 
+from apps.cli import main as sve
 from sve_core import SVEConfig, make_stateful
 from sve_core.checkpoint import from_pretrained, load_stateful
-from sve_core.cli import main as sve
 from sve_core.collator import SFTCollator
 from sve_core.data import SFTDataset, load_jsonl, texts
-from sve_core.testing import FAMILIES, tiny_vlm
+from sve_core.tiny import FAMILIES, tiny_vlm
 from sve_core.train_config import LoraSettings, TrainConfig, load_train_config
 from sve_core.trainer import (
     CONFIG_FILE,

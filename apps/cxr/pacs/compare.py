@@ -1,7 +1,7 @@
 """A patient's studies from the PACS into the ordinary report path, and the report objects back into it.
 
 `retrieve_studies` queries (QIDO-RS), selects (`selection`), retrieves only the chosen frontal instances
-(WADO-RS) into a temporary folder under neutral names, and loads them with `apps.cxr.studies.load_studies`,
+(WADO-RS) into a temporary folder under neutral names, and loads them with `apps.cxr.dicom.studies.load_studies`,
 the loader `sve cxr report --prior/--current` uses, so the same checks (one patient, date order, frontal view,
 decodable pixels) apply to PACS studies as to files. The folder is removed before the function returns; only
 the de-identified `Study` objects and the instance headers (for the SR's references) are kept in memory.
@@ -15,10 +15,10 @@ from tempfile import TemporaryDirectory
 
 from pydicom import Dataset
 
+from apps.cxr.dicom.studies import Study, load_studies
 from apps.cxr.pacs.client import PacsClient
 from apps.cxr.pacs.errors import PacsError
 from apps.cxr.pacs.selection import select_studies
-from apps.cxr.studies import Study, load_studies
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from apps.cxr.pacs.config import URL_VARIABLE, load_config
 from apps.cxr.pacs.errors import PacsError
 from apps.cxr.pacs.selection import RADIOGRAPHY
 from apps.cxr.pacs.writeback import report_objects
-from apps.cxr.predictor import CxrPredictor
+from apps.cxr.report.predictor import CxrPredictor
 
 STUDY_HEADERS = ["date", "modalities", "images"]
 LATEST = "latest chest radiograph study"

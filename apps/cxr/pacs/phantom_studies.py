@@ -17,10 +17,10 @@ from datetime import datetime, timedelta
 
 from pydicom import Dataset
 
-from apps.cxr.make_examples import ENCODINGS, example_pair
-from apps.cxr.phantom_dicom import DicomEncoding, PhantomIdentity, phantom_dataset
-from apps.cxr.phantom_render import render_frontal, render_lateral
-from apps.cxr.phantoms import Patient, Visit
+from apps.cxr.phantoms.dicom_writer import DicomEncoding, PhantomIdentity, phantom_dataset
+from apps.cxr.phantoms.make_examples import ENCODINGS, example_pair
+from apps.cxr.phantoms.patients import Patient, Visit
+from apps.cxr.phantoms.render import render_frontal, render_lateral
 
 SIZE = 160
 FIRST_VISIT = datetime(2100, 1, 4, 9, 30)

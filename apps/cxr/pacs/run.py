@@ -17,7 +17,7 @@ from apps.cxr.pacs.errors import PacsError
 from apps.cxr.pacs.writeback import report_objects
 
 if TYPE_CHECKING:
-    from apps.cxr.predictor import CxrResult
+    from apps.cxr.report.result import CxrResult
 
 
 def connect(args: argparse.Namespace) -> PacsClient:

@@ -4,7 +4,7 @@ A study is usable when it is a chest radiograph study and holds a frontal image:
 - modality CR or DX (ModalitiesInStudy at study level, Modality per instance);
 - BodyPartExamined CHEST (an empty or missing value is accepted, as many modalities leave it empty);
 - a StudyDate, so studies can be ordered (undated studies are skipped);
-- an instance with ViewPosition PA or AP, chosen as `apps.cxr.studies` chooses (PA over AP, then the lowest
+- an instance with ViewPosition PA or AP, chosen as `apps.cxr.dicom.studies` chooses (PA over AP, then the lowest
   Series/Instance Number); when no instance states a view, the first one is taken and the loader's own
   frontal check and warning apply after retrieval.
 The current study is the one given, or the latest usable one; priors are the usable studies dated strictly
@@ -22,9 +22,9 @@ from typing import Any
 
 from pydicom import Dataset
 
-from apps.cxr.dicom import quiet_pydicom, study_key, view_position
+from apps.cxr.dicom.decode import quiet_pydicom, study_key, view_position
+from apps.cxr.dicom.studies import FRONTAL_VIEWS
 from apps.cxr.pacs.errors import PacsError
-from apps.cxr.studies import FRONTAL_VIEWS
 
 RADIOGRAPHY = ("CR", "DX")
 CHEST = ("CHEST", "")

@@ -26,10 +26,10 @@ from pydicom import Dataset
 from pydicom.sr.codedict import codes
 from pydicom.sr.coding import Code
 
-from apps.cxr.report import RESEARCH_NOTE, Status
+from apps.cxr.report.result import RESEARCH_NOTE, Status
 
 if TYPE_CHECKING:
-    from apps.cxr.predictor import CxrResult, Step
+    from apps.cxr.report.result import CxrResult, Step
 
 MANUFACTURER = "SVE suite"
 LOCAL_SCHEME = "99SVE"

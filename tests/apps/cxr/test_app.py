@@ -11,11 +11,12 @@ import gradio as gr
 import pytest
 from PIL import Image
 
-from apps.cxr import app, predictor
+from apps.cxr import app
 from apps.cxr.app import DELETE_CACHE, build_demo, example_rows, run_compare, show_views
-from apps.cxr.make_examples import OUT as EXAMPLES
-from apps.cxr.predictor import CxrPredictor, CxrResult
-from apps.cxr.windows import WINDOW_PRESETS
+from apps.cxr.dicom.windows import WINDOW_PRESETS
+from apps.cxr.phantoms.make_examples import OUT as EXAMPLES
+from apps.cxr.report import predictor
+from apps.cxr.report.predictor import CxrPredictor, CxrResult
 from sve_core import SVEConfig, make_stateful
 from sve_core.inference import Describer, load_describer
 
@@ -46,7 +47,7 @@ def test_examples_run_and_downloads_are_cleaned_up(stateful: CxrPredictor) -> No
     assert (
         not Path(folder.name).exists() and Path(again[-1].name).is_dir()
     )  # the previous run's folder is gone
-    app._remove(again[-1])
+    app.remove_folder(again[-1])
     assert not Path(again[-1].name).exists()
 
 

@@ -1,4 +1,4 @@
-"""`sve cxr` end to end through `sve_core.cli.main`, with an untrained stateful tiny Qwen2-VL loaded once: the
+"""`sve cxr` end to end through `apps.cli.main`, with an untrained stateful tiny Qwen2-VL loaded once: the
 files `report` writes, what `inspect` prints, exit codes, and no PHI in anything printed or written."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from types import ModuleType
 import pytest
 from PIL import Image
 
-from apps.cxr import predictor
-from apps.cxr.predictor import CxrPredictor
+from apps.cli import build_parser, main
+from apps.cxr.report import predictor
+from apps.cxr.report.predictor import CxrPredictor
 from sve_core import SVEConfig, make_stateful
-from sve_core.cli import build_parser, main
 from sve_core.inference import load_describer
 
 

@@ -17,6 +17,7 @@ from apps.common.evaluate import SplitItem
 from apps.cxr import evaluate
 from evaluation.captions import score_captions
 from evaluation.errors import EvaluationInputError
+from sve_core.inference import Describer
 
 PHANTOM_JSONL = Path(__file__).resolve().parents[2] / "data" / "cxr" / "phantom_jsonl.py"
 QUESTION = "What has changed compared to the reference image?"
@@ -46,12 +47,13 @@ def _args(*argv: str) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-class ScriptedDescriber:
-    """Answers each image sequence from a table keyed by its current image's pixels; records every call."""
+class ScriptedDescriber(Describer):
+    """Answers each image sequence from a table keyed by its current image's pixels; records every call. Only
+    `describe_batch` is replaced, so batching is the real `Describer.predict`'s."""
 
     name = "scripted"
 
-    def __init__(self, answers: dict[bytes, str]) -> None:
+    def __init__(self, answers: dict[bytes, str]) -> None:  # no model: generation is scripted
         self.answers = answers
         self.calls: list[tuple[str, int, set[str]]] = []
 

@@ -9,8 +9,8 @@ from types import ModuleType
 
 import pytest
 
-from apps.image_diff.predictor import DiffPredictor
-from sve_core.inference import Description
+from apps.image_diff.describe.predictor import DiffPredictor
+from sve_core.inference import Describer
 
 DATA_SCRIPT = Path(__file__).resolve().parents[2] / "data" / "image_diff" / "data.py"
 
@@ -28,13 +28,16 @@ def files() -> ModuleType:
 OBSERVED_ANSWER = "a red star at the top -> a blue star at the top: make the red star blue"
 
 
-class _Observing:
+class _Observing(Describer):
     """A describer that answers like the demo model, an observation and then the instruction, without a model."""
 
     name, demo, stateful = "observing", True, False
 
-    def describe_with_heatmaps(self, images: list, prompt: str) -> Description:
-        return Description(OBSERVED_ANSWER, [None] * len(images))
+    def __init__(self) -> None:  # no model: the answer is scripted
+        pass
+
+    def describe_batch(self, sequences: list[list], prompt: str) -> list[str]:
+        return [OBSERVED_ANSWER] * len(sequences)
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import random
 import pytest
 
 from apps.image_diff.answers import Answer, observed, split_answer
-from apps.image_diff.categories import edit_categories
-from apps.image_diff.synthetic import answer, random_sequence
+from apps.image_diff.describe.categories import edit_categories
+from apps.image_diff.synthetic.edits import answer, random_sequence
 
 
 def test_observed_answers_split_back_into_the_plain_answer() -> None:

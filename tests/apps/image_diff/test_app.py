@@ -9,10 +9,11 @@ from types import ModuleType
 import gradio as gr
 import pytest
 
-from apps.image_diff import app, predictor
+from apps.image_diff import app
 from apps.image_diff.app import build_demo, example_rows, run_diff, show_step
-from apps.image_diff.make_examples import OUT as EXAMPLES
-from apps.image_diff.predictor import DiffPredictor
+from apps.image_diff.describe import predictor
+from apps.image_diff.describe.predictor import DiffPredictor
+from apps.image_diff.synthetic.make_examples import OUT as EXAMPLES
 from sve_core import SVEConfig, make_stateful
 from sve_core.inference import Describer, load_describer
 

@@ -1,4 +1,4 @@
-"""`sve diff` end to end through `sve_core.cli.main`, with an untrained stateful tiny Qwen2-VL loaded once."""
+"""`sve diff` end to end through `apps.cli.main`, with an untrained stateful tiny Qwen2-VL loaded once."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from types import ModuleType
 import pytest
 from PIL import Image
 
-from apps.image_diff import predictor
-from apps.image_diff.make_examples import OUT as EXAMPLES
-from apps.image_diff.predictor import DiffPredictor
+from apps.cli import build_parser, main
+from apps.image_diff.describe import predictor
+from apps.image_diff.describe.predictor import DiffPredictor
+from apps.image_diff.synthetic.make_examples import OUT as EXAMPLES
 from evaluation.runners.judge import JudgeRun, run_judge
 from sve_core import SVEConfig, make_stateful
-from sve_core.cli import build_parser, main
 from sve_core.inference import load_describer
 
 IMGEDIT = Path(__file__).resolve().parents[2] / "data" / "imgedit"

@@ -11,8 +11,8 @@ import pytest
 
 from apps.common.evaluate import SplitItem, read_split
 from apps.image_diff import evaluate
-from apps.image_diff.make_dataset import DatasetConfig, write_split
-from apps.image_diff.synthetic import EDIT_PROMPT, SEQUENCE_PROMPT
+from apps.image_diff.synthetic.edits import EDIT_PROMPT, SEQUENCE_PROMPT
+from apps.image_diff.synthetic.make_dataset import DatasetConfig, write_split
 
 
 def _item(key: str, answer: str, categories: list[str], operations: list[str] | None = None) -> SplitItem:

@@ -9,10 +9,11 @@ import gradio as gr
 import pytest
 import rasterio
 
-from apps.rs_change import app, predictor
+from apps.rs_change import app
 from apps.rs_change.app import build_demo, example_rows, run_describe
-from apps.rs_change.make_examples import OUT as EXAMPLES
-from apps.rs_change.predictor import RsPredictor
+from apps.rs_change.describe import predictor
+from apps.rs_change.describe.predictor import RsPredictor
+from apps.rs_change.synthetic.make_examples import OUT as EXAMPLES
 from sve_core import SVEConfig, make_stateful
 from sve_core.inference import Describer, load_describer
 
@@ -42,7 +43,7 @@ def test_run_shows_views_table_and_downloads(stateful: RsPredictor) -> None:
     with rasterio.open(files[1]) as heat:
         assert heat.crs.to_epsg() == 32632
 
-    *_, files_again, folder_again = run_describe(stateful, *PAIR, 512, 8, folder)
+    *_, _files, folder_again = run_describe(stateful, *PAIR, 512, 8, folder)
     assert not Path(folder.name).exists() and Path(folder_again.name).is_dir()  # superseded folder removed
     folder_again.cleanup()
 

@@ -1,4 +1,4 @@
-"""`sve rs` end to end through `sve_core.cli.main`, with an untrained stateful tiny Qwen2-VL loaded once; and
+"""`sve rs` end to end through `apps.cli.main`, with an untrained stateful tiny Qwen2-VL loaded once; and
 the LEVIR-CC training configs the docs point at."""
 
 from __future__ import annotations
@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from apps.rs_change import predictor
-from apps.rs_change.make_examples import OUT as EXAMPLES
-from apps.rs_change.predictor import RsPredictor
+from apps.cli import build_parser, main
+from apps.rs_change.describe import predictor
+from apps.rs_change.describe.predictor import RsPredictor
+from apps.rs_change.synthetic.make_examples import OUT as EXAMPLES
 from evaluation.caption_files import checked, load_predictions
 from evaluation.datasets.levir_cc import LevirCC
 from sve_core import SVEConfig, make_stateful
-from sve_core.cli import build_parser, main
 from sve_core.data import load_jsonl
 from sve_core.inference import load_describer
 from sve_core.train_config import load_train_config

@@ -11,7 +11,7 @@ import pytest
 
 from apps.common.evaluate import SplitItem, read_split
 from apps.rs_change import evaluate
-from apps.rs_change.make_dataset import write_dataset
+from apps.rs_change.synthetic.make_dataset import write_dataset
 from evaluation.errors import DatasetFormatError
 from evaluation.runners.levir_cc import LevirCCRun, run_levir_cc
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fake chest X-ray inputs for tests/apps/cxr, written into a test's tmp folder, all seeded.
 
-The images are small phantoms from `apps.cxr.phantom_render`; the encodings cover what hospital files do
+The images are small phantoms from `apps.cxr.phantoms.render`; the encodings cover what hospital files do
 (transfer syntaxes, MONOCHROME1, rescale, windows, multi-frame, missing views) and the ways inputs go wrong
 (truncated, not an image, zip-slip, zip bomb). Every file carries the same made-up but realistic-looking PHI
 (`PHI`), so a test can assert that none of it reaches a message, a log record or a file name.
@@ -27,9 +27,9 @@ from pydicom.uid import (
     RLELossless,
 )
 
-from apps.cxr.phantom_dicom import DicomEncoding, PhantomIdentity, phantom_dataset
-from apps.cxr.phantom_render import render_frontal, render_lateral
-from apps.cxr.phantoms import sample_pair
+from apps.cxr.phantoms.dicom_writer import DicomEncoding, PhantomIdentity, phantom_dataset
+from apps.cxr.phantoms.patients import sample_pair
+from apps.cxr.phantoms.render import render_frontal, render_lateral
 
 SIZE = 48
 FIRST_DAY = datetime(2023, 4, 5, 9, 30, 15)

@@ -1,4 +1,4 @@
-"""Writes records of `apps.cxr.make_dataset`'s JSONL into a test's tmp folder: its prompt, its Medical-Diff-VQA-style
+"""Writes records of `apps.cxr.phantoms.make_dataset`'s JSONL into a test's tmp folder: its prompt, its Medical-Diff-VQA-style
 answers and the `meta` fields evaluation reads (added, missing, views), with PNGs rendered straight from the
 phantoms. make-dataset's own path goes through DICOM files and the MONAI loader, ~10 s of imports that tests of
 what reads the JSONL do not need. Seeded: the same arguments write the same bytes.
@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from apps.cxr.phantom_render import render_frontal
-from apps.cxr.phantoms import CHANGE_QUESTION, sample_pair
+from apps.cxr.phantoms.patients import CHANGE_QUESTION, sample_pair
+from apps.cxr.phantoms.render import render_frontal
 
 
 def write_split(root: Path, split: str, count: int, *, seed: int = 0, size: int = 32) -> list[dict]:

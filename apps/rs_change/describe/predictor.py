@@ -1,0 +1,184 @@
+"""`RsPredictor`: the remote-sensing change model behind `sve rs` and the UI tab, loaded once; no Gradio here.
+
+`describe([before, after, ...])` opens the scenes (`open_series`: checks, warping onto the first date's grid,
+joint stretch), streams them tile by tile and sends the tiles to the model in batches of `batch_size`. Memory
+stays bounded by one batch of tiles plus small per-tile verdicts (`TileResult`: caption, flag, score and a
+32 x 32 heatmap) and the quicklooks; the full-resolution tiles are dropped as soon as their batch is answered.
+
+Each tile is resized to the model's input size (`DEMO_INPUT_SIZE` for the embedded demo, trained on the
+synthetic dataset's 96 px copies; `INPUT_SIZE`, LEVIR-CC's 256 px, otherwise) and asked `CHANGE_PROMPT`, the
+instruction every training export uses. The caption gives the change flag and score (`verdict.py`).
+
+Each batch is one `Describer.predict` call. Heatmaps are read one image sequence per generation, so with a
+stateful model and `heatmaps=True` a batch is answered tile by tile (caption and heatmap from the same
+generation); `heatmaps=False`, or a stateless model, answers the whole batch in one generation.
+docs/RS_CHANGE.md lists the measured cost of each.
+
+A series of more than two dates is described step by step: step k (date k -> date k + 1) asks about the tile's
+images of dates 1..k + 1, oldest first, so the SVE state reaches the newest date through every earlier one,
+and the caption and heatmap are about the last pair. A model fine-tuned on pairs only (LEVIR-CC, the demo)
+never saw longer sequences, so later steps run outside its training distribution.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from tqdm import tqdm
+
+from apps.common.predictor import DescriberBacked, load_app_describer
+from apps.rs_change.describe.verdict import change_score, says_change
+from apps.rs_change.outputs.results import ChangeStep, TileResult
+from apps.rs_change.outputs.scene_result import SceneResult
+from apps.rs_change.scene.config import IngestConfig
+from apps.rs_change.scene.ingest import SceneSeries, open_series
+from apps.rs_change.scene.quicklook import Quicklook
+from apps.rs_change.scene.tiling import Tile
+from apps.rs_change.synthetic.make_dataset import PAIR_SIZE
+from evaluation.datasets.levir_cc import PROMPT as CHANGE_PROMPT
+from sve_core.inference import Describer, Description, Request
+
+DEMO_MODEL_DIR = Path(__file__).resolve().parents[1] / "demo_model"
+DEMO_INPUT_SIZE = 96  # make-dataset's default --size: the demo model's training copies
+INPUT_SIZE = PAIR_SIZE  # LEVIR-CC's 256 px tiles, what a model trained on it saw
+HEATMAP_SIDE = 32  # kept per tile: 4 KB, enough for a map; the GeoTIFF writer resizes it onto the tile
+
+ImageLike = np.ndarray | Image.Image  # (H, W, 3) uint8 or a PIL image
+
+
+class RsPredictor(DescriberBacked):
+    """One describer shared by every request (it serialises generation itself)."""
+
+    def __init__(self, describer: Describer, *, input_size: int = DEMO_INPUT_SIZE) -> None:
+        self.describer = describer
+        self.input_size = input_size
+
+    @classmethod
+    def load(
+        cls, model: str | None, *, input_size: int | None = None, max_new_tokens: int = 64
+    ) -> RsPredictor:
+        """`model` (hub id, local folder, ``tiny:<family>``), or the embedded demo model when None.
+        `input_size` is the side tiles are resized to; by default `DEMO_INPUT_SIZE` for the demo, `INPUT_SIZE`
+        otherwise."""
+        describer = load_app_describer(model, DEMO_MODEL_DIR, max_new_tokens=max_new_tokens)
+        if input_size is None:
+            input_size = DEMO_INPUT_SIZE if model is None else INPUT_SIZE
+        return cls(describer, input_size=input_size)
+
+    def describe(
+        self,
+        scenes: Sequence[str | Path],
+        *,
+        tile_size: int = 256,
+        overlap: int = 0,
+        batch_size: int = 8,
+        min_valid: float = 0.5,
+        bands: tuple[int, int, int] | None = None,
+        heatmaps: bool = True,
+        progress: bool = True,
+    ) -> SceneResult:
+        """Describe the change across `scenes` (GeoTIFFs or PNG/JPEG images of one area, oldest first, two or
+        more); raises `SceneError` naming the file that cannot be used."""
+        series = open_series(scenes, config=IngestConfig(bands=bands))
+        return self.describe_series(
+            series,
+            tile_size=tile_size,
+            overlap=overlap,
+            batch_size=batch_size,
+            min_valid=min_valid,
+            heatmaps=heatmaps,
+            progress=progress,
+        )
+
+    def describe_series(
+        self,
+        series: SceneSeries,
+        *,
+        tile_size: int = 256,
+        overlap: int = 0,
+        batch_size: int = 8,
+        min_valid: float = 0.5,
+        heatmaps: bool = True,
+        progress: bool = True,
+    ) -> SceneResult:
+        """`describe` on scenes already opened, for callers that check the files before loading a model."""
+        if batch_size < 1:
+            raise ValueError(f"batch_size={batch_size}: expected at least 1")
+        start = time.perf_counter()
+        total = sum(1 for _ in series.footprints(tile_size, overlap))  # raises on a bad tile size first
+        quicklook = Quicklook(series.grid, len(series.paths))
+        steps = [ChangeStep(k - 1, k, []) for k in range(1, len(series.paths))]
+        analysed = 0
+        with tqdm(total=total, desc="tiles", unit="tile", disable=not progress) as bar:
+            for batch in _batches(series.tiles(tile_size, overlap, min_valid), batch_size):
+                for tile in batch:
+                    quicklook.add(tile)
+                for step in steps:
+                    step.tiles.extend(self._judge(batch, step.after, heatmaps=heatmaps))
+                analysed += len(batch)
+                bar.update(len(batch))
+            bar.update(total - analysed)  # positions skipped as mostly invalid
+        return SceneResult(
+            names=tuple(path.name for path in series.paths),
+            grid=series.grid,
+            steps=steps,
+            quicklook=quicklook,
+            tile_size=tile_size,
+            overlap=overlap,
+            skipped=total - analysed,
+            model=self.name,
+            demo=self.demo,
+            seconds=time.perf_counter() - start,
+        )
+
+    def captions(self, sequences: Sequence[Sequence[ImageLike]]) -> list[str]:
+        """Captions for image sequences (oldest first) in one batched generation: no heatmaps, no tiling; what
+        `sve rs predict-levircc` runs over LEVIR-CC's 256 px pairs."""
+        return [answer.text for answer in self._answers(sequences, heatmaps=False)]
+
+    def _judge(self, batch: list[Tile], last: int, *, heatmaps: bool) -> list[TileResult]:
+        """Verdicts on the change from date `last - 1` to date `last` for every tile of `batch`."""
+        sequences = [tile.images[: last + 1] for tile in batch]
+        answers = self._answers(sequences, heatmaps=heatmaps)
+        texts, maps = [a.text for a in answers], [a.heatmaps[-1] for a in answers]
+        results = []
+        for tile, text, heat in zip(batch, texts, maps, strict=True):
+            changed = says_change(text)
+            small = None if heat is None else _small_heatmap(heat, tile.valid_mask, changed)
+            results.append(TileResult(tile.footprint(), text, changed, change_score(changed, small), small))
+        return results
+
+    def _answers(self, sequences: Sequence[Sequence[ImageLike]], *, heatmaps: bool) -> list[Description]:
+        """One `Describer.predict` call for the whole batch (one generation unless heatmaps are asked for)."""
+        requests = [Request(self._inputs(images), CHANGE_PROMPT) for images in sequences]
+        return self.describer.predict(requests, batch_size=max(len(requests), 1), heatmaps=heatmaps)
+
+    def _inputs(self, images: Sequence[ImageLike]) -> list[Image.Image]:
+        """Images at the model's input size, resampled as make-dataset resamples its training copies."""
+        size = (self.input_size, self.input_size)
+        pictures = [image if isinstance(image, Image.Image) else Image.fromarray(image) for image in images]
+        return [p if p.size == size else p.resize(size, Image.Resampling.LANCZOS) for p in pictures]
+
+
+def _small_heatmap(heatmap: np.ndarray, valid: np.ndarray, changed: bool) -> np.ndarray:
+    """(HEATMAP_SIDE, HEATMAP_SIDE): the heatmap (zero for an unchanged tile), NaN where the tile is mostly
+    invalid, so the GeoTIFF shows no change where the caption says none, and no value where there is no
+    data."""
+    side = (HEATMAP_SIDE, HEATMAP_SIDE)
+    small = np.asarray(
+        Image.fromarray(np.asarray(heatmap, np.float32)).resize(side, Image.Resampling.BILINEAR)
+    )
+    small = small if changed else np.zeros_like(small)
+    coverage = np.asarray(Image.fromarray(valid.astype(np.float32)).resize(side, Image.Resampling.BILINEAR))
+    return np.where(coverage >= 0.5, small, np.nan).astype(np.float32)
+
+
+def _batches(tiles: Iterable[Tile], size: int) -> Iterator[list[Tile]]:
+    iterator = iter(tiles)
+    while batch := list(islice(iterator, size)):
+        yield batch

@@ -1,0 +1,92 @@
+"""`sve bench ...`: the controlled design study and the tiny-model recipe study (logic in this package)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser("bench", help="benchmarks: the controlled design study",
+                                   description="Benchmarks that train tiny models on CPU and print paper-style tables.")
+    commands = parser.add_subparsers(dest="bench", metavar="BENCH", required=True)
+
+    controlled = commands.add_parser(
+        "controlled", help="pretrain a tiny stateless VLM, finetune every SVE variant, print the design-study table",
+        description="The paper's design study in miniature: dots (MAE/RMSE x10^-2) and multi-object change "
+                    "(Acc, CIDEr, PPL), mean ± std over seeds. Writes results.json and controlled.png to --out.")
+    controlled.add_argument("--quick", action="store_true",
+                            help="the <= 15 minute preset (2 CPU cores) instead of the full study")
+    controlled.add_argument("--out", default=None,
+                            help="folder for results.json and controlled.png (default: benchmarks/controlled/quick "
+                                 "or .../full)")
+    controlled.add_argument("--work-dir", default=None,
+                            help="generated data, models and per-run logs (default: runs/controlled/quick or .../full)")
+    controlled.add_argument("--variants", nargs="+", default=None, help="variants to compare (default: all six)")
+    controlled.add_argument("--seeds", nargs="+", type=int, default=None, help="finetuning seeds (default: 0 1 2)")
+    controlled.add_argument("--jobs", type=int, default=None, help="finetuning runs in parallel (default: 2)")
+    controlled.set_defaults(func=run_controlled)
+
+    recipe = commands.add_parser(
+        "recipe", help="learning curves of the tiny-model recipe (change-type accuracy vs steps per variant)",
+        description="Trains the recipe's two stages on the synthetic change task and scores greedy answers on "
+                    "held-out pairs every --every steps. Writes curves.json and curves.png to --out.")
+    recipe.add_argument("--recipe", default="configs/recipes/tiny_change.yaml", help="recipe YAML")
+    recipe.add_argument("--out", default="benchmarks/controlled/recipe/main",
+                        help="folder for curves.json, curves.png and the live <variant>.curve.jsonl")
+    recipe.add_argument("--work-dir", default="runs/recipe",
+                        help="generated data (shared between studies) and model checkpoints")
+    recipe.add_argument("--variants", nargs="+", default=["stateless", "cross_ffn"], help="stage-2 variants")
+    recipe.add_argument("--seed", type=int, default=0, help="seed of both stages")
+    recipe.add_argument("--every", type=int, default=100, help="score held-out answers every N steps")
+    recipe.add_argument("--finetune-steps", type=int, default=None, help="override the recipe's stage-2 steps")
+    recipe.add_argument("--pretrain-steps", type=int, default=None,
+                        help="override the recipe's stage-1 steps (0 = no pretraining: train from scratch)")
+    recipe.add_argument("--lr", type=float, default=None, help="override both stages' learning_rate")
+    recipe.add_argument("--sve-lr", type=float, default=None, help="override stage 2's sve_lr")
+    recipe.add_argument("--image-size", type=int, default=None, help="override the recipe's image size (px)")
+    recipe.add_argument("--grid", type=int, default=2, help="scene grid (cells per side)")
+    recipe.add_argument("--objects", type=int, nargs=2, default=(1, 3), metavar=("MIN", "MAX"),
+                        help="objects per change scene")
+    recipe.add_argument("--describe-objects", type=int, nargs=2, default=None, metavar=("MIN", "MAX"),
+                        help="objects per stage-1 scene (default: --objects)")
+    recipe.add_argument("--stage1", choices=("describe", "change"), default="describe",
+                        help="stage-1 data: single-image descriptions, or the change pairs (stateless)")
+    recipe.set_defaults(func=run_recipe)
+    return parser
+
+
+def run_controlled(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from evaluation.controlled.bench import full, quick, run_bench
+
+    settings = quick() if args.quick else full()
+    changes = {k: v for k, v in {"variants": tuple(args.variants or ()), "seeds": tuple(args.seeds or ()),
+                                 "jobs": args.jobs}.items() if v}
+    settings = dataclasses.replace(settings, **changes)
+    preset = "quick" if args.quick else "full"
+    report = run_bench(settings, args.out or f"benchmarks/controlled/{preset}", args.work_dir or f"runs/controlled/{preset}")
+    print(report.table)
+    if report.pretrained:
+        check = report.pretrained
+        print(f"\npretrained model, dot location on its validation split: MAE {check['mae']:.2f}, RMSE "
+              f"{check['rmse']:.2f} (x10^-2; always the centre: {check['centre_mae']:.2f}, {check['centre_rmse']:.2f})")
+    print(f"\n{len(report.runs)} runs in {report.seconds / 60:.1f} min; wrote "
+          + ", ".join(str(f) for f in report.files))
+    return 0
+
+
+def run_recipe(args: argparse.Namespace) -> int:
+    from evaluation.controlled.recipe import load_recipe
+    from evaluation.controlled.recipe_study import StudyTask, run_study
+
+    stage = {"max_steps": args.finetune_steps, "learning_rate": args.lr, "sve_lr": args.sve_lr}
+    recipe = load_recipe(args.recipe, stage_overrides={
+        "pretrain": {"max_steps": args.pretrain_steps, "learning_rate": args.lr},
+        "finetune": stage}, image_size=args.image_size)
+    task = StudyTask(grid=args.grid, objects=tuple(args.objects),
+                     describe_objects=tuple(args.describe_objects or args.objects), stage1=args.stage1)
+    report = run_study(recipe, args.out, args.work_dir, task=task, variants=args.variants, seed=args.seed, every=args.every)
+    print(report.table)
+    print("\nwrote " + ", ".join(str(f) for f in report.files))
+    return 0

@@ -1,9 +1,0 @@
-"""Controlled tasks of the SVE design study (REFERENCE §3), as seeded generators of ShareGPT JSONL datasets.
-
-- `dots`: spatial aggregation over 2-5 images, one red dot each (`backgrounds` varies what it sits on);
-- `multi_change`: multi-object change captioning on flat CLEVR scenes (`scene`), its sentences and their
-  parser in `change_text`;
-- `export`: writing any generator out in the dataset layout of docs/CONVENTIONS.md;
-- `metrics`: MAE/RMSE, permutation-invariant change accuracy, perplexity; `predict`: running a model over a
-  split; `curve`: task metrics during training; `bench`: the design study behind ``sve bench controlled``.
-"""
