@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 import torch
 from transformers import PreTrainedModel, ProcessorMixin
 
-from sve_core.testing import gemma3, glm, internvl, qwen
+from sve_core.testing import gemma3, generic, glm, internvl, qwen
 from sve_core.testing.spec import TinySpec
 
 Builder = Callable[[TinySpec, Iterable[str]], tuple[PreTrainedModel, ProcessorMixin]]
@@ -27,6 +27,9 @@ BUILDERS: dict[str, Builder] = {
     "glm46v": glm.glm46v,
     "internvl": internvl.internvl,
     "gemma3": gemma3.gemma3,
+    "idefics3": generic.idefics3,  # these three run through the generic adapter
+    "llava_onevision": generic.llava_onevision,
+    "paligemma": generic.paligemma,
 }
 FAMILIES: tuple[str, ...] = tuple(BUILDERS)
 
