@@ -8,11 +8,10 @@ each becoming ``patches`` vision tokens (+ a CLS token where the tower has one).
 else the patches reduced by the connector's pixel shuffle (``scale_factor``: Idefics3) plus a kept CLS token
 (``vision_feature_select_strategy="full"``) plus an ``image_newline`` token (LLaVA-OneVision/NeXT).
 
-Tiles stay inside this adapter: a row is an image only when the processor does not cut images into tiles or
-crops. LLaVA-OneVision does so for single-image samples only (transformers encodes each image of a multi-image
-sample as one row); those calls do not match the placeholder count, so SVE leaves them stateless. Idefics3's
+Tiles stay inside this adapter: LLaVA-OneVision cuts the image of a single-image sample into anyres tiles
+(`anyres`): all rows of one image form one SVE unit, so the previous image is the previous *image*. Idefics3's
 image splitting gives every crop its own placeholder run, so SVE would chain crops: turn it off
-(``do_image_splitting=False``) when using SVE.
+(``do_image_splitting=False``) when using SVE. Elsewhere a row is an image.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from sve_core.families import anyres
 from sve_core.families.base import FamilyAdapter, HostParts
 from sve_core.families.discovery import Discovered, block_mask, call_attention, discover, host_parts
 from sve_core.families.vision_spec import SPECS, VisionSpec
@@ -41,6 +41,8 @@ class GenericAdapter(FamilyAdapter):
         patch = tower.config.patch_size
         self.patch = (patch, patch) if isinstance(patch, int) else tuple(patch)
         self.newline = any(name.endswith("image_newline") for name, _ in model.named_parameters())
+        if self.config.model_type == "llava_onevision":
+            anyres.install(model.get_submodule(self.found.tower.rsplit(".", 1)[0]))
 
     def vision_tower(self, model: nn.Module) -> nn.Module:
         return model.get_submodule(self.found.tower)
@@ -68,8 +70,12 @@ class GenericAdapter(FamilyAdapter):
     def units(self, tower: nn.Module, args: tuple, kwargs: dict[str, Any]) -> tuple[list[int], list[int]]:
         pixel_values = kwargs["pixel_values"] if "pixel_values" in kwargs else args[0]
         patches = (pixel_values.shape[-2] // self.patch[0]) * (pixel_values.shape[-1] // self.patch[1])
+        per_row = patches + int(self.cls)
+        images = anyres.images_of_call(tower)
+        if images is not None:  # tiles: one unit per image
+            return [per_row * n for n in images.rows], images.placeholders
         rows = pixel_values.shape[0]
-        return [patches + int(self.cls)] * rows, [self.tokens_per_image(patches)] * rows
+        return [per_row] * rows, [self.tokens_per_image(patches)] * rows
 
     def token_grid(self, values: torch.Tensor, inputs: dict[str, Any], image: int) -> torch.Tensor:
         """The image's first row (the whole image, also where tiles follow it), CLS dropped."""

@@ -7,8 +7,9 @@ language-model tokens:
   image; the tiny processor turns splitting off (one row per image), as SVE needs (see docs/ADD_A_MODEL.md).
 - LLaVA-OneVision: an MLP projector and one ``image_newline`` token per image; transformers encodes every image
   of a multi-image sample as one tile (anyres tiles only for single-image samples).
-- PaliGemma: a linear projector, one placeholder per patch; the hub model has no chat template, the tiny one
-  puts a newline after each image so that the placeholder runs of consecutive images stay apart.
+- PaliGemma: a linear projector, one placeholder per patch, a prefix-LM (bidirectional attention over token type
+  0; the collator marks answers as type 1); the hub model has no chat template, the tiny one puts a newline
+  after each image so that the placeholder runs of consecutive images stay apart.
 """
 
 from __future__ import annotations
@@ -100,7 +101,10 @@ def llava_onevision(spec: TinySpec, corpus: Iterable[str]) -> tuple[PreTrainedMo
 def paligemma(spec: TinySpec, corpus: Iterable[str]) -> tuple[PreTrainedModel, ProcessorMixin]:
     from transformers import PaliGemmaConfig, PaliGemmaForConditionalGeneration, PaliGemmaProcessor, SiglipImageProcessor
 
-    tokens = Tokens(pad="<pad>", eos="<eos>", bos="<bos>", template=chat_template(image="<image>\n", **CHATML),
+    # the processor appends "\n" to every text (big_vision's prefix separator): it ends the generation prompt
+    tokens = Tokens(pad="<pad>", eos="<eos>", bos="<bos>",
+                    template=chat_template(image="<image>\n", turn=CHATML["turn"],
+                                           generation_prompt="<|im_start|>assistant"),
                     named={"image_token": "<image>"}, extra=("<|im_start|>", "<|im_end|>"))
     tokenizer = build_tokenizer(tokens, spec.vocab_size, corpus)
     ids = tokenizer.convert_tokens_to_ids
