@@ -24,7 +24,7 @@ from torch import nn
 from sve_core.families import anyres
 from sve_core.families.base import FamilyAdapter, HostParts
 from sve_core.families.discovery import Discovered, block_mask, call_attention, discover, host_parts
-from sve_core.families.vision_spec import SPECS, VisionSpec
+from sve_core.families.vision_spec import spec_for
 
 
 class GenericAdapter(FamilyAdapter):
@@ -33,7 +33,7 @@ class GenericAdapter(FamilyAdapter):
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__(model)
-        self.spec = SPECS.get(self.config.model_type, VisionSpec())
+        self.spec = spec_for(self.config.model_type)
         self.found: Discovered = discover(model, self.spec)
         tower = model.get_submodule(self.found.tower)
         names = [name.rsplit(".", 1)[-1] for name, _ in tower.named_parameters()]

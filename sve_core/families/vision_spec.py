@@ -8,7 +8,9 @@ Register a spec before `make_stateful` for a model type the generic adapter find
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 from typing import Any
 
 
@@ -48,6 +50,8 @@ class VisionSpec:
         unknown = sorted(set(data) - {f.name for f in fields(cls)})
         if unknown:
             raise VisionSpecError(f"VisionSpec: unknown field(s) {unknown}; fields: {[f.name for f in fields(cls)]}")
+        if isinstance(data.get("norms"), list):
+            data = {**data, "norms": tuple(data["norms"])}
         return cls(**data)
 
 
@@ -57,3 +61,19 @@ SPECS: dict[str, VisionSpec] = {}
 def register_vision_spec(model_type: str, spec: VisionSpec) -> None:
     """Use `spec` for every model whose ``config.model_type`` is `model_type` (overrides discovery)."""
     SPECS[model_type] = spec
+
+
+def spec_for(model_type: str) -> VisionSpec:
+    """The registered spec of `model_type`, or an empty one (discover everything)."""
+    return SPECS.get(model_type, VisionSpec())
+
+
+def read_vision_spec(path: str | Path) -> VisionSpec:
+    """A `VisionSpec` from a JSON object file, e.g. ``{"blocks": "encoder.layers", "norms": ["ln1", "ln2"]}``."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise VisionSpecError(f"{path}: not a readable JSON VisionSpec ({err})") from err
+    if not isinstance(data, dict):
+        raise VisionSpecError(f"{path}: expected a JSON object of VisionSpec fields, got {type(data).__name__}")
+    return VisionSpec.from_dict(data)
