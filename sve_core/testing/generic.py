@@ -37,7 +37,12 @@ def _siglip(spec: TinySpec, side: int) -> dict:
 
 
 def idefics3(spec: TinySpec, corpus: Iterable[str]) -> tuple[PreTrainedModel, ProcessorMixin]:
-    from transformers import Idefics3Config, Idefics3ForConditionalGeneration, Idefics3ImageProcessor, Idefics3Processor
+    from transformers import (
+        Idefics3Config,
+        Idefics3ForConditionalGeneration,
+        Idefics3ImageProcessor,
+        Idefics3Processor,
+    )
 
     tokens = Tokens(pad="<|endoftext|>", eos="<end_of_utterance>", bos="<|im_start|>",
                     template=chat_template(turn="<|im_start|>{role}:{content}<end_of_utterance>\n",
@@ -99,7 +104,12 @@ def llava_onevision(spec: TinySpec, corpus: Iterable[str]) -> tuple[PreTrainedMo
 
 
 def paligemma(spec: TinySpec, corpus: Iterable[str]) -> tuple[PreTrainedModel, ProcessorMixin]:
-    from transformers import PaliGemmaConfig, PaliGemmaForConditionalGeneration, PaliGemmaProcessor, SiglipImageProcessor
+    from transformers import (
+        PaliGemmaConfig,
+        PaliGemmaForConditionalGeneration,
+        PaliGemmaProcessor,
+        SiglipImageProcessor,
+    )
 
     # the processor appends "\n" to every text (big_vision's prefix separator): it ends the generation prompt
     tokens = Tokens(pad="<pad>", eos="<eos>", bos="<bos>",
