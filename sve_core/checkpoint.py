@@ -65,7 +65,7 @@ def save_stateful(model: nn.Module, directory: str | Path, *, base_model: str | 
         "metrics": dict(metrics or {}),
     }
     (directory / ADAPTER_CONFIG).write_text(json.dumps(meta, indent=2))
-    model_card.write(directory, model_card.adapter_info(meta, repo_id=push_to_hub))
+    model_card.write(directory, model_card.adapter_info(meta, location=push_to_hub))
     if push_to_hub:
         hub.push(directory, push_to_hub, [ADAPTER_WEIGHTS, ADAPTER_CONFIG, model_card.CARD], private=private)
     return directory

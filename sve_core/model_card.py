@@ -4,6 +4,8 @@ its metrics where given, and the code that loads it. Metadata goes in the card's
 huggingface_hub's `ModelCardData`, so the Hub links the base model and lists the adapter under it.
 
     python -m sve_core.model_card apps/cxr/demo_model   # (re)write the card of a saved model or adapter folder
+
+The demo models' cards were written with ``--metrics-source`` naming the README table and docs/demo_models/.
 """
 
 from __future__ import annotations
@@ -29,10 +31,11 @@ class CardInfo:
     sve: dict[str, Any]
     base_model: str | None = None
     revision: str | None = None
-    repo_id: str | None = None  # where the card will live; None: a local folder
+    location: str | None = None  # the repo id or folder the card's load code names
     data: str | None = None  # what it was trained on
     metrics: dict[str, float] = field(default_factory=dict)
     targeted: int | None = None  # number of stateful vision blocks
+    metrics_source: str | None = None  # where measured numbers are reported, when not on the card itself
 
 
 def _placement(info: CardInfo) -> str:
@@ -66,8 +69,10 @@ def render(info: CardInfo) -> str:
             ("placement", _placement(info)), ("trained on", info.data or "not recorded")]
     table = "\n".join(f"| {k} | {v} |" for k, v in rows)
     metrics = "\n".join(f"| {k} | {v:.4g} |" for k, v in info.metrics.items())
-    metrics = f"| metric | value |\n|---|---:|\n{metrics}" if metrics else "No metrics were given when it was saved."
-    location = info.repo_id or "path/to/this/folder"
+    metrics = (f"| metric | value |\n|---|---:|\n{metrics}" if metrics else
+               f"Measured numbers: {info.metrics_source}." if info.metrics_source else
+               "No metrics were given when it was saved.")
+    location = info.location or "path/to/this/folder"
     body = (f"# SVE: {info.sve['variant']} on {base}\n\n"
             f"This is {what} of the Stateful Visual Encoder suite: the vision tower of `{base}` encodes each image "
             "while reading the previous image of the same conversation, so the model can describe what changed.\n\n"
@@ -82,10 +87,10 @@ def write(directory: str | Path, info: CardInfo) -> Path:
     return path
 
 
-def adapter_info(meta: dict[str, Any], *, repo_id: str | None = None) -> CardInfo:
+def adapter_info(meta: dict[str, Any], *, location: str | None = None) -> CardInfo:
     """Card facts of an adapter from its ``sve_config.json`` content."""
     return CardInfo("adapter", meta.get("family") or "unknown", meta["sve"], meta.get("base_model"),
-                    meta.get("revision"), repo_id=repo_id, data=meta.get("data"), metrics=meta.get("metrics") or {},
+                    meta.get("revision"), location=location, data=meta.get("data"), metrics=meta.get("metrics") or {},
                     targeted=len(meta.get("targeted_module_names") or []) or None)
 
 
@@ -105,7 +110,10 @@ def info_from_folder(directory: str | Path) -> CardInfo:
     if not base and config.get("tiny_spec"):
         spec = ", ".join(f"{k}={v}" for k, v in sorted(config["tiny_spec"].items()))
         base = f"tiny:{config['model_type']} ({spec})"
-    return CardInfo("model", config["model_type"], config["sve"], base, data=train.get("data"))
+    data = train.get("data")
+    if data and train.get("model"):
+        data = f"{data} (finetuned from {train['model']})"
+    return CardInfo("model", config["model_type"], config["sve"], base, data=data)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,10 +122,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folder", help="a saved SVE adapter folder or stateful model folder")
     parser.add_argument("--data", help="what it was trained on (default: as recorded in the folder)")
     parser.add_argument("--metrics", help="JSON file of {metric name: value} to list on the card")
+    parser.add_argument("--metrics-source", help="where the measured numbers are reported (instead of --metrics)")
     args = parser.parse_args(argv)
     info = info_from_folder(args.folder)
     info.data = args.data or info.data
     info.metrics.update(json.loads(Path(args.metrics).read_text()) if args.metrics else {})
+    info.metrics_source = args.metrics_source
+    info.location = args.folder
     print(write(args.folder, info))
     return 0
 
