@@ -52,7 +52,7 @@ def _load_code(info: CardInfo, location: str) -> str:
     revision = f', revision="{info.revision}"' if info.revision else ""
     base = info.base_model or "<the base model>"
     return ("from transformers import AutoModelForImageTextToText, AutoProcessor\n"
-            "from sve_core import load_stateful\n\n"
+            "from sve_core.checkpoint import load_stateful\n\n"
             f'base = AutoModelForImageTextToText.from_pretrained("{base}"{revision})\n'
             f'processor = AutoProcessor.from_pretrained("{base}"{revision})\n'
             f'model = load_stateful(base, "{location}")  # refuses a different base model')
