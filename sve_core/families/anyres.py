@@ -10,6 +10,8 @@ count, computed by the model's own `pack_image_features` on 1-channel dummies.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import types
 from dataclasses import dataclass
 from typing import Any
@@ -43,22 +45,26 @@ def _images(owner: nn.Module, image_sizes: torch.Tensor, batch_num_images: Any,
     return AnyresImages(rows, [int(n) for n in lengths])
 
 
-def _get_image_features(self: nn.Module, pixel_values: torch.Tensor, image_sizes: torch.Tensor, *args: Any,
-                        **kwargs: Any) -> Any:
-    images = _images(self, image_sizes, kwargs.get("batch_num_images"), kwargs.get("vision_aspect_ratio"))
-    setattr(self.vision_tower, ATTRIBUTE, images)
-    try:
-        return type(self).get_image_features(self, pixel_values, image_sizes, *args, **kwargs)
-    finally:
-        setattr(self.vision_tower, ATTRIBUTE, None)
-
-
 def install(owner: nn.Module) -> None:
-    """Announce the images of every ``owner.get_image_features`` call to its tower (once per model)."""
-    current = owner.get_image_features
-    if getattr(current, "__func__", None) is not _get_image_features:
-        owner.get_image_features = types.MethodType(_get_image_features, owner)
-        setattr(owner.vision_tower, ATTRIBUTE, None)
+    """Announce the images of every ``owner.get_image_features`` call to its tower (once per model). The wrapper
+    keeps the original's signature: generate() reads it to choose the arguments it passes."""
+    if getattr(owner.get_image_features, "sve_anyres", False):
+        return
+    original = type(owner).get_image_features
+
+    @functools.wraps(original)
+    def get_image_features(self: nn.Module, *args: Any, **kwargs: Any) -> Any:
+        given = inspect.signature(original).bind(self, *args, **kwargs).arguments  # some come by position
+        images = _images(self, given["image_sizes"], given.get("batch_num_images"), given.get("vision_aspect_ratio"))
+        setattr(self.vision_tower, ATTRIBUTE, images)
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            setattr(self.vision_tower, ATTRIBUTE, None)
+
+    get_image_features.sve_anyres = True
+    owner.get_image_features = types.MethodType(get_image_features, owner)  # deep copies rebind it
+    setattr(owner.vision_tower, ATTRIBUTE, None)
 
 
 def images_of_call(tower: nn.Module) -> AnyresImages | None:
