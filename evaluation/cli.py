@@ -15,6 +15,7 @@ from pathlib import Path
 
 from evaluation.errors import EvaluationInputError
 from evaluation.report import Report
+from sve_core.errors import run_command
 
 
 def _captions(args: argparse.Namespace) -> Report:
@@ -28,7 +29,8 @@ def _levir_cc(args: argparse.Namespace) -> Report | int | None:
     from evaluation.runners.levir_cc import PROMPT, LevirCCRun, run_levir_cc
 
     if args.num_processes > 1 and not launched():
-        return relaunch("sve_core.cli", sys.argv[sys.argv.index("eval"):], args.num_processes)
+        argv = sys.argv[1:]
+        return relaunch("evaluation.cli", argv[1:] if argv[:1] == ["eval"] else argv, args.num_processes)
 
     config = LevirCCRun(
         data=args.data,
@@ -193,3 +195,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     judge.add_argument("--name-b", default="B", help="label of system B in the table")
     _common(judge, meteor=False)
     judge.set_defaults(func=_handler(_judge))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m evaluation.cli COMMAND ...` (what a multi-process `sve eval` starts in each process)."""
+    parser = argparse.ArgumentParser(prog="python -m evaluation.cli")
+    register(parser.add_subparsers())
+    args = parser.parse_args(["eval", *(sys.argv[1:] if argv is None else argv)])
+    return run_command(f"sve eval {args.eval_command}", args.func, args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

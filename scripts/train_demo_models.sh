@@ -79,4 +79,6 @@ for app in $apps; do
   # the inference files only: no optimizer checkpoints, no training state
   cp $runs/${app}_cross_ffn/{config.json,generation_config.json,model.safetensors,chat_template.jinja} $dest/
   cp $runs/${app}_cross_ffn/{processor_config.json,tokenizer.json,tokenizer_config.json,train_config.yaml} $dest/
+  python -m sve_core.model_card $dest --metrics-source \
+    "the README's demo-model table and docs/demo_models/ (commands stated there; not measured on this card)"
 done

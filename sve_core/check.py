@@ -17,6 +17,8 @@ from torch import nn
 
 from sve_core.checkpoint import from_pretrained
 from sve_core.config import STATEFUL_VARIANTS, VARIANTS, ZERO_INIT_VARIANTS, SVEConfig
+from sve_core.families import GenericAdapter, adapter_for
+from sve_core.families.vision_spec import read_vision_spec, register_vision_spec
 from sve_core.inject import image_sequences, make_stateful, remove_stateful
 
 
@@ -57,7 +59,10 @@ def _image_features(model: nn.Module, processor, images: list[Image.Image]) -> t
         out = model.get_image_features(pixel_values=pixels["pixel_values"].to(model.dtype), return_dict=True,
                                        **kwargs)
     pooled = out.pooler_output
-    return pooled[-1] if isinstance(pooled, (tuple, list)) else pooled.reshape(len(images), -1)[-1]
+    if isinstance(pooled, (tuple, list)) and len(pooled) == len(images):
+        return pooled[-1]
+    pooled = torch.cat(list(pooled)) if isinstance(pooled, (tuple, list)) else pooled  # e.g. Idefics3: per sample
+    return pooled.reshape(len(images), -1)[-1]
 
 
 def check_model(model: nn.Module, processor, *, image_size: int = 56, seed: int = 0) -> list[CheckRow]:
@@ -97,8 +102,13 @@ def run(args: argparse.Namespace) -> int:
     name = args.model or f"tiny:{args.family}"
     model, processor = from_pretrained(name)
     model = model.float().eval() if args.fp32 else model.eval()
-    rows = check_model(model, processor, image_size=args.image_size)
+    if args.spec:
+        register_vision_spec(model.config.model_type, read_vision_spec(args.spec))
+    adapter = adapter_for(model)  # an unsupported tower stops here, saying what to declare
     print(f"SVE check on {name} ({model.config.model_type})\n")
+    if isinstance(adapter, GenericAdapter):
+        print(f"generic adapter:\n{adapter.describe()}\n")
+    rows = check_model(model, processor, image_size=args.image_size)
     print(format_table(rows))
     failed = [r.variant for r in rows if not r.passed]
     print(f"\n{'FAIL: ' + ', '.join(failed) if failed else 'all variants PASS'}")
@@ -113,5 +123,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="tiny random model of this transformers family (default: qwen2_vl)")
     source.add_argument("--model", help="hub id or local path of a real VLM (loaded with AutoModelForImageTextToText)")
     parser.add_argument("--image-size", type=int, default=56, help="side of the random test images in pixels")
+    parser.add_argument("--spec", help="JSON file of a VisionSpec declaring what the generic adapter cannot discover "
+                                       "(fields: tower, blocks, attention, mlp, norms, image_token_id, "
+                                       "tokens_per_image; see docs/ADD_A_MODEL.md)")
     parser.add_argument("--fp32", action="store_true", help="run in float32 (recommended for the no-op check)")
     parser.set_defaults(func=run)

@@ -1,7 +1,8 @@
 """Saving and loading stateful models.
 
-- `save_stateful` writes only the SVE weights (``sve_adapter.safetensors``) and ``sve_config.json`` (variant,
-  init, family, base model id and revision); `load_stateful` puts them back on a base model.
+- `save_stateful` writes only the SVE weights (``sve_adapter.safetensors``), ``sve_config.json`` (variant,
+  init, family, base model id, revision and weight signature) and a model card, optionally pushed to a Hub repo;
+  `load_stateful` puts them back on a base model from a folder or a Hub repo id, refusing another base.
 - A fully finetuned model saves with transformers' own ``save_pretrained``: host weights keep their usual names
   and ``config.json`` carries the SVE config under ``sve``. `from_pretrained` reloads it (or an adapter folder,
   or a hub id) through `AutoModelForImageTextToText` / `AutoProcessor`, the very code path a hub id takes, and
@@ -23,8 +24,10 @@ from torch import nn
 from transformers import AutoModelForImageTextToText, AutoProcessor, PreTrainedModel, ProcessorMixin
 from transformers.utils import logging as hf_logging
 
+from sve_core import hub, model_card
+from sve_core.base_signature import base_signature, same_base
 from sve_core.config import SVEConfig
-from sve_core.inject import make_stateful
+from sve_core.inject import make_stateful, remove_stateful
 
 ADAPTER_WEIGHTS = "sve_adapter.safetensors"
 ADAPTER_CONFIG = "sve_config.json"
@@ -40,8 +43,10 @@ def sve_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
 
 
 def save_stateful(model: nn.Module, directory: str | Path, *, base_model: str | None = None,
-                  revision: str | None = None) -> Path:
-    """Write the SVE weights and config only (no base weights)."""
+                  revision: str | None = None, push_to_hub: str | None = None, private: bool | None = None,
+                  data: str | None = None, metrics: dict[str, float] | None = None) -> Path:
+    """Write the SVE weights, config and model card only (no base weights); with `push_to_hub` (a repo id),
+    upload them to that Hub repo too. `data` and `metrics` go on the card."""
     handle = getattr(model, "sve", None)
     if handle is None:
         raise CheckpointError("save_stateful: this model has no SVE; call make_stateful(model, config) first")
@@ -55,8 +60,14 @@ def save_stateful(model: nn.Module, directory: str | Path, *, base_model: str | 
         "base_model": base_model or getattr(model.config, "_name_or_path", "") or None,
         "revision": revision,
         "targeted_module_names": handle.targeted_module_names,
+        "base_signature": base_signature(model),
+        "data": data,
+        "metrics": dict(metrics or {}),
     }
     (directory / ADAPTER_CONFIG).write_text(json.dumps(meta, indent=2))
+    model_card.write(directory, model_card.adapter_info(meta, location=push_to_hub))
+    if push_to_hub:
+        hub.push(directory, push_to_hub, [ADAPTER_WEIGHTS, ADAPTER_CONFIG, model_card.CARD], private=private)
     return directory
 
 
@@ -92,18 +103,27 @@ def _model_key(saved: str, expected: set[str]) -> str:
     return matches[0] if len(matches) == 1 else saved
 
 
-def load_stateful(base_model: nn.Module, directory: str | Path) -> nn.Module:
-    """Inject SVE into `base_model` as recorded in `directory` and load the saved SVE weights."""
-    directory = Path(directory)
+def load_stateful(base_model: nn.Module, source: str | Path, *, revision: str | None = None) -> nn.Module:
+    """Inject SVE into `base_model` as recorded in `source` (an adapter folder, or a Hub repo id at `revision`)
+    and load the saved SVE weights. Refuses a base model other than the one the adapter was trained on."""
+    directory = Path(source)
+    if isinstance(source, str) and hub.is_repo_id(source):
+        directory = hub.download(source, [ADAPTER_WEIGHTS, ADAPTER_CONFIG, model_card.CARD], revision=revision)
     meta = read_adapter_config(directory)
     family = base_model.config.model_type
+    trained_on = f"{meta.get('base_model') or 'an unrecorded base'} (revision {meta.get('revision') or 'main'})"
     if meta.get("family") and meta["family"] != family:
-        raise CheckpointError(f"{directory}: adapter was trained on family {meta['family']!r}, "
+        raise CheckpointError(f"{source}: adapter was trained on family {meta['family']!r} ({trained_on}), "
                               f"but the base model is {family!r}")
     weights = directory / ADAPTER_WEIGHTS
     if not weights.is_file():
         raise CheckpointError(f"{weights} not found")
     make_stateful(base_model, SVEConfig.from_dict(meta["sve"]))
+    if meta.get("base_signature") and not same_base(meta["base_signature"], base_model):
+        remove_stateful(base_model)
+        name = getattr(base_model.config, "_name_or_path", "") or type(base_model).__name__
+        raise CheckpointError(f"{source}: adapter was trained on {trained_on}, but the vision weights of {name} "
+                              "differ from that base; load the base model it names")
     _load_sve_weights(base_model, load_file(str(weights)), str(weights))
     return base_model
 

@@ -50,6 +50,11 @@ def load_image(path: str) -> Image.Image:
         return image.convert("RGB")
 
 
+# Their models attend bidirectionally over token type 0 (the prefix); answers must be type 1 (causal), as the
+# processor's own `suffix=` argument would mark them, or every answer token could see the ones after it.
+PREFIX_LM_PROCESSORS = ("PaliGemmaProcessor",)
+
+
 @dataclass
 class SFTCollator:
     """Batches `Sample`s for `model(**batch)`; `supervise` = "final" (only the last answer, the paper's
@@ -75,6 +80,8 @@ class SFTCollator:
             for start, end in self._answer_spans(sample, chat, sample_images, ids.tolist()):
                 labels[row, positions[start:end]] = ids[start:end]
         batch["labels"] = labels
+        if type(self.processor).__name__ in PREFIX_LM_PROCESSORS:
+            batch["token_type_ids"] = (labels != IGNORE_INDEX).to(batch["token_type_ids"].dtype)
         return dict(batch)
 
     def _render(self, chat: list[dict[str, Any]]) -> str:
@@ -104,6 +111,9 @@ class SFTCollator:
         """Tokens of a rendered conversation prefix, checked to be the first tokens of the whole sample."""
         text = self.processor.apply_chat_template(chat, tokenize=False, add_generation_prompt=generation_prompt)
         count = sum(part["type"] == "image" for message in chat for part in message["content"])
+        if not count and type(self.processor).__name__ in PREFIX_LM_PROCESSORS:
+            raise CollatorError(f"{sample.source}: {type(self.processor).__name__} needs an image in every prompt, so "
+                                "an answer before the first image cannot be located; use supervise: final")
         prefix = self.processor(text=[text], images=[images[:count]] if count else None)["input_ids"][0]
         prefix = list(prefix)
         if ids[:len(prefix)] != prefix:

@@ -6,7 +6,9 @@ from __future__ import annotations
 from torch import nn
 
 from sve_core.families.base import FamilyAdapter, HostParts
+from sve_core.families.discovery import DiscoveryError
 from sve_core.families.gemma3 import Gemma3Adapter
+from sve_core.families.generic import GenericAdapter
 from sve_core.families.glm4v import Glm4VAdapter
 from sve_core.families.internvl import InternVLAdapter
 from sve_core.families.qwen2_5_vl import Qwen25VLAdapter
@@ -15,8 +17,8 @@ from sve_core.families.qwen3_vl import Qwen3VLAdapter
 
 ADAPTERS: tuple[type[FamilyAdapter], ...] = (
     Qwen2VLAdapter, Qwen25VLAdapter, Qwen3VLAdapter, Glm4VAdapter, InternVLAdapter, Gemma3Adapter,
-)
-SUPPORTED_MODEL_TYPES: tuple[str, ...] = tuple(t for a in ADAPTERS for t in a.model_types)
+)  # then GenericAdapter for every other model type (its `model_types` are the ones tested)
+SUPPORTED_MODEL_TYPES: tuple[str, ...] = tuple(t for a in (*ADAPTERS, GenericAdapter) for t in a.model_types)
 
 
 class UnsupportedModelError(ValueError):
@@ -28,10 +30,14 @@ def adapter_for(model: nn.Module) -> FamilyAdapter:
     for adapter in ADAPTERS:
         if model_type in adapter.model_types:
             return adapter(model)
-    raise UnsupportedModelError(
-        f"{type(model).__name__} (model_type={model_type!r}) is not supported by SVE; "
-        f"supported model types: {', '.join(SUPPORTED_MODEL_TYPES)}"
-    )
+    try:
+        return GenericAdapter(model)
+    except DiscoveryError as err:
+        raise UnsupportedModelError(
+            f"{type(model).__name__} (model_type={model_type!r}) is not supported by SVE: no family adapter, and "
+            f"the generic adapter says: {err}. Tested model types: {', '.join(SUPPORTED_MODEL_TYPES)}"
+        ) from err
 
 
-__all__ = ["ADAPTERS", "SUPPORTED_MODEL_TYPES", "FamilyAdapter", "HostParts", "UnsupportedModelError", "adapter_for"]
+__all__ = ["ADAPTERS", "SUPPORTED_MODEL_TYPES", "FamilyAdapter", "GenericAdapter", "HostParts", "UnsupportedModelError",
+           "adapter_for"]

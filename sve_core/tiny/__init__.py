@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 import torch
 from transformers import PreTrainedModel, ProcessorMixin
 
-from sve_core.tiny import gemma3, glm, internvl, qwen
+from sve_core.tiny import gemma3, generic, glm, internvl, qwen
 from sve_core.tiny.spec import TinySpec
 
 Builder = Callable[[TinySpec, Iterable[str]], tuple[PreTrainedModel, ProcessorMixin]]
@@ -28,6 +28,9 @@ BUILDERS: dict[str, Builder] = {
     "glm46v": glm.glm46v,
     "internvl": internvl.internvl,
     "gemma3": gemma3.gemma3,
+    "idefics3": generic.idefics3,  # these three run through the generic adapter
+    "llava_onevision": generic.llava_onevision,
+    "paligemma": generic.paligemma,
 }
 FAMILIES: tuple[str, ...] = tuple(BUILDERS)
 

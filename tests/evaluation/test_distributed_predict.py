@@ -45,7 +45,7 @@ def test_generation_resumes_after_an_interruption(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_two_processes_generate_what_one_does(tmp_path: Path) -> None:
     def run(out: Path, processes: int) -> bytes:
-        command = [sys.executable, "-m", "sve_core.cli", "eval", "levir-cc", "--data",
+        command = [sys.executable, "-m", "apps.cli", "eval", "levir-cc", "--data",
                    str(ROOT / "tests" / "data" / "levir_cc"), "--model", "tiny:qwen2_vl", "--no-meteor",
                    "--num-processes", str(processes), "--out", str(out)]
         done = subprocess.run(command, env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=600)

@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 
 from sve_core import SVEConfig, make_stateful
-from sve_core.collator import IGNORE_INDEX, CollatorError, SFTCollator, to_chat
+from sve_core.collator import IGNORE_INDEX, PREFIX_LM_PROCESSORS, CollatorError, SFTCollator, to_chat
 from sve_core.data import Message, load_jsonl, texts
 from sve_core.tiny import FAMILIES, tiny_vlm
 from sve_core.trainer import stop_token_ids
@@ -108,7 +108,11 @@ def test_every_family_supervises_each_answer_up_to_a_stop_token(samples, family)
     span is one answer followed by a token that ends generation, and the batch trains."""
     model, processor = tiny_vlm(family, corpus=texts(samples))
     stops = stop_token_ids(model, processor)
-    batch = SFTCollator(processor, "all", stops)(samples[:4])
+    supervise = "final" if type(processor).__name__ in PREFIX_LM_PROCESSORS else "all"  # needs an image per prompt
+    if supervise == "final":
+        with pytest.raises(CollatorError, match="needs an image in every prompt"):
+            SFTCollator(processor, "all", stops)(samples[:4])
+    batch = SFTCollator(processor, supervise, stops)(samples[:4])
     for row, sample in enumerate(samples[:4]):
         supervised = (batch["labels"][row] != IGNORE_INDEX).nonzero().flatten().tolist()
         spans = [[supervised[0]]]
@@ -117,7 +121,7 @@ def test_every_family_supervises_each_answer_up_to_a_stop_token(samples, family)
                 spans[-1].append(position)
             else:
                 spans.append([position])
-        answers = [m.content for m in sample.messages if m.role == "assistant"]
+        answers = [m.content for m in sample.messages if m.role == "assistant"][-1 if supervise == "final" else 0:]
         assert len(spans) == len(answers)
         for span, answer in zip(spans, answers, strict=True):
             ids = batch["input_ids"][row, span].tolist()

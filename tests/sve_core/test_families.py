@@ -21,7 +21,7 @@ from sve_core import SUPPORTED_MODEL_TYPES, SVEConfig, SVEConfigError, Unsupport
 from sve_core.config import STATEFUL_VARIANTS, VARIANTS, ZERO_INIT_VARIANTS
 from sve_core.families import adapter_for
 from sve_core.tiny import FAMILIES, TinySpec, tiny_vlm
-from tests.sve_core.helpers import chat_inputs, random_images
+from tests.sve_core.helpers import chat_inputs, llava_pixtral, random_images
 
 TRAINABLE_VARIANTS = sorted(ZERO_INIT_VARIANTS - {"stateless"})  # the variants that add weights
 A1, A2, B1, B2, B3, A1_CHANGED, A2_CHANGED = range(7)  # indices into Case.images
@@ -293,6 +293,10 @@ TINY = {  # family: (model class, processor class, what the tiny config must kee
     "internvl": ("InternVLForConditionalGeneration", "InternVLProcessor",
                  lambda config: config.vision_config.use_qk_norm),
     "gemma3": ("Gemma3ForConditionalGeneration", "Gemma3Processor", lambda config: config.mm_tokens_per_image == 4),
+    "idefics3": ("Idefics3ForConditionalGeneration", "Idefics3Processor", lambda config: config.scale_factor == 2),
+    "llava_onevision": ("LlavaOnevisionForConditionalGeneration", "LlavaOnevisionProcessor",
+                        lambda config: config.vision_config.model_type == "siglip_vision_model"),
+    "paligemma": ("PaliGemmaForConditionalGeneration", "PaliGemmaProcessor", lambda config: True),
 }
 
 
@@ -360,16 +364,8 @@ def test_bad_configs_are_clear_errors(family):
     assert getattr(model, "sve", None) is None  # nothing was injected
 
 
-def _llava() -> nn.Module:
-    from transformers import LlavaConfig, LlavaForConditionalGeneration
-
-    config = LlavaConfig(
-        vision_config=dict(model_type="clip_vision_model", hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-                           num_attention_heads=2, image_size=28, patch_size=14),
-        text_config=dict(model_type="llama", vocab_size=64, hidden_size=16, intermediate_size=32,
-                         num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1),
-        image_token_id=3)
-    return LlavaForConditionalGeneration(config)
+def _llava_pixtral() -> nn.Module:
+    return llava_pixtral()[0]
 
 
 def _text_only() -> nn.Module:
@@ -379,10 +375,26 @@ def _text_only() -> nn.Module:
                                         num_attention_heads=2, num_key_value_heads=1))
 
 
-@pytest.mark.parametrize("build", [_llava, _text_only], ids=["llava", "text_only"])
-def test_unsupported_models_list_the_supported_types(build):
+@pytest.mark.parametrize(("build", "declare"), [(_llava_pixtral, "VisionSpec(norms="), (_text_only, "VisionSpec(tower=")],
+                         ids=["llava_pixtral", "text_only"])
+def test_unsupported_models_list_the_supported_types(build, declare):
     model = build()
     with pytest.raises(UnsupportedModelError, match=f"model_type='{model.config.model_type}'") as error:
         make_stateful(model, SVEConfig())
+    assert declare in str(error.value)  # what to declare in the explicit spec
     assert all(t in str(error.value) for t in SUPPORTED_MODEL_TYPES)
     assert set(FAMILIES) <= set(SUPPORTED_MODEL_TYPES)
+
+
+def test_llava_onevision_tiles_of_an_image_are_one_image():
+    """transformers cuts the image of a single-image sample into anyres tiles (a base view + a grid); the generic
+    adapter makes all tiles of an image one SVE unit, so a mixed batch still groups and keeps samples apart."""
+    c = case("llava_onevision")
+    model = stateful_copy("llava_onevision", "cross_ffn", nonzero=True)
+    batch = c.inputs([A1], [B1, B2])
+    _, _, layout, _ = _layer_jacobian(model, batch, layer=0)
+    assert batch["pixel_values"].shape[1] == 3 and layout.predecessors == [0, 1, 1]
+    assert [n for _, n in layout.spans] == [3 * 16, 16, 16]  # 3 tiles of 4x4 patches, then one row per image
+    joint = image_features(model, batch)
+    alone = image_features(model, c.inputs([A1])) + image_features(model, c.inputs([B1, B2]))
+    assert len(joint) == 3 and all(max_diff(j, a) <= 1e-5 for j, a in zip(joint, alone, strict=True))

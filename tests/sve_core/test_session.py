@@ -19,7 +19,10 @@ def stateful(request):
 
 def _pooled(out, count):
     pooled = out.pooler_output
-    return list(pooled) if isinstance(pooled, (tuple, list)) else list(pooled.reshape(count, -1, pooled.shape[-1]))
+    if isinstance(pooled, (tuple, list)) and len(pooled) == count:
+        return list(pooled)
+    pooled = torch.cat(list(pooled)) if isinstance(pooled, (tuple, list)) else pooled  # e.g. Idefics3: per sample
+    return list(pooled.reshape(count, -1, pooled.shape[-1]))
 
 
 def test_incremental_features_equal_joint_encoding(stateful):

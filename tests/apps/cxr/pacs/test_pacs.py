@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 from pydicom import Dataset
-from sve_core.cli import main
 
+from apps.cli import main
 from apps.cxr.pacs.client import PacsClient
 from apps.cxr.pacs.config import Credentials, PacsConfig
 from apps.cxr.pacs.orthanc import DICOMWEB_PLUGIN, ORTHANC, LocalOrthanc, free_port, local_orthanc

@@ -143,7 +143,7 @@ def test_environment_and_url_rules() -> None:
 def test_flag_combinations(
     argv: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from sve_core.cli import main
+    from apps.cli import main
 
     assert main(["cxr", "report", *argv, "--out", str(tmp_path / "out")]) == 2
     assert message in capsys.readouterr().err
