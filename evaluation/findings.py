@@ -29,6 +29,9 @@ _GROUPED_FORMS: dict[str, dict[str, tuple[str, ...]]] = {
         "atelectasis": (
             r"atelecta(?:sis|ses|tic)",
             r"(?:lobar|segmental|subsegmental) collapse",
+            r"(?:\w+ )?lobe collapse",
+            r"collapse of the (?:\w+ ){0,3}(?:lobe|lung)",
+            r"collapsed (?:\w+ ){0,2}(?:lobe|lung)",
             r"volume loss",
         ),
         "lung opacity": (
@@ -41,7 +44,10 @@ _GROUPED_FORMS: dict[str, dict[str, tuple[str, ...]]] = {
         "consolidation": (r"consolidat(?:ion|ions|ive|ed)",),
         "emphysema": (r"emphysema(?:tous)?", r"copd", r"chronic obstructive pulmonary disease"),
         "infection": (r"infect(?:ion|ions|ious)(?: process)?",),
-        "granuloma": (r"granulom(?:a|as|ata|atous)",),
+        "granuloma": (
+            r"(?:calcified )?granulom(?:a|as|ata|atous)",
+            r"calcified (?:\w+ )?(?:nodules?|granulomas?)",
+        ),
         "contusion": (r"(?:pulmonary )?contusions?",),
     },
     "pleura": {
@@ -52,6 +58,7 @@ _GROUPED_FORMS: dict[str, dict[str, tuple[str, ...]]] = {
             r"blunt(?:ing|ed) of (?:the )?(?:\w+ )?costophrenic (?:angles?|sulc(?:us|i))",
             r"blunted (?:\w+ )?costophrenic (?:angles?|sulc(?:us|i))",
             r"costophrenic (?:angle|sulcus) blunting",
+            r"costophrenic (?:angles?|sulc(?:us|i)) (?:is|are|remains?) (?:\w+ )?blunted",
         ),
     },
     "cardiac": {
@@ -61,6 +68,9 @@ _GROUPED_FORMS: dict[str, dict[str, tuple[str, ...]]] = {
             r"enlarged (?:heart|cardiac silhouette)",
             r"enlargement of the (?:heart|cardiac silhouette)",
             r"(?:heart|cardiac silhouette)(?: size)? (?:is|remains|appears) (?:\w+ )?enlarged",
+            r"(?:heart size|cardiac silhouette|cardiomediastinal silhouette) (?:is |remains |appears )?"
+            r"(?:normal|within normal limits|top[- ]normal)",
+            r"normal (?:heart size|cardiac silhouette|cardiomediastinal silhouette|size of the heart)",
         ),
         "vascular congestion": (
             r"(?:pulmonary )?(?:vascular|venous) (?:congestion|engorgement)",
@@ -73,8 +83,8 @@ _GROUPED_FORMS: dict[str, dict[str, tuple[str, ...]]] = {
         "hernia": (r"(?:hiatal |hiatus )?hernia(?:s|tion)?",),
         "pneumomediastinum": (r"pneumomediastinum", r"mediastinal emphysema"),
         "tortuosity of the thoracic aorta": (
-            r"tortuosity of the (?:(?!descending)\w+ )?(?:thoracic )?aorta",
-            r"tortuous (?:(?!descending)\w+ )?(?:thoracic )?aorta",
+            r"tortuosity (?:and calcification )?of the (?:(?!descending)\w+ )?(?:thoracic )?aorta",
+            r"tortuous(?= (?:and (?:calcified|unfolded|ectatic) )?(?:(?!descending)\w+ )?(?:thoracic )?aorta)",
             r"(?:thoracic )?aorta (?:is|remains|appears) (?:\w+ )?tortuous",
             r"aortic tortuosity",
         ),
@@ -87,7 +97,7 @@ _GROUPED_FORMS: dict[str, dict[str, tuple[str, ...]]] = {
     "chest wall/skeletal": {
         "calcification": (r"calcifi(?:cation|cations|ed)",),
         "fracture": (r"fractur(?:e|es|ed)",),
-        "scoliosis": (r"scolio(?:sis|tic)",),
+        "scoliosis": (r"(?:dextro|levo)?scolio(?:sis|tic)(?: curvature)?", r"curvature of the (?:thoracic )?spine"),
         "hematoma": (r"ha?ematomas?",),
     },
     "other": {
@@ -96,7 +106,8 @@ _GROUPED_FORMS: dict[str, dict[str, tuple[str, ...]]] = {
             r"collections? of air",
             r"free (?:intraperitoneal )?air",
             r"pneumoperitoneum",
-            r"subcutaneous air",
+            r"subcutaneous (?:air|emphysema)",
+            r"soft tissue (?:air|emphysema)",
         ),
         "gastric distention": (
             r"gastric disten(?:tion|sion)",
@@ -108,6 +119,10 @@ _GROUPED_FORMS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 # Phrases that contain a finding's word but are not one of the 27; as longer matches they hide it.
 _NOT_FINDINGS = (r"pericardial effusions?", r"no acute cardiopulmonary process")
+# Mentions that state their own absence ("normal heart size"), and mentions that imply a second finding
+# (a blunted costophrenic angle is how a small effusion shows on a frontal film).
+_SELF_NEGATING = re.compile(r"\b(?:not|no|normal|within normal limits|top[- ]normal)\b")
+_IMPLIES = {"blunting of the costophrenic angle": "pleural effusion"}
 
 FINDINGS: tuple[str, ...] = tuple(name for forms in _GROUPED_FORMS.values() for name in forms)
 GROUPS: dict[str, tuple[str, ...]] = {group: tuple(forms) for group, forms in _GROUPED_FORMS.items()}
@@ -125,19 +140,25 @@ _CLAUSE_BREAK = re.compile(
 _UNCERTAIN_BEFORE = re.compile(
     r"\b(?:possibl[ey]|probabl[ey]|likely|unlikely|may|might|could|questionable|question of|suspicious for|"
     r"suspected|concerning for|concern for|suggestive of|suggests?|suggesting|equivocal|versus|vs|differential|"
-    r"cannot exclude|can not exclude|cannot rule out)\b"
+    r"cannot exclude|can not exclude|cannot rule out|cannot be excluded|not excluded|presumed|presumably|"
+    r"borderline|apparent|vague|indeterminate|raising the possibility of|compatible with|worrisome for|"
+    r"consider|considered|either)\b"
 )
 _UNCERTAIN_AFTER = re.compile(
-    r"\b(?:(?:cannot|can not|could not) be (?:excluded|ruled out)|not (?:be )?excluded|is (?:possible|likely|unlikely|"
-    r"suspected|questioned|equivocal)|may be present|questioned|versus|vs)\b"
+    r"\b(?:(?:cannot|can not|could not) be (?:excluded|ruled out)|not (?:be )?excluded|(?:is|are) (?:possible|"
+    r"likely|unlikely|less likely|suspected|questioned|equivocal|not entirely excluded)|may be present|questioned|"
+    r"versus|vs|(?:is|are) (?:also )?(?:a )?(?:consideration|possibility)|not (?:clearly|definitely) "
+    r"(?:seen|excluded))\b"
 )
 _NEGATED_BEFORE = re.compile(
     r"\b(?:no(?!\s+(?:\w+\s+)?(?:change|changes|increase|decrease|interval change)\b)|not|without|negative for|"
-    r"free of|absence of|resolution of|resolved|clear of|rather than)\b"
+    r"free of|absence of|resolution of|resolved|clear of|rather than|removal of|nor|neither|negative)\b"
 )
 _NEGATED_AFTER = re.compile(
-    r"\b(?:not (?:seen|identified|present|visualized|visible|appreciated|evident|demonstrated|detected)|absent|"
-    r"resolved|cleared|no longer (?:seen|present|visible|evident|identified|appreciated))\b"
+    r"\b(?:(?:is|are|was|were|has|have)? ?not (?:been )?(?:seen|identified|present|visualized|visible|appreciated|"
+    r"evident|demonstrated|detected|noted)|absent|(?:has|have) (?:since |now )?(?:resolved|cleared)|resolved|cleared|"
+    r"no longer (?:\w+ )?(?:seen|present|visible|evident|identified|appreciated|visualized|demonstrated|noted)|"
+    r"(?:has|have) (?:been )?removed)\b"
 )
 _RANK = {"absent": 0, "uncertain": 1, "present": 2}
 
@@ -184,11 +205,16 @@ def assertions(text: str) -> list[tuple[Mention, str]]:
         start, end = next((a, b) for a, b in clauses if a <= mention.start < b)
         clause = lower[start:end]
         if _cued(_UNCERTAIN_BEFORE, _UNCERTAIN_AFTER, clause, mention, start):
-            result.append((mention, "uncertain"))
-        elif _cued(_NEGATED_BEFORE, _NEGATED_AFTER, clause, mention, start):
-            result.append((mention, "absent"))
+            status = "uncertain"
+        elif _SELF_NEGATING.search(lower[mention.start : mention.end]) or _cued(
+            _NEGATED_BEFORE, _NEGATED_AFTER, clause, mention, start
+        ):
+            status = "absent"
         else:
-            result.append((mention, "present"))
+            status = "present"
+        result.append((mention, status))
+        if mention.finding in _IMPLIES:
+            result.append((Mention(_IMPLIES[mention.finding], mention.start, mention.end), status))
     return result
 
 

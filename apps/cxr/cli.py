@@ -25,24 +25,33 @@ STUDY_HELP = "a DICOM, PNG or JPEG file, a folder or a zip holding one study"
 
 
 def _report(args: argparse.Namespace) -> int:
-    from apps.cxr.predictor import CxrPredictor
-    from apps.cxr.studies import load_studies
+    from apps.cxr.studies import load_series
+    from apps.cxr.validity import ValidityPolicy
 
     if args.out.exists() and any(args.out.iterdir()):
         raise ValueError(
             f"--out {args.out} is not empty; choose a new folder so no file of another report is mixed in"
         )
     sources = [args.prior, args.current, *args.more_studies]
-    studies = load_studies(sources, allow_patient_mismatch=args.allow_patient_mismatch)
+    policy = ValidityPolicy(
+        allow_body_part=args.allow_body_part, allow_patient_mismatch=args.allow_patient_mismatch
+    )
+    series = load_series(sources, policy)
+    from apps.cxr.predictor import CxrPredictor  # transformers and torch: only once the inputs passed
+
     predictor = CxrPredictor.load(args.model, size=args.size, max_new_tokens=args.max_new_tokens)
-    result = predictor.predict_studies(studies)
+    result = predictor.predict_studies(series)
+    for warning in result.validity.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     if result.demo:
         print(f"note: {DEMO_WARNING}", file=sys.stderr)
     if not result.has_heatmaps:
         print(f"note: no heatmap; {result.model} has no stateful layers to read change from", file=sys.stderr)
-    for step in result.steps:
+    for step, header in zip(result.steps, result.validity.steps, strict=True):
         print(f"{result.names[step.prior]} -> {result.names[step.current]}: {step.comparison.report}")
         print(f"  model answer: {step.comparison.answer}")
+        for limitation in header.limitations:
+            print(f"  limitation: {limitation}")
     written = write_report(result, args.out)
     print("wrote " + ", ".join(str(path) for path in written), file=sys.stderr)
     return 0
@@ -117,6 +126,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--allow-patient-mismatch",
         action="store_true",
         help="compare studies whose PatientID differs (e.g. an ID re-issued after a merge); a warning is logged",
+    )
+    report.add_argument(
+        "--allow-body-part",
+        action="store_true",
+        help="compare radiographs whose BodyPartExamined is not chest (research use); every output then says so",
     )
     report.set_defaults(func=partial(_handled, _report))
 

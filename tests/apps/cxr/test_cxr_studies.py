@@ -110,7 +110,7 @@ def test_other_patients_are_refused_unless_allowed(files, tmp_path, caplog) -> N
     paths = _series(files, tmp_path, [0, 30], patients=[files.PHI["PatientID"], "MRN0099999"])
     with pytest.raises(DicomError, match=r"different PatientID \(0010,0020\)") as error:
         load_studies(paths)
-    assert "allow_patient_mismatch=True" in str(error.value)
+    assert "--allow-patient-mismatch" in str(error.value)
     assert files.leaks(str(error.value)) == [] and "MRN0099999" not in str(error.value)
     studies = load_studies(paths, allow_patient_mismatch=True)
     assert len(studies) == 2 and "comparing anyway" in caplog.text
@@ -143,8 +143,8 @@ def test_malformed_header_values_are_not_echoed_by_pydicom(files, tmp_path, capl
 
 def test_study_repr_and_key_show_no_phi(files, tmp_path) -> None:
     study = load_study(files.study(tmp_path / "study", ("PA",)))
-    assert study.key.patient_id == files.PHI["PatientID"]
-    assert files.leaks(repr(study.key)) == [] and files.leaks(repr(study)) == []
+    assert study.facts.key.patient_id == files.PHI["PatientID"]
+    assert files.leaks(repr(study.facts)) == [] and files.leaks(repr(study)) == []
 
 
 def test_folder_names_in_messages_are_base_names_only(files, tmp_path) -> None:

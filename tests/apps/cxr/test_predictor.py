@@ -16,6 +16,7 @@ from apps.common.predictor import DemoModelMissingError
 from apps.cxr import DicomError, load_study, predictor
 from apps.cxr.predictor import QUESTION, CxrPredictor
 from apps.cxr.report import write_report
+from apps.cxr.validity import ValidityPolicy
 from sve_core import SVEConfig, make_stateful
 from sve_core.inference import Description, load_describer
 
@@ -114,7 +115,7 @@ def test_other_patient_is_refused_unless_allowed(files: ModuleType, tmp_path: Pa
         scripted.predict(prior, other)
     assert files.leaks(str(error.value)) == [] and "MRN0099999" not in str(error.value)
     assert scripted.describer.calls == []
-    result = scripted.predict(prior, other, allow_patient_mismatch=True)
+    result = scripted.predict(prior, other, policy=ValidityPolicy(allow_patient_mismatch=True))
     assert len(result.steps) == 1 and "comparing anyway" in cxr_logs.text
 
 
