@@ -13,6 +13,8 @@ import pytest
 from PIL import Image
 
 from apps.cxr import DicomError, load_dicom, load_studies, load_study
+from apps.cxr.studies import load_series
+from apps.cxr.validity import ValidityPolicy
 
 
 @pytest.mark.parametrize(
@@ -90,13 +92,14 @@ def _series(files, root: Path, days: list[int], patients: list[str] | None = Non
     ]
 
 
-def test_prior_and_current_in_reverse_order_are_swapped_with_a_warning(files, tmp_path, caplog) -> None:
+def test_prior_and_current_in_reverse_order_are_swapped_and_said(files, tmp_path, caplog) -> None:
     newer, older = _series(files, tmp_path, [40, 0])
-    prior, current = load_studies([newer, older])
+    series = load_series([newer, older])
+    prior, current = series.studies
     assert (prior.source, current.source) == ("study_1", "study_0")
     assert (prior.image.meta.study_order, current.image.meta.study_order) == (0, 1)
-    assert "swapped" in caplog.text
-    assert files.leaks(caplog.text) == []
+    assert series.validity.reordered and any("swapped" in w for w in series.validity.warnings)
+    assert files.leaks(caplog.text + " ".join(series.validity.warnings)) == []
 
 
 def test_longitudinal_series_is_returned_oldest_first(files, tmp_path) -> None:
@@ -112,9 +115,10 @@ def test_other_patients_are_refused_unless_allowed(files, tmp_path, caplog) -> N
         load_studies(paths)
     assert "--allow-patient-mismatch" in str(error.value)
     assert files.leaks(str(error.value)) == [] and "MRN0099999" not in str(error.value)
-    studies = load_studies(paths, allow_patient_mismatch=True)
-    assert len(studies) == 2 and "comparing anyway" in caplog.text
-    assert files.leaks(caplog.text) == [] and "MRN0099999" not in caplog.text
+    series = load_series(paths, ValidityPolicy(allow_patient_mismatch=True))
+    warnings = " ".join(series.validity.warnings)
+    assert len(series.studies) == 2 and "compared anyway" in warnings
+    assert files.leaks(caplog.text + warnings) == [] and "MRN0099999" not in warnings
 
 
 def test_studies_without_dates_keep_the_given_order(files, tmp_path, caplog) -> None:
@@ -124,8 +128,9 @@ def test_studies_without_dates_keep_the_given_order(files, tmp_path, caplog) -> 
         for keyword in ("StudyDate", "SeriesDate", "AcquisitionDate"):
             delattr(ds, keyword)
         files.save(ds, path / "image_1.dcm")
-    assert [s.source for s in load_studies(paths)] == ["study_0", "study_1"]
-    assert "no StudyDate" in caplog.text
+    series = load_series(paths)
+    assert [s.source for s in series.studies] == ["study_0", "study_1"]
+    assert any("no StudyDate" in w for w in series.validity.warnings)
 
 
 def test_malformed_header_values_are_not_echoed_by_pydicom(files, tmp_path, caplog, recwarn) -> None:
