@@ -160,9 +160,16 @@ def test_folder_names_in_messages_are_base_names_only(files, tmp_path) -> None:
     assert str(error.value).startswith("study: ") and "DOE" not in str(error.value)
 
 
-def test_bitmaps_cannot_be_checked_for_patient_or_date_and_say_so(tmp_path, caplog) -> None:
-    for name in ("prior.png", "current.png"):
-        Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / name)
-    studies = load_studies([tmp_path / "prior.png", tmp_path / "current.png"])
-    assert [s.source for s in studies] == ["prior.png", "current.png"]
-    assert "cannot confirm one patient" in caplog.text and "keeping the given order" in caplog.text
+def test_bitmaps_cannot_be_checked_for_patient_or_date_and_say_so(tmp_path) -> None:
+    for value, name in ((0, "prior.png"), (200, "current.png")):
+        Image.fromarray(np.full((8, 8), value, np.uint8)).save(tmp_path / name)
+    series = load_series([tmp_path / "prior.png", tmp_path / "current.png"])
+    assert [s.source for s in series.studies] == ["prior.png", "current.png"]
+    warnings = series.validity.warnings
+    assert [w for w in warnings if w.startswith("unverified input")] == [
+        f"unverified input: {name} is a PNG/JPEG without a DICOM header, so its modality, body part, patient, "
+        "date and view could not be checked"
+        for name in ("prior.png", "current.png")
+    ]
+    assert any("given order was kept" in w for w in warnings)
+    assert series.validity.steps[0].views == ("PNG/JPEG", "PNG/JPEG")
