@@ -146,9 +146,7 @@ def _free_text(sentence: str, directions: dict[str, set[str]]) -> None:
         if cue is None or _NEGATOR_BEFORE_CUE.search(sentence[: cue[0]]):
             continue
         for finding, status in phrase.findings:
-            if cue[1] in _MISSING and status != "uncertain":
-                directions[cue[1]].add(finding)
-            elif cue[1] in (*_ADDED, "stable") and status == "present":
+            if cue[1] in _MISSING and status != "uncertain" or cue[1] in (*_ADDED, "stable") and status == "present":
                 directions[cue[1]].add(finding)
 
 

@@ -22,14 +22,64 @@ from evaluation.report import markdown_table
 DATA = Path(__file__).resolve().parent / "data" / "cxr_report_sentences.txt"
 CODES = dict(
     zip(
-        "atel opac edema pna consol emph inf gran cont eff ptx pthick blunt cardio vasc hf hilar hernia pmed tort "
-        "dtort calc fx scol hema air gastric".split(),
-        ("atelectasis", "lung opacity", "edema", "pneumonia", "consolidation", "emphysema", "infection",
-         "granuloma", "contusion", "pleural effusion", "pneumothorax", "pleural thickening",
-         "blunting of the costophrenic angle", "cardiomegaly", "vascular congestion", "heart failure",
-         "hilar congestion", "hernia", "pneumomediastinum", "tortuosity of the thoracic aorta",
-         "tortuosity of the descending aorta", "calcification", "fracture", "scoliosis", "hematoma",
-         "air collection", "gastric distention"),
+        [
+            "atel",
+            "opac",
+            "edema",
+            "pna",
+            "consol",
+            "emph",
+            "inf",
+            "gran",
+            "cont",
+            "eff",
+            "ptx",
+            "pthick",
+            "blunt",
+            "cardio",
+            "vasc",
+            "hf",
+            "hilar",
+            "hernia",
+            "pmed",
+            "tort",
+            "dtort",
+            "calc",
+            "fx",
+            "scol",
+            "hema",
+            "air",
+            "gastric",
+        ],
+        (
+            "atelectasis",
+            "lung opacity",
+            "edema",
+            "pneumonia",
+            "consolidation",
+            "emphysema",
+            "infection",
+            "granuloma",
+            "contusion",
+            "pleural effusion",
+            "pneumothorax",
+            "pleural thickening",
+            "blunting of the costophrenic angle",
+            "cardiomegaly",
+            "vascular congestion",
+            "heart failure",
+            "hilar congestion",
+            "hernia",
+            "pneumomediastinum",
+            "tortuosity of the thoracic aorta",
+            "tortuosity of the descending aorta",
+            "calcification",
+            "fracture",
+            "scoliosis",
+            "hematoma",
+            "air collection",
+            "gastric distention",
+        ),
         strict=True,
     )
 )
@@ -106,7 +156,9 @@ def markdown(path: Path = DATA) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=DATA, help="labelled sentences (default: the shipped set)")
+    parser.add_argument(
+        "--data", type=Path, default=DATA, help="labelled sentences (default: the shipped set)"
+    )
     parser.add_argument("--out", type=Path, help="write the markdown here (default: print it)")
     parser.add_argument("--errors", choices=("d", "h"), help="print the disagreements of one split instead")
     args = parser.parse_args(argv)

@@ -41,7 +41,7 @@ from apps.cxr.phantoms import CHANGE_QUESTION
 from apps.cxr.report import Comparison, grey_image
 from apps.cxr.studies import Study, StudySeries, load_series, load_study
 from apps.cxr.transforms import model_transform
-from apps.cxr.validity import SeriesValidity, ValidityPolicy
+from apps.cxr.validity import STRICT, SeriesValidity, ValidityPolicy
 from apps.cxr.windows import apply_window
 from sve_core.data import IMAGE_PLACEHOLDER
 from sve_core.inference import Describer
@@ -113,13 +113,13 @@ class CxrPredictor(DescriberBacked):
         return cls(describer, size=size)
 
     def predict(
-        self, prior: StudySource, current: StudySource, *, policy: ValidityPolicy = ValidityPolicy()
+        self, prior: StudySource, current: StudySource, *, policy: ValidityPolicy = STRICT
     ) -> CxrResult:
         """Compare two studies of one patient; raises `DicomError` naming the input that cannot be used."""
         return self.predict_series([prior, current], policy=policy)
 
     def predict_series(
-        self, sources: Sequence[StudySource], *, policy: ValidityPolicy = ValidityPolicy()
+        self, sources: Sequence[StudySource], *, policy: ValidityPolicy = STRICT
     ) -> CxrResult:
         """Compare each study with the one before it, in date order (see the module docstring)."""
         if len(sources) < 2:
@@ -155,7 +155,7 @@ class CxrPredictor(DescriberBacked):
         return np.asarray(Image.fromarray(crop).resize((shape[1], shape[0]), Image.BILINEAR))
 
 
-def check_study(source: StudySource, policy: ValidityPolicy = ValidityPolicy()) -> Study:
+def check_study(source: StudySource, policy: ValidityPolicy = STRICT) -> Study:
     """One study through ingestion and the per-image validity check, without a model: what the UI runs on each
     upload, so a refusal shows next to the upload that caused it."""
     with ExitStack() as stack:

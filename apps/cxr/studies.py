@@ -28,6 +28,7 @@ from apps.cxr.dicom import decode, quiet_pydicom, read_dataset, view_position
 from apps.cxr.errors import DicomError
 from apps.cxr.image import CxrImage
 from apps.cxr.validity import (
+    STRICT,
     ImageFacts,
     SeriesValidity,
     ValidityPolicy,
@@ -83,7 +84,7 @@ class _Candidate:
 
 
 @quiet_pydicom()
-def load_study(path: str | Path, policy: ValidityPolicy = ValidityPolicy()) -> Study:
+def load_study(path: str | Path, policy: ValidityPolicy = STRICT) -> Study:
     """The frontal radiograph of the study at `path`: a DICOM/PNG/JPEG file, a folder, or a zip of either.
     Raises `validity.ComparisonRefused` for an image that is not a chest radiograph under `policy`."""
     path = Path(path)
@@ -97,7 +98,7 @@ def load_study(path: str | Path, policy: ValidityPolicy = ValidityPolicy()) -> S
     return _from_candidates([_candidate(path)], path.name, policy)
 
 
-def load_series(paths: Sequence[str | Path], policy: ValidityPolicy = ValidityPolicy()) -> StudySeries:
+def load_series(paths: Sequence[str | Path], policy: ValidityPolicy = STRICT) -> StudySeries:
     """Load studies of one patient, check that they make a comparison (`apps.cxr.validity`) and put them oldest
     first, with `meta.study_order` set (0 = oldest = reference). Inputs without a usable date keep the given
     order."""

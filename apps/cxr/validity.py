@@ -46,7 +46,9 @@ RADIOGRAPH_MODALITIES = ("CR", "DX")
 CHEST_WORDS = frozenset({"CHEST", "THORAX", "LUNG", "LUNGS", "TORAX", "THORAKS"})
 FRONTAL = ("PA", "AP")
 LATERAL = ("LL", "RL", "LATERAL", "LAT", "LLO", "RLO")
-SAME_PIXELS_MEAN_DIFF = 0.01  # mean |difference| on a 64x64 thumbnail; real follow-up films differ by far more
+SAME_PIXELS_MEAN_DIFF = (
+    0.01  # mean |difference| on a 64x64 thumbnail; real follow-up films differ by far more
+)
 _SUPINE = frozenset({"SUPINE", "RECUMBENT", "HFS", "FFS"})
 _ERECT = frozenset({"ERECT", "UPRIGHT", "STANDING"})
 _CODE = re.compile(r"[A-Z0-9 _-]{1,16}")  # a coded string we may quote back: not free text
@@ -67,6 +69,9 @@ class ValidityPolicy:
     allow_patient_mismatch: bool = field(
         default=False, metadata={"help": "compare studies whose PatientID differs (an ID re-issued)"}
     )
+
+
+STRICT = ValidityPolicy()  # every rule on: the default of every check
 
 
 @dataclass(frozen=True)
@@ -108,7 +113,7 @@ class SeriesValidity:
         return self.order != tuple(range(len(self.order)))
 
 
-def check_image(dataset: Dataset, name: str, policy: ValidityPolicy = ValidityPolicy()) -> ImageFacts:
+def check_image(dataset: Dataset, name: str, policy: ValidityPolicy = STRICT) -> ImageFacts:
     """Refuse a header that is not a chest radiograph; otherwise the facts the comparison check needs."""
     modality = str(dataset.get("Modality") or "").strip().upper()
     if modality not in RADIOGRAPH_MODALITIES:
@@ -136,7 +141,7 @@ def check_image(dataset: Dataset, name: str, policy: ValidityPolicy = ValidityPo
 
 
 def check_headers(
-    datasets: Sequence[Dataset], names: Sequence[str], policy: ValidityPolicy = ValidityPolicy()
+    datasets: Sequence[Dataset], names: Sequence[str], policy: ValidityPolicy = STRICT
 ) -> SeriesValidity:
     """`check_image` on each header, then `check_comparison`: the whole check for callers holding Datasets."""
     return check_comparison(
@@ -145,7 +150,7 @@ def check_headers(
 
 
 def check_comparison(
-    facts: Sequence[ImageFacts | None], policy: ValidityPolicy = ValidityPolicy(), *, names: Sequence[str] = ()
+    facts: Sequence[ImageFacts | None], policy: ValidityPolicy = STRICT, *, names: Sequence[str] = ()
 ) -> SeriesValidity:
     """Refuse what cannot be compared; order oldest first; state every limitation. An entry of `facts` is None
     for a PNG/JPEG input, named by `names` (the same length as `facts`) since it has no header."""
@@ -293,7 +298,9 @@ def _step(number: int, prior: ImageFacts | None, current: ImageFacts | None, lab
         limitations += _view_limitations(prior, current, label)
     if any(f is not None and f.view is None for f in (prior, current)):
         limitations.append("a view without ViewPosition (0018,5101) was assumed frontal")
-    dates = tuple(f.key.acquired.date() if f is not None and f.key.acquired else None for f in (prior, current))
+    dates = tuple(
+        f.key.acquired.date() if f is not None and f.key.acquired else None for f in (prior, current)
+    )
     interval = (dates[1] - dates[0]).days if dates[0] and dates[1] else None
     return StepValidity(number - 1, number, dates, interval, views, tuple(limitations))
 

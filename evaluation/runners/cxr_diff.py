@@ -78,7 +78,7 @@ def run_cxr_diff(config: CxrDiffRun) -> Report:
         f"pairs.\n\nUnreadable answers (not parseable into the 27 findings; counted wrong in Chg Acc): "
         f"{change['unreadable']} of {change['pairs']}. Pairs dropped because the reference study is the later one: "
         f"{'not checked (no MIMIC-CXR metadata)' if dataset.reversed_dropped is None else dataset.reversed_dropped}"
-        ".\n\n### Micro-F1 per anatomy group (measured)\n\n{groups}\n"
+        f".\n\n### Micro-F1 per anatomy group (measured)\n\n{groups}\n"
     )
     payload = {
         "benchmark": "cxr-diff",

@@ -45,9 +45,11 @@ _PHI_SPELLINGS = (*PHI.values(), "DOE", "JANE", "20230405", "2023-04-05", "09301
 UNCOMPRESSED = (ExplicitVRLittleEndian, ImplicitVRLittleEndian, DeflatedExplicitVRLittleEndian)
 
 
-def leaks(text: str) -> list[str]:
-    """The PHI spellings found in `text`; a test asserts this is empty for messages and log records."""
-    return [value for value in _PHI_SPELLINGS if value in text]
+def leaks(text: str, *, report: bool = False) -> list[str]:
+    """The PHI spellings found in `text`; a test asserts this is empty for messages and log records. A
+    `report` (report.md / report.json, read by the clinician) may show the study date in its comparison header
+    (ISO format, `2023-04-05`), and nothing else."""
+    return [value for value in _PHI_SPELLINGS if value in text and not (report and value == "2023-04-05")]
 
 
 def radiograph(
