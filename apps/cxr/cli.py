@@ -33,6 +33,9 @@ def _report(args: argparse.Namespace) -> int:
             f"--out {args.out} is not empty; choose a new folder so no file of another report is mixed in"
         )
     sources = [args.prior, args.current, *args.more_studies]
+    for source in sources:  # before importing the loader (pydicom), so a typo answers at once
+        if not source.exists():
+            raise ValueError(f"{source.name}: no such file or folder")
     policy = ValidityPolicy(
         allow_body_part=args.allow_body_part, allow_patient_mismatch=args.allow_patient_mismatch
     )

@@ -29,13 +29,12 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from multiprocessing import Pool
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from apps.cxr.phantom_dicom import DicomEncoding, PhantomIdentity, write_phantom_dicom
-from apps.cxr.phantom_render import render_frontal, render_lateral
 from apps.cxr.phantoms import (
     CHANGE_QUESTION,
     FINDINGS,
@@ -45,6 +44,9 @@ from apps.cxr.phantoms import (
     findings_answer,
     sample_pair,
 )
+
+if TYPE_CHECKING:
+    from apps.cxr.phantom_dicom import PhantomIdentity
 
 SPLITS = ("train", "val", "test")
 _FIRST_DAY = datetime(2100, 1, 1)
@@ -115,6 +117,7 @@ def _make_record(job: tuple[argparse.Namespace, int, int, int]) -> tuple[str, di
     The loader is imported here, not at the top, because it imports MONAI (~10 s): `--help` and the `sve` CLI
     that registers these arguments should not wait for it.
     """
+    from apps.cxr.phantom_dicom import PhantomIdentity
     from apps.cxr.studies import load_studies
     from apps.cxr.transforms import model_transform
 
@@ -176,7 +179,11 @@ def _write_study(
     size: int,
     rng: np.random.Generator,
 ) -> None:
-    """The frontal image, and when the visit has one a lateral distractor, in a random file order."""
+    """The frontal image, and when the visit has one a lateral distractor, in a random file order. The
+    renderer (scipy) and the DICOM writer (pydicom) are imported here so that `sve cxr --help` does not wait."""
+    from apps.cxr.phantom_dicom import DicomEncoding, write_phantom_dicom
+    from apps.cxr.phantom_render import render_frontal, render_lateral
+
     frontal_view = None if not visit.with_lateral and rng.random() < _MISSING_VIEW_RATE else visit.view
     images = [(render_frontal(pair.patient, visit, size), frontal_view)]
     if visit.with_lateral:

@@ -42,7 +42,8 @@ METADATA = "mimic-cxr-2.0.0-metadata.csv"
 LAYOUT = (
     f"{QUESTIONS} in --data; {METADATA}(.gz) and files/pXX/pXXXXXXXX/sXXXXXXXX/<dicom_id>.jpg in --images"
 )
-QUESTION_COLUMNS = ("study_id", "subject_id", "ref_id", "question_type", "question", "answer", "split")
+# The release's header; its first, unnamed index column is optional when reading (a copy saved without it).
+QUESTION_COLUMNS = ("", "study_id", "subject_id", "ref_id", "question_type", "question", "answer", "split")
 METADATA_COLUMNS = ("dicom_id", "subject_id", "study_id", "ViewPosition")
 DATE_COLUMNS = ("study_id", "StudyDate", "StudyTime")
 VIEW_PREFERENCE = {"PA": 0, "AP": 1}
@@ -128,7 +129,7 @@ class MedicalDiffVQA:
                 split=row["split"],
                 images=[],
             )
-            for number, row in enumerate(_rows(questions, QUESTION_COLUMNS))
+            for number, row in enumerate(_rows(questions, QUESTION_COLUMNS[1:]))
             if row["question_type"] == "difference" and row["split"] == split
         ]
         if not self.items:
