@@ -22,7 +22,10 @@ entries 27..53 are "missing". The text is read sentence by sentence (split at . 
    Within its phrase a finding that is hedged (see `evaluation.findings`) sets nothing, and so does a denied one
    ("new effusion is not seen") unless the denial is the resolution itself ("the pneumothorax has resolved").
    A finding described without any change word ("small left effusion") sets nothing.
-3. Unparseable text (no finding, no template) is "no change": the zero vector.
+3. Unparseable text (no finding, no template) is the zero vector; `is_readable` tells it apart from an answer
+   that states no change, so reports and scores never present a garbled answer as "no change".
+`change_directions` keeps the direction of each change word: new / worse (the added bit), better / resolved (the
+missing bit), and stable (a finding stated unchanged: no bit), for reports that list changes by direction.
 Level changes ("the level of X has changed from A to B") carry no direction word and set nothing. A finding can be
 both added and missing ("increased right, decreased left effusion"); both bits are then set.
 """

@@ -1,10 +1,22 @@
 """The 27 chest X-ray findings of Medical-Diff-VQA (REFERENCE §4), grouped by anatomy, and a rule-based reader that
 says which of them a single report asserts, denies or hedges.
 
+Why rules and not negspacy / medspaCy / pyConText: those need spaCy (not in this environment, and seconds of
+import at start-up), their ConText defaults label "likely X" as present while a change score must credit only what
+a report asserts, and `evaluation.change_vector` needs character offsets of each mention inside phrases it cuts
+itself. A NegEx-style rule set of this size, measured on a hand-labelled set of report sentences with a held-out
+split (`python -m evaluation.extractor_score`, docs/EXTRACTOR.md), is predictable and fast.
+
 Rules of `extract(text)` (NegEx-style, deliberately small so a reader can predict every label):
 - Mentions: each finding has surface forms (singular/plural, common synonyms such as "effusion" for pleural
-  effusion, "CHF" for heart failure, "enlarged cardiac silhouette" for cardiomegaly). Overlapping matches keep the
-  longest, so "pleural effusion" is one mention and "pericardial effusion" (not one of the 27) shadows "effusion".
+  effusion, "CHF" for heart failure, "enlarged cardiac silhouette" for cardiomegaly, "lobe collapse" for
+  atelectasis, "dextroscoliosis" for scoliosis, "tortuous aorta"). Overlapping matches keep the longest, so
+  "pleural effusion" is one mention, "pericardial effusion" (not one of the 27) shadows "effusion",
+  "subcutaneous emphysema" is an air collection (air in the soft tissues), not emphysema, and a "calcified
+  granuloma" is a granuloma, not a calcification.
+- Some mentions state their own absence ("the heart is not enlarged", "normal heart size", "the
+  cardiomediastinal silhouette is within normal limits": cardiomegaly absent); a blunted costophrenic angle also
+  counts as a pleural effusion with the same status (it is how a small effusion shows on a frontal film).
 - Scope: a text is cut into clauses at . ; : ! ? and line breaks, at contrast words (but, however, although,
   though, whereas, while, except, which) and before "there is/are/has been". A cue affects only mentions in its
   own clause: cues written before a finding ("no", "possible") reach forward, cues written after it ("is not
@@ -14,7 +26,9 @@ Rules of `extract(text)` (NegEx-style, deliberately small so a reader can predic
   equivocal, versus/vs, differential, cannot exclude / cannot be excluded / not excluded. We count "likely" as
   uncertain: it is a hedge, and a change score should credit only what a report asserts.
 - Negation: no, not, without, negative for, free of, absence of, resolved / resolution of, clear of, rather than,
-  no longer, and after the finding "is not seen/identified/present/...", "absent", "has resolved/cleared".
+  removal of, nor, and after the finding "is not seen/identified/present/...", "absent", "has resolved/cleared",
+  "no longer seen/visualized/...", "has been removed".
+- Hedges also: presumed, borderline, compatible with, worrisome for, "is a consideration", "less likely".
   "No change in" / "no increase in" do not negate the finding that follows (it is still there).
 - One finding mentioned several times: present if any mention is present, else uncertain if any is, else absent.
 """
