@@ -6,6 +6,11 @@ direction (new / worse / better / resolved / stable). Per finding and micro-aver
 the development split (the rules were tuned on it) and the held-out split (never tuned on):
 
     python -m evaluation.extractor_score --out docs/EXTRACTOR.md
+
+Caveat: the sentences were written and labelled by the engineer who wrote the rules, in the style of MIMIC-CXR
+reports but not taken from them (no report corpus is reachable here); the held-out split was written before its
+score was first seen and no rule was changed for it, but its phrasing is not independent of the rules' author.
+A set labelled by radiologists on real reports would be the stronger test.
 """
 
 from __future__ import annotations
