@@ -2,7 +2,10 @@
 
 Each study is a `gr.File(file_count="multiple")`: one DICOM/PNG/JPEG file, the files of a study folder, or one
 zip. Files rather than `gr.Image`s so that every upload reaches the ingestion's checks untouched, and a corrupt
-or non-chest file becomes a message naming it (`safe_handler`), with the app still up. The last result lives in
+or non-chest file becomes a message naming it (`safe_handler`), with the app still up. Each upload is also
+checked on its own as soon as it changes (`upload_status`), so a refusal (a CT, a skull film) shows next to the
+upload that caused it; the comparison's warnings and its header (dates, interval, views, limitations) open the
+notes above the result. The last result lives in
 `gr.State`, so a window preset or the heatmap toggle redraws the side-by-side view without running the model.
 
 Files on disk: Gradio keeps uploads (which carry PHI) and the images it serves in its own cache, under
@@ -60,8 +63,9 @@ def example_rows() -> tuple[list[list[list[str]]], list[str]]:
 
 @contextmanager
 def loader_warnings() -> Iterator[list[str]]:
-    """Collect what `apps.cxr` logs at WARNING or above in this thread (studies swapped into date order, a
-    missing PatientID, a view assumed frontal), so this request's user sees it and other requests' stay apart."""
+    """Collect what `apps.cxr` logs at WARNING or above in this thread (a view assumed frontal, a multi-frame
+    file), so this request's user sees it and other requests' stay apart. The validity verdict's warnings
+    (swapped order, unverified input, relaxed rules) come with the result instead."""
     messages: list[str] = []
     thread = threading.get_ident()
 
