@@ -41,7 +41,7 @@ from apps.cxr.phantoms import CHANGE_QUESTION
 from apps.cxr.report import Comparison, grey_image
 from apps.cxr.studies import Study, StudySeries, load_series, load_study
 from apps.cxr.transforms import model_transform
-from apps.cxr.validity import STRICT, SeriesValidity, ValidityPolicy
+from apps.cxr.validity import STRICT, SeriesValidity, ValidityPolicy, check_comparison
 from apps.cxr.windows import apply_window
 from sve_core.data import IMAGE_PLACEHOLDER
 from sve_core.inference import Describer
@@ -129,9 +129,15 @@ class CxrPredictor(DescriberBacked):
             series = load_series(paths, policy)
         return self.predict_studies(series)
 
-    def predict_studies(self, series: StudySeries) -> CxrResult:
-        """`predict_series` on studies already through `load_series`, for callers that check the files before
-        loading a model (the CLI, so a wrong path fails at once)."""
+    def predict_studies(self, series: StudySeries | Sequence[Study]) -> CxrResult:
+        """`predict_series` on studies already loaded, for callers that check the files before loading a model
+        (the CLI, so a wrong path fails at once; PACS retrieval). Studies without their `StudySeries` (e.g. from
+        `load_studies`) are checked again, so the result carries the same warnings and limitations."""
+        if not isinstance(series, StudySeries):
+            studies = list(series)
+            relaxed = ValidityPolicy(allow_patient_mismatch=True)  # the caller's loader already decided
+            validity = check_comparison([s.facts for s in studies], relaxed, names=[s.source for s in studies])
+            series = StudySeries(studies=[studies[i] for i in validity.order], validity=validity)
         images = [study.image for study in series.studies]
         inputs = [model_input(image, self.size) for image in images]
         steps = []

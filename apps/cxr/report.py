@@ -18,8 +18,10 @@ Wording rules of `Comparison.report`:
   change."), or names only stable findings: "No interval change.";
 - anything else (`evaluation.change_vector.is_readable` is False: a garbled or hedged answer, or one that
   merely contains "nothing has changed" among other words): `UNREADABLE`, never "No interval change.".
-The table marks each finding new / worse / improved / resolved / mixed / stable / "not stated"; the first four
-and mixed are the changed rows (`FindingRow.changed`), which the markdown and the UI highlight.
+The table gives each finding its `change` (new / worse / improved / resolved / mixed / stable / "not stated"; the
+first five are the changed rows, `FindingRow.changed`, which the markdown and the UI highlight) and its `status`
+as the change score counts it ("added", "missing", "added and missing", "unchanged"; an unreadable answer
+leaves every finding unchanged).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from PIL import Image
@@ -48,9 +50,16 @@ UNREADABLE = (
     "UNREADABLE: the model's answer does not parse into the 27 findings, so no change (and no stability) is "
     "reported; see the answer itself."
 )
-CHANGED_STATUSES = ("new", "worse", "improved", "resolved", "mixed")
+Status = Literal["added", "missing", "added and missing", "unchanged"]
+_STATUS: dict[tuple[bool, bool], Status] = {  # (added, missing) -> status as the change score counts it
+    (True, True): "added and missing",
+    (True, False): "added",
+    (False, True): "missing",
+    (False, False): "unchanged",
+}
+CHANGED = ("new", "worse", "improved", "resolved", "mixed")
 NOT_STATED = "not stated"
-TABLE_HEADERS = ["changed", "group", "finding", "status"]
+TABLE_HEADERS = ["changed", "group", "finding", "change"]
 # report word for each parser direction, in the order the report lists them
 _WORDS = {"new": "new", "worse": "worse", "better": "improved", "resolved": "resolved", "stable": "stable"}
 
@@ -61,14 +70,15 @@ class FindingRow:
 
     group: str  # anatomy group of `evaluation.findings.GROUPS`
     finding: str
-    status: str  # one of CHANGED_STATUSES, "stable" or NOT_STATED
+    status: Status  # as the change score counts it
+    change: str  # one of CHANGED, "stable" or NOT_STATED: what the report says
 
     @property
     def changed(self) -> bool:
-        return self.status in CHANGED_STATUSES
+        return self.change in CHANGED
 
     def cells(self) -> list[str]:
-        return ["◆" if self.changed else "", self.group, self.finding, self.status]
+        return ["◆" if self.changed else "", self.group, self.finding, self.change]
 
 
 @dataclass(frozen=True)
@@ -101,22 +111,25 @@ class Comparison:
     def changed(self) -> bool:
         return bool(self.added or self.missing)
 
-    def status(self, finding: str) -> str:
+    def status(self, finding: str) -> Status:
+        return _STATUS[finding in self.added, finding in self.missing]
+
+    def change(self, finding: str) -> str:
         if finding in self.added and finding in self.missing:
             return "mixed"
         return next((word for word, names in self.directions.items() if finding in names), NOT_STATED)
 
     @property
     def rows(self) -> list[FindingRow]:
-        """The 27 findings with their status, in `FINDINGS` order."""
-        return [FindingRow(GROUP_OF[name], name, self.status(name)) for name in FINDINGS]
+        """The 27 findings with their status and change, in `FINDINGS` order."""
+        return [FindingRow(GROUP_OF[name], name, self.status(name), self.change(name)) for name in FINDINGS]
 
     @property
     def report(self) -> str:
         """The comparison in radiology wording, by the module's rules: changed findings first, stable after."""
         if not self.readable:
             return UNREADABLE
-        statuses = {name: self.status(name) for name in FINDINGS}
+        statuses = {name: self.change(name) for name in FINDINGS}
         changed = [
             f"{word.capitalize()} {_join(names)}."
             for word in ("new", "worse", "improved", "resolved")

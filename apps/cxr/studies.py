@@ -24,7 +24,7 @@ from pydicom import Dataset
 
 from apps.cxr.archive import extracted_zip
 from apps.cxr.bitmap import BITMAP_SUFFIXES, load_bitmap
-from apps.cxr.dicom import decode, quiet_pydicom, read_dataset, view_position
+from apps.cxr.dicom import StudyKey, decode, quiet_pydicom, read_dataset, view_position
 from apps.cxr.errors import DicomError
 from apps.cxr.image import CxrImage
 from apps.cxr.validity import (
@@ -40,6 +40,7 @@ from apps.cxr.validity import (
 logger = logging.getLogger(__name__)
 
 FRONTAL_VIEWS = ("PA", "AP")
+_NO_KEY = StudyKey(patient_id=None, study_uid=None, acquired=None)
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,11 @@ class Study:
     image: CxrImage
     source: str = field(metadata={"help": "base name of the file, folder or zip the study came from"})
     facts: ImageFacts | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def key(self) -> StudyKey:
+        """Patient, study and acquisition time for pairing (all PHI, no repr); empty for a PNG/JPEG."""
+        return self.facts.key if self.facts is not None else _NO_KEY
 
 
 @dataclass(frozen=True)

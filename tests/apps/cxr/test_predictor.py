@@ -131,8 +131,8 @@ def test_scripted_answer_reaches_report_and_table(files: ModuleType, tmp_path: P
     assert comparison.answer == answer
     assert (comparison.added, comparison.missing) == (("pleural effusion",), ("pneumothorax",))
     assert comparison.report == "New pleural effusion. Resolved pneumothorax. No other interval change."
-    changed = {row.finding: row.status for row in comparison.rows if row.changed}
-    assert changed == {"pleural effusion": "new", "pneumothorax": "resolved"}
+    changed = {row.finding: (row.status, row.change) for row in comparison.rows if row.changed}
+    assert changed == {"pleural effusion": ("added", "new"), "pneumothorax": ("missing", "resolved")}
 
 
 def test_heatmap_leaves_the_padding_behind(tmp_path: Path) -> None:

@@ -77,7 +77,8 @@ def test_unreadable_answers_are_not_called_stable(answer: str) -> None:
     comparison = Comparison.from_answer(answer)
     assert not comparison.readable and comparison.report == UNREADABLE
     assert "No interval change" not in comparison.report
-    assert {row.status for row in comparison.rows} == {"not stated"} and not any(r.changed for r in comparison.rows)
+    assert {row.change for row in comparison.rows} == {"not stated"} and not any(r.changed for r in comparison.rows)
+    assert {row.status for row in comparison.rows} == {"unchanged"}  # as the change score counts it
 
 
 def test_table_covers_the_27_findings() -> None:
@@ -87,8 +88,8 @@ def test_table_covers_the_27_findings() -> None:
     assert [row.finding for row in rows] == list(FINDINGS) and all(
         row.group == GROUP_OF[row.finding] for row in rows
     )
-    changed = {row.finding: row.status for row in rows if row.changed}
-    assert changed == {"pleural effusion": "mixed", "edema": "new"}
+    changed = {row.finding: (row.status, row.change) for row in rows if row.changed}
+    assert changed == {"pleural effusion": ("added and missing", "mixed"), "edema": ("added", "new")}
 
 
 def _image(rows: int = 20, columns: int = 30) -> CxrImage:
@@ -145,7 +146,7 @@ def test_pair_files(tmp_path: Path) -> None:
         "heatmap.png",
     )
     assert comparison["added"] == ["pleural effusion"] and len(comparison["findings"]) == 27
-    assert set(comparison["findings"][0]) == {"group", "finding", "status", "changed"}
+    assert set(comparison["findings"][0]) == {"group", "finding", "status", "change", "changed"}
     assert (comparison["dates"], comparison["interval_days"]) == (["2101-01-01", "2101-01-02"], 1)
 
 

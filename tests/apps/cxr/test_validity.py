@@ -21,7 +21,7 @@ from pydicom.data import get_testdata_file
 from apps.cxr.app import run_compare, upload_status
 from apps.cxr.phantom_dicom import DicomEncoding
 from apps.cxr.predictor import CxrPredictor
-from apps.cxr.studies import load_series
+from apps.cxr.studies import load_series, load_studies
 from apps.cxr.validity import (
     ComparisonRefused,
     ValidityPolicy,
@@ -297,3 +297,14 @@ def test_frontal_against_lateral_headers_are_refused(files: ModuleType) -> None:
         [files.dataset(encoding=DicomEncoding(view_position="LL"), day=0), lateral], ["a.dcm", "b.dcm"]
     )
     assert "lateral views compared" in both.steps[0].limitations[0]
+
+
+def test_studies_from_load_studies_get_the_same_verdict(files: ModuleType, tmp_path: Path) -> None:
+    """Callers that load with `load_studies` (PACS retrieval) and hand the list to `predict_studies` get the
+    warnings and limitations too."""
+    prior, current = _limited(files, tmp_path, lambda ds: None, lambda ds: None, view_position="AP")
+    studies = load_studies([current, prior])
+    assert studies[0].key.acquired < studies[1].key.acquired
+    result = PREDICTOR.predict_studies(studies)
+    assert any("AP compared with PA" in note for note in result.validity.steps[0].limitations)
+    assert result.validity.steps[0].interval_days == 30
