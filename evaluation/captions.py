@@ -22,10 +22,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from pycocoevalcap.bleu.bleu import Bleu
-from pycocoevalcap.cider.cider import Cider
-from pycocoevalcap.rouge.rouge import Rouge
-
 from evaluation.coco_java import JavaScorers
 from evaluation.errors import EvaluationInputError, describe_ids
 
@@ -102,7 +98,12 @@ class CaptionScorer:
         )
 
     def score(self, captions: TokenizedCaptions) -> dict[str, float]:
-        """x100 scores for one set (see the module docstring for what each number is)."""
+        """x100 scores for one set (see the module docstring for what each number is). pycocoevalcap is imported
+        here: `sve cxr --help` registers argument parsers that import this module and should not wait for it."""
+        from pycocoevalcap.bleu.bleu import Bleu
+        from pycocoevalcap.cider.cider import Cider
+        from pycocoevalcap.rouge.rouge import Rouge
+
         gts, res = captions.references, captions.predictions
         bleu, _ = Bleu(4).compute_score(gts, res, verbose=0)
         rouge = float(Rouge().compute_score(gts, res)[0])

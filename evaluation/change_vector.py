@@ -22,7 +22,10 @@ entries 27..53 are "missing". The text is read sentence by sentence (split at . 
    Within its phrase a finding that is hedged (see `evaluation.findings`) sets nothing, and so does a denied one
    ("new effusion is not seen") unless the denial is the resolution itself ("the pneumothorax has resolved").
    A finding described without any change word ("small left effusion") sets nothing.
-3. Unparseable text (no finding, no template) is "no change": the zero vector.
+3. Unparseable text (no finding, no template) is the zero vector; `is_readable` tells it apart from an answer
+   that states no change, so reports and scores never present a garbled answer as "no change".
+`change_directions` keeps the direction of each change word: new / worse (the added bit), better / resolved (the
+missing bit), and stable (a finding stated unchanged: no bit), for reports that list changes by direction.
 Level changes ("the level of X has changed from A to B") carry no direction word and set nothing. A finding can be
 both added and missing ("increased right, decreased left effusion"); both bits are then set.
 """
@@ -46,13 +49,20 @@ _MISSING_TEMPLATE = re.compile(
     r"\bmissing (?:the )?findings? of (?P<items>.+?)(?:\bthan (?:the )?reference image|$)"
 )
 _PHRASE_BREAK = re.compile(r"[,;]|\b(?:and|or|with|but|while|whereas|although)\b")
+# Change words by direction; "resolved"/"better" set the missing bit, "new"/"worse" the added bit.
 _CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
-        "missing",
+        "resolved",
         re.compile(
-            r"\b(?:no longer|no residual|without residual|resol(?:ved|ving|ution|ves)|improv(?:ed|ing|ement|es)|"
-            r"decreas(?:ed|ing|es|e)|smaller|less(?:er|ened|ening)?|reduc(?:ed|tion|ing)|diminish(?:ed|ing)|"
-            r"clear(?:ed|ing)|disappear(?:ed|ance)|regress(?:ed|ion|ing)|resorb(?:ed|ing)|resorption)\b"
+            r"\b(?:no longer|no residual|without residual|resol(?:ved|ving|ution|ves)|clear(?:ed|ing)|"
+            r"disappear(?:ed|ance)|resorb(?:ed|ing)|resorption|(?:interval )?removal)\b"
+        ),
+    ),
+    (
+        "better",
+        re.compile(
+            r"\b(?:improv(?:ed|ing|ement|es)|decreas(?:ed|ing|es|e)|smaller|less(?:er|ened|ening)?|"
+            r"reduc(?:ed|tion|ing)|diminish(?:ed|ing)|regress(?:ed|ion|ing))\b"
         ),
     ),
     (
@@ -64,13 +74,28 @@ _CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     (
-        "added",
+        "new",
         re.compile(
-            r"\b(?:new(?:ly)?|increas(?:ed|ing|es|e)|wors(?:ened|ening|ens|e)|progress(?:ed|ion|ing|ive)?|"
-            r"develop(?:ed|ing|ment|s)?|appearance of|(?:has|have) (?:since )?appeared|larger|enlarging|"
-            r"grow(?:ing|n|th)|greater|more|additional|(?:re-?)?accumulat\w*|recurr\w*|emerg\w*|evolving)\b"
+            r"\b(?:new(?:ly)?|develop(?:ed|ing|ment|s)?|appearance of|(?:has|have) (?:since )?appeared|additional|"
+            r"recurr\w*|emerg\w*)\b"
         ),
     ),
+    (
+        "worse",
+        re.compile(
+            r"\b(?:increas(?:ed|ing|es|e)|wors(?:ened|ening|ens|e)|progress(?:ed|ion|ing|ive)?|larger|enlarging|"
+            r"grow(?:ing|n|th)|greater|more|(?:re-?)?accumulat\w*|evolving)\b"
+        ),
+    ),
+)
+_ADDED, _MISSING = ("new", "worse"), ("resolved", "better")
+# The first direction listed wins when one finding is given two (a report table shows one word per finding).
+DIRECTIONS = ("new", "worse", "better", "resolved", "stable")
+# A whole answer (or sentence) that says nothing changed, and nothing else: the only way to read "no change".
+_NO_CHANGE_ANSWER = re.compile(
+    r"(?:nothing (?:has )?changed|no (?:significant |appreciable )?(?:interval )?changes?(?: (?:since|from|compared "
+    r"(?:to|with)) (?:the )?(?:prior|previous|reference)(?: (?:study|image|exam|radiograph))?)?|unchanged|stable)"
+    r"(?: appearance)?[.!]?"
 )
 _NEGATOR_BEFORE_CUE = re.compile(r"\b(?:no|not|without|never|neither|nor)\b(?:\s+[\w-]+){0,2}\s*$")
 
@@ -117,32 +142,49 @@ def _borrow(phrases: list[_Phrase], index: int) -> tuple[int, str] | None:
     return None
 
 
-def _free_text(sentence: str, added: set[str], missing: set[str]) -> None:
+def _free_text(sentence: str, directions: dict[str, set[str]]) -> None:
     phrases = _phrases(sentence)
     for index, phrase in enumerate(phrases):
         cue = phrase.cue if phrase.cue is not None else _borrow(phrases, index)
         if cue is None or _NEGATOR_BEFORE_CUE.search(sentence[: cue[0]]):
             continue
         for finding, status in phrase.findings:
-            if cue[1] == "missing" and status != "uncertain":
-                missing.add(finding)
-            elif cue[1] == "added" and status == "present":
-                added.add(finding)
+            if cue[1] in _MISSING and status != "uncertain" or cue[1] in (*_ADDED, "stable") and status == "present":
+                directions[cue[1]].add(finding)
+
+
+def change_directions(text: str) -> dict[str, set[str]]:
+    """Direction -> findings, for "new", "worse", "better", "resolved" and "stable" (a finding stated unchanged),
+    by the module's rules; the templates give "new" (additional findings) and "resolved" (missing findings)."""
+    directions: dict[str, set[str]] = {direction: set() for direction in DIRECTIONS}
+    for sentence in _SENTENCE_BREAK.split(text.lower().strip()):
+        templates = [(_ADDED_TEMPLATE, "new"), (_MISSING_TEMPLATE, "resolved")]
+        hits = [(regex.search(sentence), direction) for regex, direction in templates]
+        if any(match for match, _ in hits):
+            for match, direction in hits:
+                if match:
+                    directions[direction].update(m.finding for m in find_mentions(match.group("items")))
+        else:
+            _free_text(sentence, directions)
+    return directions
+
+
+def is_readable(text: str) -> bool:
+    """Whether an answer parses into the 27-finding vocabulary: it states a change or a stable finding, or each
+    of its sentences is exactly a no-change statement ("nothing has changed.", "No interval change."). A garbled
+    answer that merely contains such a phrase ("nothing has changed effusion than the effusion") is not readable,
+    and must not be reported or scored as "no change"."""
+    if any(change_directions(text).values()):
+        return True
+    sentences = [s for s in _SENTENCE_BREAK.split(text.lower().strip()) if s.strip()]
+    return bool(sentences) and all(_NO_CHANGE_ANSWER.fullmatch(s.strip()) for s in sentences)
 
 
 def change_sets(text: str) -> tuple[set[str], set[str]]:
     """(findings added, findings missing) that a comparison text states, by the module's rules."""
-    added: set[str] = set()
-    missing: set[str] = set()
-    for sentence in _SENTENCE_BREAK.split(text.lower().strip()):
-        templates = [(_ADDED_TEMPLATE, added), (_MISSING_TEMPLATE, missing)]
-        hits = [(regex.search(sentence), target) for regex, target in templates]
-        if any(match for match, _ in hits):
-            for match, target in hits:
-                if match:
-                    target.update(m.finding for m in find_mentions(match.group("items")))
-        else:
-            _free_text(sentence, added, missing)
+    directions = change_directions(text)
+    added = set().union(*(directions[d] for d in _ADDED))
+    missing = set().union(*(directions[d] for d in _MISSING))
     return added, missing
 
 

@@ -2,7 +2,10 @@
 
 Each study is a `gr.File(file_count="multiple")`: one DICOM/PNG/JPEG file, the files of a study folder, or one
 zip. Files rather than `gr.Image`s so that every upload reaches the ingestion's checks untouched, and a corrupt
-or non-chest file becomes a message naming it (`safe_handler`), with the app still up. The last result lives in
+or non-chest file becomes a message naming it (`safe_handler`), with the app still up. Each upload is also
+checked on its own as soon as it changes (`upload_status`), so a refusal (a CT, a skull film) shows next to the
+upload that caused it; the comparison's warnings and its header (dates, interval, views, limitations) open the
+notes above the result. The last result lives in
 `gr.State`, so a window preset or the heatmap toggle redraws the side-by-side view without running the model.
 
 Files on disk: Gradio keeps uploads (which carry PHI) and the images it serves in its own cache, under
@@ -34,16 +37,16 @@ from apps.common.ui import (
     standalone_page,
     unavailable,
 )
+from apps.cxr.dicom.validity import ValidityPolicy
 from apps.cxr.dicom.windows import WINDOW_PRESETS
 from apps.cxr.pacs.panel import build_panel
 from apps.cxr.phantoms.make_examples import OUT as EXAMPLES_DIR
-from apps.cxr.report.predictor import CxrPredictor, CxrResult
-from apps.cxr.report.result import DEMO_WARNING, RESEARCH_NOTE, write_report
+from apps.cxr.report.predictor import CxrPredictor, CxrResult, check_study
+from apps.cxr.report.result import DEMO_WARNING, RESEARCH_NOTE, TABLE_HEADERS, comparison_header, write_report
 
 TITLE = "Chest X-ray — what changed since the prior study?"
 UPLOAD_HELP = "DICOM, PNG or JPEG files of one study (a folder's files are fine), or one zip"
 NO_HEATMAP = "This model has no stateful layers, so there is no change heatmap to show."
-TABLE_HEADERS = ["group", "finding", "status"]
 # Gradio cache clean-up, (every N s, files older than M s): uploads carry PHI, so they should not outlive a
 # session by much; an hour leaves time to download the report. Pass it to the top-level gr.Blocks.
 DELETE_CACHE = (600, 3600)
@@ -67,8 +70,9 @@ def example_rows() -> tuple[list[list[list[str]]], list[str]]:
 
 @contextmanager
 def loader_warnings() -> Iterator[list[str]]:
-    """Collect what `apps.cxr` logs at WARNING or above in this thread (studies swapped into date order, a
-    missing PatientID, a view assumed frontal), so this request's user sees it and other requests' stay apart."""
+    """Collect what `apps.cxr` logs at WARNING or above in this thread (a view assumed frontal, a multi-frame
+    file), so this request's user sees it and other requests' stay apart. The validity verdict's warnings
+    (swapped order, unverified input, relaxed rules) come with the result instead."""
     messages: list[str] = []
     thread = threading.get_ident()
 
@@ -91,6 +95,7 @@ def run_compare(
     prior: list[str] | None,
     current: list[str] | None,
     allow_patient_mismatch: bool,
+    allow_body_part: bool,
     preset: str,
     heatmap: bool,
     downloads: TemporaryDirectory | None,
@@ -101,14 +106,16 @@ def run_compare(
         raise ValueError("upload both studies: the prior (older) and the current one")
     if downloads is not None:
         downloads.cleanup()
+    policy = ValidityPolicy(allow_body_part=allow_body_part, allow_patient_mismatch=allow_patient_mismatch)
     with loader_warnings() as notes:
-        result = predictor.predict(prior, current, allow_patient_mismatch=allow_patient_mismatch)
+        result = predictor.predict(prior, current, policy=policy)
     folder = TemporaryDirectory(prefix="sve_cxr_report_")
     files = [str(path) for path in write_report(result, Path(folder.name), images=False)]
     comparison = result.steps[0].comparison
-    table = [[row.group, row.finding, row.status] for row in comparison.rows]
+    table = [row.cells() for row in comparison.rows]
+    warnings = [*result.validity.warnings, *notes]
     return (
-        "\n".join(f"- ⚠ {note}" for note in notes),
+        "\n".join([*(f"- ⚠ {note}" for note in warnings), comparison_header(result, result.steps[0])]),
         comparison.answer,
         comparison.report,
         table,
@@ -117,6 +124,21 @@ def run_compare(
         result,
         folder,
     )
+
+
+def upload_status(files: list[str] | None, allow_body_part: bool) -> str:
+    """An upload changed: check that study alone and say what it is, or why it is refused, next to it."""
+    if not files:
+        return ""
+    try:
+        study = check_study(files, ValidityPolicy(allow_body_part=allow_body_part))
+    except (ValueError, OSError) as error:
+        return f"⛔ {error}"
+    if study.facts is None:
+        return "⚠ unverified input: a PNG/JPEG has no DICOM header to check (modality, body part, patient, date)"
+    meta = study.image.meta
+    warnings = " ".join(f"⚠ {text}" for text in (*study.facts.warnings, *study.facts.limitations))
+    return f"✓ {meta.modality} chest radiograph, view {meta.view_position or 'not recorded'}. {warnings}".strip()
 
 
 @safe_handler
@@ -144,13 +166,18 @@ def build_tab(model: str | None) -> None:
         return
     gr.Markdown(_banner(predictor))
     with gr.Row():
-        prior = gr.File(label="Prior study (older)", file_count="multiple", type="filepath")
-        current = gr.File(label="Current study", file_count="multiple", type="filepath")
+        with gr.Column():
+            prior = gr.File(label="Prior study (older)", file_count="multiple", type="filepath")
+            prior_status = gr.Markdown()
+        with gr.Column():
+            current = gr.File(label="Current study", file_count="multiple", type="filepath")
+            current_status = gr.Markdown()
     gr.Markdown(f"Each study: {UPLOAD_HELP}. Studies are put in date order and must be of one patient.")
     rows, labels = example_rows()
     gr.Examples(rows, [prior, current], example_labels=labels, cache_examples=False)
     with gr.Row():
         mismatch = gr.Checkbox(label="Compare even if the PatientIDs differ", value=False)
+        body_part = gr.Checkbox(label="Compare even if the body part is not chest (research use)", value=False)
         run = gr.Button("Compare", variant="primary")
     notes = gr.Markdown()
     with gr.Row():
@@ -166,17 +193,27 @@ def build_tab(model: str | None) -> None:
         current_view = gr.Image(label="Current", type="pil", interactive=False)
     answer = gr.Textbox(label="Model answer (Medical-Diff-VQA wording)", interactive=False)
     report = gr.Textbox(label="Comparison report", interactive=False)
-    table = gr.Dataframe(headers=TABLE_HEADERS, label="Findings (27, Medical-Diff-VQA)", interactive=False)
+    table = gr.Dataframe(
+        headers=TABLE_HEADERS, label="Findings (27, Medical-Diff-VQA; ◆ = changed)", interactive=False
+    )
     downloads = gr.File(label="Downloads (report.json, report.md)", file_count="multiple", interactive=False)
     result = gr.State(None, time_to_live=SESSION_TTL_S)
     folder = gr.State(None, time_to_live=SESSION_TTL_S, delete_callback=remove_folder)
 
     run.click(
         functools.partial(run_compare, predictor),
-        [prior, current, mismatch, window, heatmap, folder],
+        [prior, current, mismatch, body_part, window, heatmap, folder],
         [notes, answer, report, table, prior_view, current_view, downloads, result, folder],
         api_name="cxr_compare",
     )
+    for upload, status in ((prior, prior_status), (current, current_status)):
+        gr.on(
+            [upload.change, body_part.change],
+            upload_status,
+            [upload, body_part],
+            status,
+            api_visibility="private",
+        )
     gr.on(
         [window.change, heatmap.change],
         show_views,

@@ -23,31 +23,49 @@ from apps.cxr.report.result import DEMO_WARNING, grey_image, write_report
 STUDY_HELP = "a DICOM, PNG or JPEG file, a folder or a zip holding one study"
 
 
-def _report(args: argparse.Namespace) -> int:
-    from apps.cxr.dicom.studies import load_studies
-    from apps.cxr.pacs.run import PacsReport, check_file_mode
-    from apps.cxr.report.predictor import CxrPredictor
+def _require(paths: list[str | Path]) -> None:
+    """Refuse a missing input before importing the loader (pydicom, ~0.5 s), so a typo answers at once."""
+    for path in map(Path, paths):
+        if not path.exists():
+            raise ValueError(f"{path.name}: no such file or folder")
 
+
+def _report(args: argparse.Namespace) -> int:
     if args.out.exists() and any(args.out.iterdir()):
         raise ValueError(
             f"--out {args.out} is not empty; choose a new folder so no file of another report is mixed in"
         )
+    from apps.cxr.dicom.validity import ValidityPolicy
+    from apps.cxr.pacs.run import PacsReport, check_file_mode
+
+    policy = ValidityPolicy(
+        allow_body_part=args.allow_body_part, allow_patient_mismatch=args.allow_patient_mismatch
+    )
     pacs = PacsReport.open(args) if args.patient is not None else None
     if pacs is None:
         check_file_mode(args)
         sources = [args.prior, args.current, *args.more_studies]
-        studies = load_studies(sources, allow_patient_mismatch=args.allow_patient_mismatch)
+        _require(sources)
+        from apps.cxr.dicom.studies import load_series
+
+        series = load_series(sources, policy)
     else:
-        studies = pacs.retrieved.studies
+        series = pacs.retrieved.studies  # checked again by `predict_studies`
+    from apps.cxr.report.predictor import CxrPredictor  # transformers and torch: only once the inputs passed
+
     predictor = CxrPredictor.load(args.model, size=args.size, max_new_tokens=args.max_new_tokens)
-    result = predictor.predict_studies(studies)
+    result = predictor.predict_studies(series)
+    for warning in result.validity.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     if result.demo:
         print(f"note: {DEMO_WARNING}", file=sys.stderr)
     if not result.has_heatmaps:
         print(f"note: no heatmap; {result.model} has no stateful layers to read change from", file=sys.stderr)
-    for step in result.steps:
+    for step, header in zip(result.steps, result.validity.steps, strict=True):
         print(f"{result.names[step.prior]} -> {result.names[step.current]}: {step.comparison.report}")
         print(f"  model answer: {step.comparison.answer}")
+        for limitation in header.limitations:
+            print(f"  limitation: {limitation}")
     outgoing = pacs.outgoing(result) if pacs is not None else []  # built before any file is written
     written = write_report(result, args.out)
     print("wrote " + ", ".join(str(path) for path in written), file=sys.stderr)
@@ -57,6 +75,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _inspect(args: argparse.Namespace) -> int:
+    _require([args.path])
     from apps.cxr.dicom.studies import load_study
     from apps.cxr.dicom.windows import apply_window
 
@@ -118,6 +137,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--allow-patient-mismatch",
         action="store_true",
         help="compare studies whose PatientID differs (e.g. an ID re-issued after a merge); a warning is logged",
+    )
+    report.add_argument(
+        "--allow-body-part",
+        action="store_true",
+        help="compare radiographs whose BodyPartExamined is not chest (research use); every output then says so",
     )
     add_report_arguments(report)
     report.set_defaults(func=_report)

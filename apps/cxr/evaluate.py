@@ -61,7 +61,8 @@ def cxr_report(
         f"change)\n\n{table}\n\nF1 is over the 54 finding-change labels on pairs whose gold answer states a "
         "change, Chg Acc over all pairs, as `sve eval cxr-diff` scores Medical-Diff-VQA. A label that no changed "
         "pair holds scores 0 in Macro-F1, so on a dataset using few findings the gold answers' own Macro-F1 is "
-        f"the ceiling.\n\n### Micro-F1 per anatomy group\n\n{groups}\n"
+        f"the ceiling.\n\nUnreadable answers (not parseable into the 27 findings; counted wrong in Chg Acc): "
+        f"{change['unreadable']} of {change['pairs']}.\n\n### Micro-F1 per anatomy group\n\n{groups}\n"
     )
     payload = {
         "benchmark": "cxr-evaluate",
@@ -70,6 +71,7 @@ def cxr_report(
         "meteor": meteor,
         "pairs": change["pairs"],
         "changed_pairs": change["changed_pairs"],
+        "unreadable": change["unreadable"],
         "scores": scores,
         "group_f1": change["group_f1"],
         "ceiling": {key: ceiling[key] for key in CHANGE_SCORES},

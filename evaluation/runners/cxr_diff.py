@@ -9,7 +9,7 @@ from pathlib import Path
 from evaluation.caption_files import checked, load_predictions
 from evaluation.captions import score_captions
 from evaluation.cxr_score import score_changes
-from evaluation.datasets.medical_diff_vqa import MedicalDiffVQA
+from evaluation.datasets.medical_diff_vqa import METADATA, MedicalDiffVQA
 from evaluation.errors import EvaluationInputError
 from evaluation.predict import load_captioner, predict
 from evaluation.report import Report, markdown_table, number
@@ -44,7 +44,14 @@ class CxrDiffRun:
 
 def run_cxr_diff(config: CxrDiffRun) -> Report:
     images_root = (config.images or config.data) if config.model is not None else None
-    dataset = MedicalDiffVQA(config.data, config.split, images_root=images_root)
+    metadata_root = config.images or config.data
+    has_metadata = any((metadata_root / f"{METADATA}{gz}").exists() for gz in ("", ".gz"))
+    dataset = MedicalDiffVQA(
+        config.data,
+        config.split,
+        images_root=images_root,
+        metadata_root=metadata_root if has_metadata else None,
+    )
     references = {item["id"]: [item["answer"]] for item in dataset}
     if config.predictions is not None:
         predictions = checked(references, load_predictions(config.predictions), config.predictions)
@@ -68,7 +75,10 @@ def run_cxr_diff(config: CxrDiffRun) -> Report:
         f"## Medical-Diff-VQA difference questions, {config.split} split ({len(dataset)} pairs, "
         f"{change['changed_pairs']} with a gold change)\n\n{markdown_table(['Method', 'Source', *COLUMNS], rows)}\n\n"
         "F1 is over the 54 finding-change labels on pairs whose gold answer states a change; Chg Acc is over all "
-        f"pairs.\n\n### Micro-F1 per anatomy group (measured)\n\n{groups}\n"
+        f"pairs.\n\nUnreadable answers (not parseable into the 27 findings; counted wrong in Chg Acc): "
+        f"{change['unreadable']} of {change['pairs']}. Pairs dropped because the reference study is the later one: "
+        f"{'not checked (no MIMIC-CXR metadata)' if dataset.reversed_dropped is None else dataset.reversed_dropped}"
+        f".\n\n### Micro-F1 per anatomy group (measured)\n\n{groups}\n"
     )
     payload = {
         "benchmark": "cxr-diff",
@@ -77,6 +87,8 @@ def run_cxr_diff(config: CxrDiffRun) -> Report:
         "meteor": config.meteor,
         "pairs": change["pairs"],
         "changed_pairs": change["changed_pairs"],
+        "unreadable": change["unreadable"],
+        "reversed_dropped": dataset.reversed_dropped,
         "scores": scores,
         "group_f1": change["group_f1"],
         "quoted": [{"method": m, **v} for m, v in QUOTED],

@@ -26,10 +26,16 @@ def test_hand_counted_pairs() -> None:
     assert (scores["pairs"], scores["changed_pairs"]) == (3, 2)
 
 
-def test_unparseable_prediction_counts_as_no_change() -> None:
-    scores = score_changes(["nothing has changed.", ADD.format("cardiomegaly")], ["¯\\_(ツ)_/¯", "???"])
-    assert scores["Chg Acc"] == pytest.approx(50.0)
+def test_unreadable_predictions_are_counted_and_never_credited_as_no_change() -> None:
+    gold = ["nothing has changed.", ADD.format("cardiomegaly"), "nothing has changed."]
+    garbled = "nothing has changed effusion than the effusion"
+    scores = score_changes(gold, ["¯\\_(ツ)_/¯", "???", garbled])
+    assert scores["unreadable"] == 3
+    assert scores["Chg Acc"] == pytest.approx(0.0)  # a garbled answer is not a correct "no change"
     assert scores["Micro-F1"] == pytest.approx(0.0)
+    assert score_changes(gold, ["Nothing has changed.", "New cardiomegaly.", "No interval change."])[
+        "unreadable"
+    ] == 0
 
 
 def test_no_gold_change_leaves_f1_undefined() -> None:

@@ -121,6 +121,24 @@ def test_cxr_diff_scores_text_and_findings(tmp_path: Path, capsys: pytest.Captur
     assert payload["group_f1"]["lungs"] == pytest.approx(80.0) and payload["group_f1"]["cardiac"] is None
     assert (payload["pairs"], payload["changed_pairs"]) == (3, 2)
     assert {"BLEU-4", "ROUGE-L", "CIDEr", "Macro-F1"} <= set(payload["scores"])
+    assert (payload["unreadable"], payload["reversed_dropped"]) == (0, 0)
+
+
+def test_cxr_diff_counts_a_garbled_answer_as_unreadable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    predictions = _write(
+        tmp_path / "p.json",
+        {
+            "1": "the main image has an additional finding of edema than the reference image.",
+            "3": "nothing has changed effusion than the effusion",
+            "5": "Interval resolution of atelectasis; new pneumothorax.",
+        },
+    )
+    argv = ["--data", str(DATA / "medical_diff_vqa"), "--predictions", str(predictions), "--no-meteor"]
+    assert _eval("cxr-diff", *argv, "--out", str(tmp_path)) == 0
+    printed = capsys.readouterr().out
+    assert "Unreadable answers (not parseable into the 27 findings; counted wrong in Chg Acc): 1 of 3" in printed
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,10 @@ heart); laterals, obliques and decubitus views (LL, RL, LATERAL, LLO, ...) are n
 says PA or AP, an image without ViewPosition is assumed frontal, with a warning; if every image is
 non-frontal the study is refused. Ties go to DICOM over PNG/JPEG, then the lowest Series/Instance Number.
 
-Safety: studies compared must share PatientID (0010,0020) unless the caller opts out; a prior/current given in
-the wrong order is swapped with a warning. Dates, IDs and UIDs only live in `StudyKey`, whose repr shows none
-of them; messages name inputs by position and base name.
+Safety: each chosen image's header goes through `apps.cxr.dicom.validity.check_image` before its pixels are decoded
+(a CT, an MR, a skull film is refused there), and the series through `check_comparison` and
+`check_distinct_pixels` (one patient, distinct studies, date order, view limitations). Dates, IDs and UIDs only
+live in `StudyKey`, whose repr shows none of them; messages name inputs by position and base name.
 """
 
 from __future__ import annotations
@@ -23,8 +24,17 @@ from pydicom import Dataset
 
 from apps.cxr.dicom.archive import extracted_zip
 from apps.cxr.dicom.bitmap import BITMAP_SUFFIXES, load_bitmap
-from apps.cxr.dicom.decode import StudyKey, decode, quiet_pydicom, read_dataset, study_key, view_position
+from apps.cxr.dicom.decode import StudyKey, decode, quiet_pydicom, read_dataset, view_position
 from apps.cxr.dicom.image import CxrImage
+from apps.cxr.dicom.validity import (
+    STRICT,
+    ImageFacts,
+    SeriesValidity,
+    ValidityPolicy,
+    check_comparison,
+    check_distinct_pixels,
+    check_image,
+)
 from apps.cxr.errors import DicomError
 
 logger = logging.getLogger(__name__)
@@ -37,12 +47,26 @@ _NO_KEY = StudyKey(patient_id=None, study_uid=None, acquired=None)
 class Study:
     """One study reduced to its frontal radiograph.
 
-    `key` is for pairing and ordering only (`load_studies`); its fields are PHI and its repr shows none.
+    `facts` is what the validity check read from the image's header (None for a PNG/JPEG); its identifiers and
+    dates are PHI and its repr shows none.
     """
 
     image: CxrImage
     source: str = field(metadata={"help": "base name of the file, folder or zip the study came from"})
-    key: StudyKey = field(default=_NO_KEY, repr=False, compare=False)
+    facts: ImageFacts | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def key(self) -> StudyKey:
+        """Patient, study and acquisition time for pairing (all PHI, no repr); empty for a PNG/JPEG."""
+        return self.facts.key if self.facts is not None else _NO_KEY
+
+
+@dataclass(frozen=True)
+class StudySeries:
+    """One patient's studies, oldest first, with the validity verdict (order, warnings, limitations per step)."""
+
+    studies: list[Study]
+    validity: SeriesValidity
 
 
 @dataclass(frozen=True)
@@ -66,32 +90,42 @@ class _Candidate:
 
 
 @quiet_pydicom()
-def load_study(path: str | Path) -> Study:
-    """The frontal radiograph of the study at `path`: a DICOM/PNG/JPEG file, a folder, or a zip of either."""
+def load_study(path: str | Path, policy: ValidityPolicy = STRICT) -> Study:
+    """The frontal radiograph of the study at `path`: a DICOM/PNG/JPEG file, a folder, or a zip of either.
+    Raises `validity.ComparisonRefused` for an image that is not a chest radiograph under `policy`."""
     path = Path(path)
     if path.is_dir():
-        return _from_folder(path, path.name)
+        return _from_folder(path, path.name, policy)
     if not path.is_file():
         raise DicomError(f"{path.name}: no such file or folder")
     if not _has_dicm_marker(path) and path.suffix.lower() not in BITMAP_SUFFIXES and zipfile.is_zipfile(path):
         with extracted_zip(path) as root:
-            return _from_folder(root, path.name)
-    return _from_candidates([_candidate(path)], path.name)
+            return _from_folder(root, path.name, policy)
+    return _from_candidates([_candidate(path)], path.name, policy)
+
+
+def load_series(paths: Sequence[str | Path], policy: ValidityPolicy = STRICT) -> StudySeries:
+    """Load studies of one patient, check that they make a comparison (`apps.cxr.dicom.validity`) and put them oldest
+    first, with `meta.study_order` set (0 = oldest = reference). Inputs without a usable date keep the given
+    order."""
+    studies = [load_study(path, policy) for path in paths]
+    validity = check_comparison(
+        [study.facts for study in studies], policy, names=[study.source for study in studies]
+    )
+    ordered = [studies[i] for i in validity.order]
+    check_distinct_pixels([study.image.pixels for study in ordered], [study.source for study in ordered])
+    return StudySeries(
+        studies=[
+            replace(study, image=replace(study.image, meta=replace(study.image.meta, study_order=order)))
+            for order, study in enumerate(ordered)
+        ],
+        validity=validity,
+    )
 
 
 def load_studies(paths: Sequence[str | Path], *, allow_patient_mismatch: bool = False) -> list[Study]:
-    """Load studies of one patient, oldest first, with `meta.study_order` set (0 = oldest = reference).
-
-    Raises `DicomError` when PatientIDs differ, unless `allow_patient_mismatch` (e.g. an ID re-issued after a
-    merge). Inputs without a usable date keep the given order, with a warning.
-    """
-    studies = [load_study(path) for path in paths]
-    _check_one_patient(studies, allow_patient_mismatch=allow_patient_mismatch)
-    ordered = _chronological(studies)
-    return [
-        replace(study, image=replace(study.image, meta=replace(study.image.meta, study_order=order)))
-        for order, study in enumerate(ordered)
-    ]
+    """`load_series` for callers that need the images only (the dataset generator, scripts)."""
+    return load_series(paths, ValidityPolicy(allow_patient_mismatch=allow_patient_mismatch)).studies
 
 
 def _has_dicm_marker(path: Path) -> bool:
@@ -106,7 +140,7 @@ def _candidate(path: Path) -> _Candidate:
     return _Candidate(path=path, view=view_position(header), header=header)
 
 
-def _from_folder(root: Path, label: str) -> Study:
+def _from_folder(root: Path, label: str, policy: ValidityPolicy) -> Study:
     files = sorted(
         path
         for path in root.rglob("*")
@@ -122,10 +156,10 @@ def _from_folder(root: Path, label: str) -> Study:
             f"{label}: holds images from {len(study_uids - {''})} different studies (StudyInstanceUID "
             "(0020,000D)); expected one study per folder or zip, so pass each study separately"
         )
-    return _from_candidates(candidates, label)
+    return _from_candidates(candidates, label, policy)
 
 
-def _from_candidates(candidates: list[_Candidate], label: str) -> Study:
+def _from_candidates(candidates: list[_Candidate], label: str, policy: ValidityPolicy) -> Study:
     if not candidates:
         raise DicomError(f"{label}: no DICOM image, PNG or JPEG found; expected a chest radiograph")
     usable = [c for c in candidates if c.view is None or c.frontal]
@@ -143,47 +177,5 @@ def _from_candidates(candidates: list[_Candidate], label: str) -> Study:
         )
     if chosen.header is None:
         return Study(image=load_bitmap(chosen.path), source=label)
-    dataset = read_dataset(chosen.path)
-    return Study(image=decode(dataset, chosen.path.name), source=label, key=study_key(dataset))
-
-
-def _check_one_patient(studies: list[Study], *, allow_patient_mismatch: bool) -> None:
-    for number, study in enumerate(studies, start=1):
-        if study.key.patient_id is None:
-            logger.warning(
-                "input %d (%s) has no PatientID (0010,0020); cannot confirm one patient", number, study.source
-            )
-    known = [(number, s) for number, s in enumerate(studies, start=1) if s.key.patient_id is not None]
-    for number, study in known[1:]:
-        if study.key.patient_id == known[0][1].key.patient_id:
-            continue
-        message = (
-            f"input {known[0][0]} ({known[0][1].source}) and input {number} ({study.source}) have different "
-            "PatientID (0010,0020), so they may be different patients"
-        )
-        if not allow_patient_mismatch:
-            raise DicomError(
-                f"{message}; compare studies of one patient, or pass allow_patient_mismatch=True "
-                "(--allow-patient-mismatch) if the ID changed between visits"
-            )
-        logger.warning("%s; comparing anyway because the patient check was disabled", message)
-
-
-def _chronological(studies: list[Study]) -> list[Study]:
-    undated = [number for number, s in enumerate(studies, start=1) if s.key.acquired is None]
-    if undated:
-        if len(studies) > 1:
-            logger.warning(
-                "input(s) %s have no StudyDate (0008,0020); keeping the given order (oldest first)",
-                ", ".join(map(str, undated)),
-            )
-        return studies
-    order = sorted(range(len(studies)), key=lambda i: studies[i].key.acquired)
-    if order != list(range(len(studies))):
-        if len(studies) == 2:
-            logger.warning(
-                "the prior was acquired after the current; swapped them so the older study is the reference"
-            )
-        else:
-            logger.warning("the studies were not in date order; reordered them oldest first")
-    return [studies[i] for i in order]
+    facts = check_image(chosen.header, label, policy)
+    return Study(image=decode(read_dataset(chosen.path), chosen.path.name), source=label, facts=facts)

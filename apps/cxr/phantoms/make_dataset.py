@@ -27,12 +27,12 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from multiprocessing import Pool
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from apps.cxr.phantoms.dicom_writer import DicomEncoding, PhantomIdentity, write_phantom_dicom
 from apps.cxr.phantoms.patients import (
     CHANGE_QUESTION,
     FINDINGS,
@@ -42,9 +42,11 @@ from apps.cxr.phantoms.patients import (
     findings_answer,
     sample_pair,
 )
-from apps.cxr.phantoms.render import render_frontal, render_lateral
 from sve_core.errors import module_main
 from sve_core.jsonl import write_jsonl
+
+if TYPE_CHECKING:
+    from apps.cxr.phantoms.dicom_writer import PhantomIdentity
 
 SPLITS = ("train", "val", "test")
 _FIRST_DAY = datetime(2100, 1, 1)
@@ -116,6 +118,7 @@ def _make_record(job: tuple[argparse.Namespace, int, int, int]) -> tuple[str, di
     """
     from apps.cxr.dicom.studies import load_studies
     from apps.cxr.dicom.transforms import model_transform
+    from apps.cxr.phantoms.dicom_writer import PhantomIdentity
 
     args, split_index, index, patient_number = job
     split = SPLITS[split_index]
@@ -175,7 +178,11 @@ def _write_study(
     size: int,
     rng: np.random.Generator,
 ) -> None:
-    """The frontal image, and when the visit has one a lateral distractor, in a random file order."""
+    """The frontal image, and when the visit has one a lateral distractor, in a random file order. The
+    renderer (scipy) and the DICOM writer (pydicom) are imported here so that `sve cxr --help` does not wait."""
+    from apps.cxr.phantoms.dicom_writer import DicomEncoding, write_phantom_dicom
+    from apps.cxr.phantoms.render import render_frontal, render_lateral
+
     frontal_view = None if not visit.with_lateral and rng.random() < _MISSING_VIEW_RATE else visit.view
     images = [(render_frontal(pair.patient, visit, size), frontal_view)]
     if visit.with_lateral:

@@ -1,9 +1,9 @@
 """`CxrPredictor`: the chest X-ray change model behind `sve cxr report` and the UI tab, loaded once; no Gradio.
 
 `predict(prior, current)` and `predict_series([study, ...])`:
-1. `load_studies` reads each study (a file, a folder, a zip, or several files of one study), keeps the frontal
-   image, checks that all belong to one patient (unless `allow_patient_mismatch`) and orders them by date,
-   swapping a prior given after its current, with a warning;
+1. `load_series` reads each study (a file, a folder, a zip, or several files of one study), keeps the frontal
+   image and runs the comparison validity check (`apps.cxr.dicom.validity`: chest radiographs only, one patient,
+   distinct studies, date order, view limitations), whose verdict travels in the result to every output;
 2. each image goes through `model_input`: `model_transform(size)` (long side to `size`, zero-padded square) as
    8-bit grey, the pipeline the phantom dataset and `medical_diff_vqa_to_jsonl` write training images with;
 3. the model answers `CHANGE_QUESTION`; `report.Comparison` reads the answer into the change sets, the
@@ -34,8 +34,9 @@ from PIL import Image
 
 from apps.common.predictor import DescriberBacked, load_app_describer
 from apps.cxr.dicom.image import CxrImage
-from apps.cxr.dicom.studies import Study, load_studies
+from apps.cxr.dicom.studies import Study, StudySeries, load_series, load_study
 from apps.cxr.dicom.transforms import model_transform
+from apps.cxr.dicom.validity import STRICT, ValidityPolicy, check_comparison
 from apps.cxr.errors import DicomError
 from apps.cxr.phantoms.patients import CHANGE_QUESTION
 from apps.cxr.report.result import Comparison, CxrResult, Step, grey_image
@@ -67,26 +68,32 @@ class CxrPredictor(DescriberBacked):
         return cls(describer, size=size)
 
     def predict(
-        self, prior: StudySource, current: StudySource, *, allow_patient_mismatch: bool = False
+        self, prior: StudySource, current: StudySource, *, policy: ValidityPolicy = STRICT
     ) -> CxrResult:
         """Compare two studies of one patient; raises `DicomError` naming the input that cannot be used."""
-        return self.predict_series([prior, current], allow_patient_mismatch=allow_patient_mismatch)
+        return self.predict_series([prior, current], policy=policy)
 
     def predict_series(
-        self, sources: Sequence[StudySource], *, allow_patient_mismatch: bool = False
+        self, sources: Sequence[StudySource], *, policy: ValidityPolicy = STRICT
     ) -> CxrResult:
         """Compare each study with the one before it, in date order (see the module docstring)."""
         if len(sources) < 2:
             raise ValueError(f"expected at least 2 studies to compare, got {len(sources)}")
         with ExitStack() as stack:
             paths = [_one_path(source, stack) for source in sources]
-            studies = load_studies(paths, allow_patient_mismatch=allow_patient_mismatch)
-        return self.predict_studies(studies)
+            series = load_series(paths, policy)
+        return self.predict_studies(series)
 
-    def predict_studies(self, studies: Sequence[Study]) -> CxrResult:
-        """`predict_series` on studies already through `load_studies`, for callers that check the files before
-        loading a model (the CLI, so a wrong path fails at once)."""
-        images = [study.image for study in studies]
+    def predict_studies(self, series: StudySeries | Sequence[Study]) -> CxrResult:
+        """`predict_series` on studies already loaded, for callers that check the files before loading a model
+        (the CLI, so a wrong path fails at once; PACS retrieval). Studies without their `StudySeries` (e.g. from
+        `load_studies`) are checked again, so the result carries the same warnings and limitations."""
+        if not isinstance(series, StudySeries):
+            studies = list(series)
+            relaxed = ValidityPolicy(allow_patient_mismatch=True)  # the caller's loader already decided
+            validity = check_comparison([s.facts for s in studies], relaxed, names=[s.source for s in studies])
+            series = StudySeries(studies=[studies[i] for i in validity.order], validity=validity)
+        images = [study.image for study in series.studies]
         inputs = [model_input(image, self.size) for image in images]
         requests = [Request(inputs[: current + 1], QUESTION) for current in range(1, len(images))]
         steps = []
@@ -95,7 +102,9 @@ class CxrPredictor(DescriberBacked):
             if heatmap is not None:
                 heatmap = self._on_image(heatmap, images[current].pixels.shape)
             steps.append(Step(current - 1, current, Comparison.from_answer(description.text), heatmap))
-        return CxrResult(images=images, steps=steps, model=self.name, demo=self.demo)
+        return CxrResult(
+            images=images, steps=steps, model=self.name, demo=self.demo, validity=series.validity
+        )
 
     def _on_image(self, heatmap: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         """A heatmap over the padded model input -> the same map over the original (H, W) image. The image's
@@ -105,6 +114,13 @@ class CxrPredictor(DescriberBacked):
         rows, columns = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
         crop = heatmap[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1].astype(np.float32)
         return np.asarray(Image.fromarray(crop).resize((shape[1], shape[0]), Image.BILINEAR))
+
+
+def check_study(source: StudySource, policy: ValidityPolicy = STRICT) -> Study:
+    """One study through ingestion and the per-image validity check, without a model: what the UI runs on each
+    upload, so a refusal shows next to the upload that caused it."""
+    with ExitStack() as stack:
+        return load_study(_one_path(source, stack), policy)
 
 
 def model_input(image: CxrImage, size: int) -> Image.Image:

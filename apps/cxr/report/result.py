@@ -1,29 +1,33 @@
-"""`CxrResult` (what the model said about a series of studies) and its reading: a model's change answer turned
-into what a reader of chest films expects: the changed findings, a short comparison report in radiology wording,
-a table over the 27 Medical-Diff-VQA findings, and the files `sve cxr report` and the UI hand out (`report.json`, `report.md`, PNGs with neutral names).
+"""`CxrResult` and `Step` (what the model said about a series of studies) and their reading: a model's
+change answer turned into what a reader of chest films expects: the comparison header (dates,
+interval, views, limitations), the changed findings first and the stable ones after, a table over the 27
+Medical-Diff-VQA findings with the changed rows marked, and the files `sve cxr report` and the UI hand out
+(`report.json`, `report.md`, PNGs with neutral names).
 
-Reading: the answer goes through `evaluation.change_vector.change_sets`, the parser of the RATE-style score,
-so the report states exactly the changes the benchmark would credit: the Medical-Diff-VQA templates ("the main
-image has additional findings of ...", "... is missing the finding of ...") and free text ("new effusion",
-"the pneumothorax has resolved"). Hedged findings ("possible new effusion") are not read as changes.
+Reading: the answer goes through `evaluation.change_vector.change_directions`, the parser of the RATE-style
+score, so the report states exactly the changes the benchmark would credit: the Medical-Diff-VQA templates
+("the main image has additional findings of ...", "... is missing the finding of ...") and free text ("new
+effusion", "worsening edema", "the pneumothorax has resolved", "stable cardiomegaly"). Hedged findings
+("possible new effusion") are not read as changes.
 
 Wording rules of `Comparison.report`:
-- findings in `evaluation.findings.FINDINGS` order (lungs, pleura, cardiac, ...), not in the model's order, so
-  equal change sets read the same;
-- added: "New A, B and C."; missing: "Resolved D."; a finding both added and missing (free text such as
-  "increased right, decreased left effusion"): "Interval change in E, new in part and resolved in part.";
-  after any of these: "No other interval change." (a difference answer states changes only);
-- nothing added or missing, and the answer says so ("nothing has changed", "no change", "unchanged",
-  "stable"): "No interval change.";
-- nothing read and no such phrase (a garbled or hedged answer): `UNREADABLE`, rather than claiming stability.
-The table marks each finding "added", "missing", "added and missing" or "unchanged" (no change stated; an
-unreadable answer leaves every finding unchanged, as the score counts it).
+- changed findings first, in the order new, worse, improved, resolved ("New A, B and C. Worse D. ..."), each
+  list in `evaluation.findings.FINDINGS` order so equal answers read the same; a finding both added and missing
+  ("increased right, decreased left effusion"): "Interval change in E, new in part and resolved in part.";
+  then "Stable F." for findings stated unchanged; then "No other interval change." after any change;
+- nothing changed and the answer is exactly a no-change statement ("nothing has changed.", "No interval
+  change."), or names only stable findings: "No interval change.";
+- anything else (`evaluation.change_vector.is_readable` is False: a garbled or hedged answer, or one that
+  merely contains "nothing has changed" among other words): `UNREADABLE`, never "No interval change.".
+The table gives each finding its `change` (new / worse / improved / resolved / mixed / stable / "not stated"; the
+first five are the changed rows, `FindingRow.changed`, which the markdown and the UI highlight) and its `status`
+as the change score counts it ("added", "missing", "added and missing", "unchanged"; an unreadable answer
+leaves every finding unchanged).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -33,26 +37,33 @@ from PIL import Image
 
 from apps.common.overlay import heatmap_overlay
 from apps.cxr.dicom.image import CxrImage
+from apps.cxr.dicom.validity import SeriesValidity
 from apps.cxr.dicom.windows import apply_window
-from evaluation.change_vector import change_sets
+from evaluation.change_vector import change_directions, is_readable
 from evaluation.findings import FINDINGS, GROUP_OF
 from evaluation.report import markdown_table
-
-Status = Literal["added", "missing", "added and missing", "unchanged"]
 
 DEMO_WARNING = "Demo model trained on synthetic images — not for clinical use."
 RESEARCH_NOTE = (
     "Research software, not a medical device: the report is a model's reading of the images and must be "
     "checked against them by a radiologist."
 )
-UNREADABLE = "No finding change could be read from the model's answer; see the answer itself."
-_STATUS: dict[tuple[bool, bool], Status] = {  # (added, missing) -> table status
+UNREADABLE = (
+    "UNREADABLE: the model's answer does not parse into the 27 findings, so no change (and no stability) is "
+    "reported; see the answer itself."
+)
+Status = Literal["added", "missing", "added and missing", "unchanged"]
+_STATUS: dict[tuple[bool, bool], Status] = {  # (added, missing) -> status as the change score counts it
     (True, True): "added and missing",
     (True, False): "added",
     (False, True): "missing",
     (False, False): "unchanged",
 }
-_SAYS_NO_CHANGE = re.compile(r"\b(?:nothing (?:has )?changed|no (?:\w+ )?changes?|unchanged|stable)\b")
+CHANGED = ("new", "worse", "improved", "resolved", "mixed")
+NOT_STATED = "not stated"
+TABLE_HEADERS = ["changed", "group", "finding", "change"]
+# report word for each parser direction, in the order the report lists them
+_WORDS = {"new": "new", "worse": "worse", "better": "improved", "resolved": "resolved", "stable": "stable"}
 
 
 @dataclass(frozen=True)
@@ -61,26 +72,41 @@ class FindingRow:
 
     group: str  # anatomy group of `evaluation.findings.GROUPS`
     finding: str
-    status: Status
+    status: Status  # as the change score counts it
+    change: str  # one of CHANGED, "stable" or NOT_STATED: what the report says
+
+    @property
+    def changed(self) -> bool:
+        return self.change in CHANGED
+
+    def cells(self) -> list[str]:
+        return ["◆" if self.changed else "", self.group, self.finding, self.change]
 
 
 @dataclass(frozen=True)
 class Comparison:
-    """One answer about a prior -> current pair, read into change sets (findings in `FINDINGS` order)."""
+    """One answer about a prior -> current pair, read into findings by direction (each in `FINDINGS` order)."""
 
     answer: str
-    added: tuple[str, ...]
-    missing: tuple[str, ...]
-    readable: bool  # a change was read, or the answer says there is none
+    directions: dict[str, tuple[str, ...]]  # "new", "worse", "improved", "resolved", "stable" -> findings
+    readable: bool  # the answer parses into the 27-finding vocabulary (`is_readable`)
 
     @classmethod
     def from_answer(cls, answer: str) -> Comparison:
-        added, missing = change_sets(answer)
-        return cls(
-            answer=answer,
-            added=tuple(name for name in FINDINGS if name in added),
-            missing=tuple(name for name in FINDINGS if name in missing),
-            readable=bool(added or missing or _SAYS_NO_CHANGE.search(answer.lower())),
+        found = change_directions(answer)
+        directions = {
+            word: tuple(name for name in FINDINGS if name in found[key]) for key, word in _WORDS.items()
+        }
+        return cls(answer=answer, directions=directions, readable=is_readable(answer))
+
+    @property
+    def added(self) -> tuple[str, ...]:
+        return tuple(name for name in FINDINGS if name in self.directions["new"] + self.directions["worse"])
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        return tuple(
+            name for name in FINDINGS if name in self.directions["improved"] + self.directions["resolved"]
         )
 
     @property
@@ -90,24 +116,36 @@ class Comparison:
     def status(self, finding: str) -> Status:
         return _STATUS[finding in self.added, finding in self.missing]
 
+    def change(self, finding: str) -> str:
+        if finding in self.added and finding in self.missing:
+            return "mixed"
+        return next((word for word, names in self.directions.items() if finding in names), NOT_STATED)
+
     @property
     def rows(self) -> list[FindingRow]:
-        """The 27 findings with their status, in `FINDINGS` order."""
-        return [FindingRow(GROUP_OF[name], name, self.status(name)) for name in FINDINGS]
+        """The 27 findings with their status and change, in `FINDINGS` order."""
+        return [FindingRow(GROUP_OF[name], name, self.status(name), self.change(name)) for name in FINDINGS]
 
     @property
     def report(self) -> str:
-        """The comparison in radiology wording, by the module's rules."""
-        if not self.changed:
-            return "No interval change." if self.readable else UNREADABLE
-        both = [name for name in self.added if name in self.missing]
-        sentences = [
-            f"{opening} {_join([name for name in names if name not in both])}."
-            for opening, names in (("New", self.added), ("Resolved", self.missing))
-            if any(name not in both for name in names)
+        """The comparison in radiology wording, by the module's rules: changed findings first, stable after."""
+        if not self.readable:
+            return UNREADABLE
+        statuses = {name: self.change(name) for name in FINDINGS}
+        changed = [
+            f"{word.capitalize()} {_join(names)}."
+            for word in ("new", "worse", "improved", "resolved")
+            if (names := [name for name in FINDINGS if statuses[name] == word])
+        ] + [
+            f"Interval change in {name}, new in part and resolved in part."
+            for name in FINDINGS
+            if statuses[name] == "mixed"
         ]
-        sentences += [f"Interval change in {name}, new in part and resolved in part." for name in both]
-        return " ".join([*sentences, "No other interval change."])
+        stable = [name for name in FINDINGS if statuses[name] == "stable"]
+        after = [f"Stable {_join(stable)}."] if stable else []
+        if not changed:
+            return " ".join(["No interval change.", *after])
+        return " ".join([*changed, *after, "No other interval change."])
 
 
 def _join(names: list[str]) -> str:
@@ -138,6 +176,7 @@ class CxrResult:
     steps: list[Step]  # len(images) - 1 consecutive comparisons
     model: str
     demo: bool  # True when running the embedded demo model (trained on synthetic phantoms)
+    validity: SeriesValidity  # warnings for every output and each step's comparison header
 
     @property
     def names(self) -> list[str]:
@@ -161,14 +200,29 @@ class CxrResult:
         return heatmap_overlay(grey_image(apply_window(self.images[index], preset)), change)
 
 
+def comparison_header(result: CxrResult, step: Step) -> str:
+    """The comparison header a radiologist reads first: the two studies with their dates (shown to the reader
+    only, never logged), the interval in days, the views, and every limitation of this comparison."""
+    names, header = result.names, result.validity.steps[step.prior]
+    studies = [
+        f"{names[index]} {when.isoformat() if when else 'date not recorded'} ({view})"
+        for index, when, view in zip((step.prior, step.current), header.dates, header.views, strict=True)
+    ]
+    interval = f", interval {header.interval_days} days" if header.interval_days is not None else ""
+    limitations = " ".join(f"{text[0].upper()}{text[1:]}." for text in header.limitations) or "None stated."
+    return f"**Comparison:** {studies[0]} → {studies[1]}{interval}.\n\n**Limitations:** {limitations}"
+
+
 def report_json(result: CxrResult) -> dict[str, Any]:
-    """Everything `report.json` holds: de-identified study descriptors (no name, ID, date or UID exists in
-    `CxrMeta`), and per consecutive pair the answer, the report, the changes, the table and the heatmap file."""
+    """Everything `report.json` holds: de-identified study descriptors (no name, ID or UID exists in `CxrMeta`),
+    the validity warnings, and per consecutive pair its header (dates, interval, views, limitations), the
+    answer, the report, the changes, the table and the heatmap file."""
     names = result.names
     return {
         "model": result.model,
         "demo": result.demo,
         "notice": f"{DEMO_WARNING} {RESEARCH_NOTE}" if result.demo else RESEARCH_NOTE,
+        "warnings": list(result.validity.warnings),
         "studies": [
             {"name": name, **asdict(image.meta)} for name, image in zip(names, result.images, strict=True)
         ],
@@ -176,23 +230,29 @@ def report_json(result: CxrResult) -> dict[str, Any]:
             {
                 "prior": names[step.prior],
                 "current": names[step.current],
+                "dates": [when.isoformat() if when else None for when in header.dates],
+                "interval_days": header.interval_days,
+                "views": list(header.views),
+                "limitations": list(header.limitations),
                 "answer": step.comparison.answer,
                 "report": step.comparison.report,
                 "readable": step.comparison.readable,
                 "added": list(step.comparison.added),
                 "missing": list(step.comparison.missing),
-                "findings": [asdict(row) for row in step.comparison.rows],
+                "findings": [{**asdict(row), "changed": row.changed} for row in step.comparison.rows],
                 "heatmap": f"{result.heatmap_name(step.current)}.png" if step.heatmap is not None else None,
             }
-            for step in result.steps
+            for step, header in zip(result.steps, result.validity.steps, strict=True)
         ],
     }
 
 
 def report_markdown(result: CxrResult) -> str:
-    """`report.md`: the notice, the studies, then per pair the report, the model's answer and the table."""
+    """`report.md`: the notice and warnings, the studies, then per pair the comparison header, the report, the
+    model's answer and the table with the changed rows first-class (bold)."""
     names = result.names
     notice = [f"> **{DEMO_WARNING}**", ">"] if result.demo else []
+    warnings = [f"> ⚠ **{warning}**" for warning in result.validity.warnings]
     studies = [
         [
             name,
@@ -205,18 +265,22 @@ def report_markdown(result: CxrResult) -> str:
     ]
     parts = [
         "# Chest X-ray comparison",
-        "\n".join([*notice, f"> {RESEARCH_NOTE}"]),
+        "\n".join([*notice, f"> {RESEARCH_NOTE}", *([">"] if warnings else []), *warnings]),
         f"Model: `{result.model}`",
         "## Studies (oldest first)",
         markdown_table(["study", "modality", "view", "pixels", "encoding"], studies),
     ]
     for step in result.steps:
-        rows = [[row.group, row.finding, row.status] for row in step.comparison.rows]
+        rows = [
+            [f"**{cell}**" if row.changed and cell else cell for cell in row.cells()]
+            for row in step.comparison.rows
+        ]
         parts += [
             f"## {names[step.prior]} → {names[step.current]}",
+            comparison_header(result, step),
             f"**Report:** {step.comparison.report}",
             f"**Model answer:** {step.comparison.answer}",
-            markdown_table(["group", "finding", "status"], rows),
+            markdown_table(TABLE_HEADERS, rows),
         ]
     return "\n\n".join(parts) + "\n"
 

@@ -36,14 +36,14 @@ def _components(demo: gr.Blocks, kind: type) -> list:
 def test_examples_run_and_downloads_are_cleaned_up(stateful: CxrPredictor) -> None:
     (files_row, zip_row), _ = example_rows()
     notes, answer, report, table, prior, current, downloads, result, folder = run_compare(
-        stateful, *files_row, False, "lung", True, None
+        stateful, *files_row, False, False, "lung", True, None
     )
     assert isinstance(result, CxrResult) and answer == result.steps[0].comparison.answer and report
-    assert len(table) == 27 and all(len(row) == 3 for row in table)
+    assert len(table) == 27 and all(len(row) == 4 for row in table)
     assert isinstance(prior, Image.Image) and isinstance(current, Image.Image)
     assert [Path(path).name for path in downloads] == ["report.json", "report.md"]
     assert json.loads(Path(downloads[0]).read_text())["comparisons"][0]["answer"] == answer
-    again = run_compare(stateful, *zip_row, False, "default", False, folder)
+    again = run_compare(stateful, *zip_row, False, False, "default", False, folder)
     assert (
         not Path(folder.name).exists() and Path(again[-1].name).is_dir()
     )  # the previous run's folder is gone
@@ -53,7 +53,7 @@ def test_examples_run_and_downloads_are_cleaned_up(stateful: CxrPredictor) -> No
 
 def test_redraw_with_windows_and_heatmap(stateful: CxrPredictor) -> None:
     rows, _ = example_rows()
-    result = run_compare(stateful, *rows[0], False, "default", False, None)[-2]
+    result = run_compare(stateful, *rows[0], False, False, "default", False, None)[-2]
     plain = show_views(result, "default", False)
     assert plain[0].tobytes() == result.view(0).tobytes() and plain[1].tobytes() == result.view(1).tobytes()
     assert show_views(result, "bone", False)[0].tobytes() != plain[0].tobytes()
@@ -64,8 +64,8 @@ def test_redraw_with_windows_and_heatmap(stateful: CxrPredictor) -> None:
 def test_swapped_studies_are_noted(stateful: CxrPredictor) -> None:
     rows, _ = example_rows()
     prior, current = rows[0]
-    notes = run_compare(stateful, current, prior, False, "default", True, None)[0]
-    assert "swapped them" in notes
+    notes = run_compare(stateful, current, prior, False, False, "default", True, None)[0]
+    assert "so they were swapped" in notes
 
 
 def test_bad_uploads_show_a_message(stateful: CxrPredictor, files: ModuleType, tmp_path: Path) -> None:
@@ -84,7 +84,7 @@ def test_bad_uploads_show_a_message(stateful: CxrPredictor, files: ModuleType, t
     ]
     for current, message in cases:
         with pytest.raises(gr.Error, match=message) as error:
-            run_compare(stateful, prior, current, False, "default", True, None)
+            run_compare(stateful, prior, current, False, False, "default", True, None)
         assert files.leaks(str(error.value)) == []
 
 

@@ -80,10 +80,19 @@ def test_scores_match_hand_counts() -> None:
         "Macro-F1": pytest.approx(200 / 54),
         "Chg Acc": 100.0,
     }
+    assert report.payload["unreadable"] == 0
     text = score_captions({item.id: [item.answer] for item in items}, predictions, meteor=False)
     assert {key: scores[key] for key in text} == text
     ceiling_row = "| gold answers (ceiling) | – | – | – | – | 100.00 | 3.70 | 100.00 |"
     assert "| m | " in report.markdown and ceiling_row in report.markdown
+
+
+def test_garbled_answers_are_counted_unreadable() -> None:
+    items = [_item("1", "nothing has changed."), _item("2", "nothing has changed.")]
+    predictions = {"1": "nothing has changed effusion than the effusion", "2": "nothing has changed."}
+    report = evaluate.cxr_report(items, predictions, split="test", system="m", meteor=False)
+    assert report.payload["unreadable"] == 1 and "Unreadable answers" in report.markdown
+    assert report.payload["scores"]["Chg Acc"] == pytest.approx(50.0)  # garbled is not a correct "no change"
 
 
 def test_medical_diff_vqa_records_keep_their_row_index() -> None:

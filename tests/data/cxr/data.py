@@ -45,17 +45,21 @@ _PHI_SPELLINGS = (*PHI.values(), "DOE", "JANE", "20230405", "2023-04-05", "09301
 UNCOMPRESSED = (ExplicitVRLittleEndian, ImplicitVRLittleEndian, DeflatedExplicitVRLittleEndian)
 
 
-def leaks(text: str) -> list[str]:
-    """The PHI spellings found in `text`; a test asserts this is empty for messages and log records."""
-    return [value for value in _PHI_SPELLINGS if value in text]
+def leaks(text: str, *, report: bool = False) -> list[str]:
+    """The PHI spellings found in `text`; a test asserts this is empty for messages and log records. A
+    `report` (report.md / report.json, read by the clinician) may show the study date in its comparison header
+    (ISO format, `2023-04-05`), and nothing else."""
+    return [value for value in _PHI_SPELLINGS if value in text and not (report and value == "2023-04-05")]
 
 
 def radiograph(
-    seed: int = 0, *, lateral: bool = False, findings: dict[str, float] | None = None
+    seed: int = 0, *, lateral: bool = False, findings: dict[str, float] | None = None, day: int = 0
 ) -> np.ndarray:
-    """A (SIZE, SIZE) phantom in [0, 1], bright = dense; the same seed gives the same patient and pose."""
+    """A (SIZE, SIZE) phantom in [0, 1], bright = dense; the same seed gives the same patient, and the same
+    `day` the same pose (a later day is positioned a little differently, as a follow-up film is)."""
     pair = sample_pair(np.random.default_rng(seed))
-    visit = replace(pair.prior, findings=findings or {}, noise=0.0)
+    shift = (pair.prior.shift[0] + day / 1500, pair.prior.shift[1])
+    visit = replace(pair.prior, findings=findings or {}, noise=0.0, shift=shift)
     render = render_lateral if lateral else render_frontal
     return render(pair.patient, visit, SIZE)
 
@@ -120,7 +124,7 @@ def study(
     """One study folder, `image_<n>.dcm` per view; frontal views get the seed-1 phantom, laterals a lateral."""
     for number, view in enumerate(views, start=1):
         lateral = view not in (None, "PA", "AP")
-        image = radiograph(1, lateral=lateral) if lateral else radiograph(number)
+        image = radiograph(1, lateral=lateral, day=day) if lateral else radiograph(number, day=day)
         ds = dataset(
             image, encoding=DicomEncoding(view_position=view), patient=patient, day=day, image_number=number
         )

@@ -120,3 +120,26 @@ def test_committed_fixtures_match_their_generator(name: str, tmp_path: Path) -> 
     )
     assert generated == committed
     assert all((tmp_path / p).read_bytes() == (DATA / name / p).read_bytes() for p in generated)
+
+
+def test_medical_diff_vqa_reads_both_csv_layouts(copy_of) -> None:
+    """The release's CSV (unnamed index column) and a copy saved without it give the same records."""
+    root = copy_of("medical_diff_vqa")
+    with_index = [dict(item) for item in MedicalDiffVQA(root, "test", images_root=root)]
+    lines = (root / "mimic_pair_questions.csv").read_text().splitlines()
+    (root / "mimic_pair_questions.csv").write_text("\n".join(line.split(",", 1)[1] for line in lines) + "\n")
+    assert [dict(item) for item in MedicalDiffVQA(root, "test", images_root=root)] == with_index
+
+
+def test_medical_diff_vqa_drops_pairs_whose_reference_is_later(copy_of) -> None:
+    root = copy_of("medical_diff_vqa")
+    questions = root / "mimic_pair_questions.csv"
+    index = len(questions.read_text().splitlines()) - 1
+    # main study 50000001 (2150-01-01) against reference 50000002 (2150-03-01): the reference is the later one
+    with questions.open("a") as handle:
+        handle.write(f"{index},50000001,10000001,50000002,difference,q,nothing has changed.,test\n")
+    assert len(MedicalDiffVQA(root, "test").items) == 4 and MedicalDiffVQA(root, "test").reversed_dropped is None
+    dated = MedicalDiffVQA(root, "test", metadata_root=root)
+    assert dated.reversed_dropped == 1 and [item["id"] for item in dated] == [
+        item["id"] for item in MedicalDiffVQA(DATA / "medical_diff_vqa", "test")
+    ]

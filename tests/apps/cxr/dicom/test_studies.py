@@ -13,6 +13,8 @@ import pytest
 from PIL import Image
 
 from apps.cxr import DicomError, load_dicom, load_studies, load_study
+from apps.cxr.dicom.studies import load_series
+from apps.cxr.dicom.validity import ValidityPolicy
 
 
 @pytest.mark.parametrize(
@@ -90,13 +92,14 @@ def _series(files, root: Path, days: list[int], patients: list[str] | None = Non
     ]
 
 
-def test_prior_and_current_in_reverse_order_are_swapped_with_a_warning(files, tmp_path, caplog) -> None:
+def test_prior_and_current_in_reverse_order_are_swapped_and_said(files, tmp_path, caplog) -> None:
     newer, older = _series(files, tmp_path, [40, 0])
-    prior, current = load_studies([newer, older])
+    series = load_series([newer, older])
+    prior, current = series.studies
     assert (prior.source, current.source) == ("study_1", "study_0")
     assert (prior.image.meta.study_order, current.image.meta.study_order) == (0, 1)
-    assert "swapped" in caplog.text
-    assert files.leaks(caplog.text) == []
+    assert series.validity.reordered and any("swapped" in w for w in series.validity.warnings)
+    assert files.leaks(caplog.text + " ".join(series.validity.warnings)) == []
 
 
 def test_longitudinal_series_is_returned_oldest_first(files, tmp_path) -> None:
@@ -110,11 +113,12 @@ def test_other_patients_are_refused_unless_allowed(files, tmp_path, caplog) -> N
     paths = _series(files, tmp_path, [0, 30], patients=[files.PHI["PatientID"], "MRN0099999"])
     with pytest.raises(DicomError, match=r"different PatientID \(0010,0020\)") as error:
         load_studies(paths)
-    assert "allow_patient_mismatch=True" in str(error.value)
+    assert "--allow-patient-mismatch" in str(error.value)
     assert files.leaks(str(error.value)) == [] and "MRN0099999" not in str(error.value)
-    studies = load_studies(paths, allow_patient_mismatch=True)
-    assert len(studies) == 2 and "comparing anyway" in caplog.text
-    assert files.leaks(caplog.text) == [] and "MRN0099999" not in caplog.text
+    series = load_series(paths, ValidityPolicy(allow_patient_mismatch=True))
+    warnings = " ".join(series.validity.warnings)
+    assert len(series.studies) == 2 and "compared anyway" in warnings
+    assert files.leaks(caplog.text + warnings) == [] and "MRN0099999" not in warnings
 
 
 def test_studies_without_dates_keep_the_given_order(files, tmp_path, caplog) -> None:
@@ -124,8 +128,9 @@ def test_studies_without_dates_keep_the_given_order(files, tmp_path, caplog) -> 
         for keyword in ("StudyDate", "SeriesDate", "AcquisitionDate"):
             delattr(ds, keyword)
         files.save(ds, path / "image_1.dcm")
-    assert [s.source for s in load_studies(paths)] == ["study_0", "study_1"]
-    assert "no StudyDate" in caplog.text
+    series = load_series(paths)
+    assert [s.source for s in series.studies] == ["study_0", "study_1"]
+    assert any("no StudyDate" in w for w in series.validity.warnings)
 
 
 def test_malformed_header_values_are_not_echoed_by_pydicom(files, tmp_path, caplog, recwarn) -> None:
@@ -143,8 +148,8 @@ def test_malformed_header_values_are_not_echoed_by_pydicom(files, tmp_path, capl
 
 def test_study_repr_and_key_show_no_phi(files, tmp_path) -> None:
     study = load_study(files.study(tmp_path / "study", ("PA",)))
-    assert study.key.patient_id == files.PHI["PatientID"]
-    assert files.leaks(repr(study.key)) == [] and files.leaks(repr(study)) == []
+    assert study.facts.key.patient_id == files.PHI["PatientID"]
+    assert files.leaks(repr(study.facts)) == [] and files.leaks(repr(study)) == []
 
 
 def test_folder_names_in_messages_are_base_names_only(files, tmp_path) -> None:
@@ -155,9 +160,16 @@ def test_folder_names_in_messages_are_base_names_only(files, tmp_path) -> None:
     assert str(error.value).startswith("study: ") and "DOE" not in str(error.value)
 
 
-def test_bitmaps_cannot_be_checked_for_patient_or_date_and_say_so(tmp_path, caplog) -> None:
-    for name in ("prior.png", "current.png"):
-        Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / name)
-    studies = load_studies([tmp_path / "prior.png", tmp_path / "current.png"])
-    assert [s.source for s in studies] == ["prior.png", "current.png"]
-    assert "cannot confirm one patient" in caplog.text and "keeping the given order" in caplog.text
+def test_bitmaps_cannot_be_checked_for_patient_or_date_and_say_so(tmp_path) -> None:
+    for value, name in ((0, "prior.png"), (200, "current.png")):
+        Image.fromarray(np.full((8, 8), value, np.uint8)).save(tmp_path / name)
+    series = load_series([tmp_path / "prior.png", tmp_path / "current.png"])
+    assert [s.source for s in series.studies] == ["prior.png", "current.png"]
+    warnings = series.validity.warnings
+    assert [w for w in warnings if w.startswith("unverified input")] == [
+        f"unverified input: {name} is a PNG/JPEG without a DICOM header, so its modality, body part, patient, "
+        "date and view could not be checked"
+        for name in ("prior.png", "current.png")
+    ]
+    assert any("given order was kept" in w for w in warnings)
+    assert series.validity.steps[0].views == ("PNG/JPEG", "PNG/JPEG")

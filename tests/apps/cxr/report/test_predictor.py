@@ -14,6 +14,7 @@ from PIL import Image
 
 from apps.common.predictor import DemoModelMissingError
 from apps.cxr import DicomError, load_study
+from apps.cxr.dicom.validity import ValidityPolicy
 from apps.cxr.report import predictor
 from apps.cxr.report.predictor import QUESTION, CxrPredictor
 from apps.cxr.report.result import write_report
@@ -56,7 +57,7 @@ def _study(
 ):
     """One study folder with a recognisable frontal image (effusion or not) and the test PHI."""
     kwargs = {} if patient is None else {"patient": patient}
-    ds = files.dataset(files.radiograph(0, findings=findings), day=day, **kwargs)
+    ds = files.dataset(files.radiograph(0, findings=findings, day=day), day=day, **kwargs)
     return files.save(ds, folder / "image_1.dcm").parent
 
 
@@ -92,7 +93,7 @@ def test_series_carries_the_whole_history(stateful: CxrPredictor, files: ModuleT
 def test_stateless_model_has_no_heatmap(files: ModuleType, tmp_path: Path) -> None:
     plain = CxrPredictor(load_describer("tiny:qwen2_vl", max_new_tokens=2))
     result = plain.predict(
-        files.study(tmp_path / "a", ("PA",), day=0), files.study(tmp_path / "b", ("PA",), day=9)
+        files.study(tmp_path / "a", ("PA",), day=0), files.study(tmp_path / "b", ("PA",), day=30)
     )
     assert not plain.has_heatmaps and not result.has_heatmaps and result.steps[0].heatmap is None
     assert result.view(1, heatmap=True).size == result.view(1).size
@@ -104,7 +105,7 @@ def test_reversed_dates_are_swapped(files: ModuleType, tmp_path: Path, cxr_logs)
     result = CxrPredictor(Scripted("nothing has changed.")).predict(later, earlier)
     np.testing.assert_array_equal(result.images[0].pixels, load_study(earlier).image.pixels)
     np.testing.assert_array_equal(result.images[1].pixels, load_study(later).image.pixels)
-    assert "swapped them" in cxr_logs.text
+    assert any("so they were swapped" in warning for warning in result.validity.warnings)
 
 
 def test_other_patient_is_refused_unless_allowed(files: ModuleType, tmp_path: Path, cxr_logs) -> None:
@@ -115,8 +116,8 @@ def test_other_patient_is_refused_unless_allowed(files: ModuleType, tmp_path: Pa
         scripted.predict(prior, other)
     assert files.leaks(str(error.value)) == [] and "MRN0099999" not in str(error.value)
     assert scripted.describer.calls == []
-    result = scripted.predict(prior, other, allow_patient_mismatch=True)
-    assert len(result.steps) == 1 and "comparing anyway" in cxr_logs.text
+    result = scripted.predict(prior, other, policy=ValidityPolicy(allow_patient_mismatch=True))
+    assert len(result.steps) == 1 and any("compared anyway" in w for w in result.validity.warnings)
 
 
 def test_scripted_answer_reaches_report_and_table(files: ModuleType, tmp_path: Path) -> None:
@@ -131,14 +132,14 @@ def test_scripted_answer_reaches_report_and_table(files: ModuleType, tmp_path: P
     assert comparison.answer == answer
     assert (comparison.added, comparison.missing) == (("pleural effusion",), ("pneumothorax",))
     assert comparison.report == "New pleural effusion. Resolved pneumothorax. No other interval change."
-    changed = {row.finding: row.status for row in comparison.rows if row.status != "unchanged"}
-    assert changed == {"pleural effusion": "added", "pneumothorax": "missing"}
+    changed = {row.finding: (row.status, row.change) for row in comparison.rows if row.changed}
+    assert changed == {"pleural effusion": ("added", "new"), "pneumothorax": ("missing", "resolved")}
 
 
 def test_heatmap_leaves_the_padding_behind(tmp_path: Path) -> None:
     """A 32 x 64 image becomes 48 x 96 inside a 96 x 96 square, 24 rows of padding above and below."""
-    for name in ("a", "b"):
-        Image.fromarray(np.full((32, 64), 90, np.uint8)).save(tmp_path / f"{name}.png")
+    for name, grey in (("a", 90), ("b", 120)):
+        Image.fromarray(np.full((32, 64), grey, np.uint8)).save(tmp_path / f"{name}.png")
     result = CxrPredictor(Scripted("nothing has changed.", content_rows=(24, 72))).predict(
         tmp_path / "a.png", tmp_path / "b.png"
     )
@@ -179,8 +180,11 @@ def test_no_phi_in_results_files_or_logs(
         "current.png",
         "heatmap.png",
     }
-    texts = [caplog.text, repr(result), *(path.read_bytes().decode("latin-1") for path in written)]
+    texts = [caplog.text, repr(result)]
+    reports = [path.read_bytes().decode("latin-1") for path in written]
     assert caplog.text and all(files.leaks(text) == [] for text in texts)
+    assert all(files.leaks(text, report=True) == [] for text in reports)
+    assert "2023-04-05" in reports[1]  # the comparison header shows the prior's date to the reader
 
 
 def test_missing_demo_model_says_how_to_make_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -4,12 +4,14 @@ table), and results built by hand through the writers (file names, JSON structur
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from apps.cxr.dicom.image import CxrImage, CxrMeta
+from apps.cxr.dicom.validity import SeriesValidity, StepValidity
 from apps.cxr.report.result import (
     DEMO_WARNING,
     UNREADABLE,
@@ -52,7 +54,13 @@ NO_OTHER = " No other interval change."
             "Interval change in pleural effusion, new in part and resolved in part.",
         ),
         ("nothing has changed.", [], [], "No interval change."),
-        ("Stable cardiomegaly.", [], [], "No interval change."),
+        ("Stable cardiomegaly.", [], [], "No interval change. Stable cardiomegaly."),
+        (
+            "Worsening edema. The effusion has decreased. Stable cardiomegaly. New pneumothorax.",
+            ["edema", "pneumothorax"],
+            ["pleural effusion"],
+            "New pneumothorax. Worse edema. Improved pleural effusion. Stable cardiomegaly.",
+        ),
     ],
 )
 def test_readable_answers(answer: str, added: list[str], missing: list[str], report: str) -> None:
@@ -61,10 +69,22 @@ def test_readable_answers(answer: str, added: list[str], missing: list[str], rep
     assert comparison.readable and comparison.report == report + (NO_OTHER if added or missing else "")
 
 
-@pytest.mark.parametrize("answer", ["fer+ x", "", "possible new pleural effusion."])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "fer+ x",
+        "",
+        "possible new pleural effusion.",
+        "nothing has changed effusion than the effusion",  # a no-change phrase inside garbage
+        "nothing has changed. the effusion",
+        "no change in the the the",
+    ],
+)
 def test_unreadable_answers_are_not_called_stable(answer: str) -> None:
     comparison = Comparison.from_answer(answer)
     assert not comparison.readable and comparison.report == UNREADABLE
+    assert "No interval change" not in comparison.report
+    assert {row.change for row in comparison.rows} == {"not stated"} and not any(r.changed for r in comparison.rows)
     assert {row.status for row in comparison.rows} == {"unchanged"}  # as the change score counts it
 
 
@@ -75,8 +95,8 @@ def test_table_covers_the_27_findings() -> None:
     assert [row.finding for row in rows] == list(FINDINGS) and all(
         row.group == GROUP_OF[row.finding] for row in rows
     )
-    changed = {row.finding: row.status for row in rows if row.status != "unchanged"}
-    assert changed == {"pleural effusion": "added and missing", "edema": "added"}
+    changed = {row.finding: (row.status, row.change) for row in rows if row.changed}
+    assert changed == {"pleural effusion": ("added and missing", "mixed"), "edema": ("added", "new")}
 
 
 def _image(rows: int = 20, columns: int = 30) -> CxrImage:
@@ -95,14 +115,22 @@ def _image(rows: int = 20, columns: int = 30) -> CxrImage:
     return CxrImage(pixels=pixels, values=pixels * 4000, meta=meta)
 
 
-def _result(answers: list[str], *, heatmaps: bool = True, demo: bool = False) -> CxrResult:
+def _result(
+    answers: list[str], *, heatmaps: bool = True, demo: bool = False, warnings: tuple[str, ...] = ()
+) -> CxrResult:
     steps = [
         Step(
             k, k + 1, Comparison.from_answer(answer), np.full((20, 30), 0.5, np.float32) if heatmaps else None
         )
         for k, answer in enumerate(answers)
     ]
-    return CxrResult(images=[_image() for _ in range(len(answers) + 1)], steps=steps, model="m", demo=demo)
+    images = [_image() for _ in range(len(answers) + 1)]
+    header = [
+        StepValidity(k, k + 1, (date(2101, 1, 1 + k), date(2101, 1, 2 + k)), 1, ("PA", "PA"), ())
+        for k in range(len(answers))
+    ]
+    validity = SeriesValidity(order=tuple(range(len(images))), warnings=warnings, steps=tuple(header))
+    return CxrResult(images=images, steps=steps, model="m", demo=demo, validity=validity)
 
 
 def test_pair_files(tmp_path: Path) -> None:
@@ -125,7 +153,8 @@ def test_pair_files(tmp_path: Path) -> None:
         "heatmap.png",
     )
     assert comparison["added"] == ["pleural effusion"] and len(comparison["findings"]) == 27
-    assert set(comparison["findings"][0]) == {"group", "finding", "status"}
+    assert set(comparison["findings"][0]) == {"group", "finding", "status", "change", "changed"}
+    assert (comparison["dates"], comparison["interval_days"]) == (["2101-01-01", "2101-01-02"], 1)
 
 
 def test_series_files_without_heatmaps_and_downloads_only(tmp_path: Path) -> None:
@@ -145,7 +174,18 @@ def test_series_files_without_heatmaps_and_downloads_only(tmp_path: Path) -> Non
 
 def test_markdown_sections_and_demo_notice() -> None:
     markdown = report_markdown(_result(["nothing has changed.", BOTH_TEMPLATES], demo=True))
-    assert DEMO_WARNING in markdown and markdown.count("| lungs | atelectasis |") == 2
+    assert DEMO_WARNING in markdown and markdown.count("|  | lungs | atelectasis | not stated |") == 2
+    assert "| **◆** | **pleura** | **pleural effusion** | **new** |" in markdown  # changed rows stand out
+    assert "**Comparison:** study_2 2101-01-02 (PA) → study_3 2101-01-03 (PA), interval 1 days." in markdown
     assert "## study_1 → study_2" in markdown and "## study_2 → study_3" in markdown
     assert "**Report:** New pleural effusion. Resolved pneumothorax." in markdown
     assert DEMO_WARNING not in report_markdown(_result(["nothing has changed."]))
+
+
+def test_warnings_reach_every_output(tmp_path: Path) -> None:
+    """A relaxed rule (--allow-body-part) or an unverified input is stated in report.md and report.json."""
+    warning = "not a chest radiograph: skull.dcm has BodyPartExamined (0018,0015) SKULL; compared anyway"
+    result = _result([BOTH_TEMPLATES], warnings=(warning,))
+    write_report(result, tmp_path, images=False)
+    assert f"> ⚠ **{warning}**" in (tmp_path / "report.md").read_text()
+    assert json.loads((tmp_path / "report.json").read_text())["warnings"] == [warning]
