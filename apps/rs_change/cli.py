@@ -21,6 +21,7 @@ from pathlib import Path
 from PIL import Image
 from tqdm import tqdm
 
+from apps.common.policy.raster import DEFAULT_MAX_TILES, check_tile_count, tile_count
 from apps.rs_change import evaluate, levircc_to_jsonl, make_dataset
 from apps.rs_change.config import IngestConfig
 from apps.rs_change.ingest import open_series
@@ -36,6 +37,8 @@ def _describe(args: argparse.Namespace) -> int:
     from apps.rs_change.predictor import RsPredictor
 
     series = open_series([args.before, args.after, *args.more], config=IngestConfig(bands=args.bands))
+    check_tile_count(tile_count(series.grid.width, series.grid.height, args.tile_size, args.overlap),
+                     max_tiles=args.max_tiles, name=series.paths[0].name)  # before the model loads
     predictor = RsPredictor.load(args.model, input_size=args.input_size, max_new_tokens=args.max_new_tokens)
     if predictor.demo:
         print(DEMO_NOTE, file=sys.stderr)
@@ -46,6 +49,7 @@ def _describe(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         min_valid=args.min_valid,
         heatmaps=not args.no_heatmaps,
+        max_tiles=args.max_tiles,
     )
     paths = result.write(args.out)
     print(result.report())
@@ -161,6 +165,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     describe.add_argument(
         "--overlap", type=int, default=0, help="pixels shared by neighbouring tiles (default 0)"
+    )
+    describe.add_argument(
+        "--max-tiles",
+        type=_positive,
+        default=DEFAULT_MAX_TILES,
+        help=f"refuse a run needing more tiles than this, before any is read (default {DEFAULT_MAX_TILES:,})",
     )
     describe.add_argument(
         "--min-valid",

@@ -31,6 +31,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from apps.common.policy.raster import DEFAULT_MAX_TILES, check_tile_count, tile_count
 from apps.common.predictor import DescriberBacked, load_app_describer
 from apps.rs_change.config import IngestConfig
 from apps.rs_change.ingest import SceneSeries, open_series
@@ -81,6 +82,7 @@ class RsPredictor(DescriberBacked):
         bands: tuple[int, int, int] | None = None,
         heatmaps: bool = True,
         progress: bool = True,
+        max_tiles: int = DEFAULT_MAX_TILES,
     ) -> SceneResult:
         """Describe the change across `scenes` (GeoTIFFs or PNG/JPEG images of one area, oldest first, two or
         more); raises `SceneError` naming the file that cannot be used."""
@@ -93,6 +95,7 @@ class RsPredictor(DescriberBacked):
             min_valid=min_valid,
             heatmaps=heatmaps,
             progress=progress,
+            max_tiles=max_tiles,
         )
 
     def describe_series(
@@ -105,10 +108,13 @@ class RsPredictor(DescriberBacked):
         min_valid: float = 0.5,
         heatmaps: bool = True,
         progress: bool = True,
+        max_tiles: int = DEFAULT_MAX_TILES,
     ) -> SceneResult:
         """`describe` on scenes already opened, for callers that check the files before loading a model."""
         if batch_size < 1:
             raise ValueError(f"batch_size={batch_size}: expected at least 1")
+        check_tile_count(tile_count(series.grid.width, series.grid.height, tile_size, overlap),
+                         max_tiles=max_tiles, name=series.paths[0].name)
         start = time.perf_counter()
         total = sum(1 for _ in series.footprints(tile_size, overlap))  # raises on a bad tile size first
         quicklook = Quicklook(series.grid, len(series.paths))

@@ -57,7 +57,7 @@ def test_bad_uploads_show_a_message(stateful: RsPredictor, scenes, tmp_path: Pat
             str(scenes.write_scene(tmp_path / "far.tif", transform=scenes.utm_grid(shift=(50_000, 0)))),
             "no overlap between",
         ),
-        (str(text), "notes.tif: not a raster GDAL can read"),
+        (str(text), "notes.tif: not a GeoTIFF, PNG or JPEG"),
         (None, "upload both scenes"),
     ]
     for after, message in cases:
