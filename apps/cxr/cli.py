@@ -17,6 +17,8 @@ from dataclasses import fields
 from functools import partial
 from pathlib import Path
 
+from apps.common.policy import archive as archive_policy
+from apps.common.policy import dicom as dicom_policy
 from apps.cxr import evaluate, make_dataset
 from apps.cxr.report import DEMO_WARNING, grey_image, write_report
 
@@ -71,6 +73,9 @@ def _handled(command: Callable[[argparse.Namespace], int], args: argparse.Namesp
     """Run `command`, printing a user error without a traceback (exit 2). Bound with `functools.partial` rather
     than a closure: `make-dataset` sends `args`, `func` included, to its worker processes, so it must pickle."""
     try:
+        if hasattr(args, "max_dicom_mb"):  # report and inspect read studies under the input policy's flags
+            dicom_policy.apply_flags(args)
+            archive_policy.apply_flags(args)
         return command(args)
     except USER_ERRORS as error:
         print(f"sve cxr {args.cxr_command}: error: {error}", file=sys.stderr)
@@ -118,6 +123,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="compare studies whose PatientID differs (e.g. an ID re-issued after a merge); a warning is logged",
     )
+    dicom_policy.add_flags(report)
+    archive_policy.add_flags(report)
     report.set_defaults(func=partial(_handled, _report))
 
     inspect = commands.add_parser("inspect", help="what the loader reads from a study, and a preview PNG")
@@ -128,6 +135,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="default",
         help="display window of the preview: default (the file's own), lung, mediastinum or bone",
     )
+    dicom_policy.add_flags(inspect)
+    archive_policy.add_flags(inspect)
     inspect.set_defaults(func=partial(_handled, _inspect))
 
     dataset = commands.add_parser(

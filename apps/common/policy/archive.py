@@ -11,6 +11,7 @@ and other special entries are refused, and encrypted members too. Flags: ``--max
 
 from __future__ import annotations
 
+import argparse
 import stat
 import zipfile
 from dataclasses import dataclass, field
@@ -43,6 +44,21 @@ def configure(limits: ArchiveLimits) -> None:
     """Set the limits `extract_zip` applies by default (what the CLI flags change)."""
     global _active
     _active = limits
+
+
+def add_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags that change `ArchiveLimits` (read back by `apply_flags`)."""
+    default = ArchiveLimits()
+    parser.add_argument("--max-zip-members", type=int, default=default.max_members,
+                        help=f"refuse a zip holding more files than this (default {default.max_members})")
+    parser.add_argument("--max-zip-mb", type=int, default=default.max_total_bytes // 1024**2,
+                        help="refuse a zip unpacking to more MiB than this "
+                             f"(default {default.max_total_bytes // 1024**2})")
+
+
+def apply_flags(args: argparse.Namespace) -> None:
+    """Make the limits given by `add_flags`'s flags the process-wide ones."""
+    configure(ArchiveLimits(max_members=args.max_zip_members, max_total_bytes=args.max_zip_mb * 1024**2))
 
 
 def extract_zip(path: Path, dest: Path, limits: ArchiveLimits | None = None) -> list[Path]:

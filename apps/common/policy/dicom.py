@@ -17,6 +17,7 @@ Messages name the file by base name and the tag, never a header value (any of th
 
 from __future__ import annotations
 
+import argparse
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -60,6 +61,23 @@ def configure(limits: DicomLimits) -> None:
     """Set the limits the checks apply by default (what the CLI flags change)."""
     global _active
     _active = limits
+
+
+def add_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags that change `DicomLimits` (read back by `apply_flags`)."""
+    default = DicomLimits()
+    parser.add_argument("--max-dicom-mb", type=int, default=default.max_file_bytes // 1024**2,
+                        help="refuse a DICOM file (or its inflated data set) larger than this many MiB "
+                             f"(default {default.max_file_bytes // 1024**2})")
+    parser.add_argument("--max-dicom-pixels", type=int, default=default.max_pixels,
+                        help="refuse a DICOM declaring more Rows x Columns x frames x samples, before decoding "
+                             f"(default {default.max_pixels:,})")
+
+
+def apply_flags(args: argparse.Namespace) -> None:
+    """Make the limits given by `add_flags`'s flags the process-wide ones."""
+    size = args.max_dicom_mb * 1024**2
+    configure(DicomLimits(max_file_bytes=size, max_pixels=args.max_dicom_pixels, max_inflated_bytes=size))
 
 
 def check_dicom_file(path: Path, limits: DicomLimits | None = None) -> None:
