@@ -150,6 +150,7 @@ def build_tab(model: str | None) -> None:
     with gr.Row():
         mismatch = gr.Checkbox(label="Compare even if the PatientIDs differ", value=False)
         run = gr.Button("Compare", variant="primary")
+        stop = gr.Button("Stop", variant="stop")  # cancels this run (Gradio drops queued runs of a closed tab)
     notes = gr.Markdown()
     with gr.Row():
         window = gr.Radio(list(WINDOW_PRESETS), value="default", label="Window")
@@ -169,12 +170,13 @@ def build_tab(model: str | None) -> None:
     result = gr.State(None, time_to_live=SESSION_TTL_S)
     folder = gr.State(None, time_to_live=SESSION_TTL_S, delete_callback=_remove)
 
-    run.click(
+    running = run.click(
         functools.partial(run_compare, predictor),
         [prior, current, mismatch, window, heatmap, folder],
         [notes, answer, report, table, prior_view, current_view, downloads, result, folder],
         api_name="cxr_compare",
     )
+    stop.click(None, cancels=[running])
     gr.on(
         [window.change, heatmap.change],
         show_views,
