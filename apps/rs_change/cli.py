@@ -21,7 +21,7 @@ from pathlib import Path
 from PIL import Image
 from tqdm import tqdm
 
-from apps.common.policy.raster import DEFAULT_MAX_TILES, check_tile_count, tile_count
+from apps.common.policy.raster import DEFAULT_MAX_TILES, check_scene_tiles
 from apps.rs_change import evaluate, levircc_to_jsonl, make_dataset
 from apps.rs_change.config import IngestConfig
 from apps.rs_change.ingest import open_series
@@ -36,9 +36,8 @@ DEMO_NOTE = (
 def _describe(args: argparse.Namespace) -> int:
     from apps.rs_change.predictor import RsPredictor
 
+    check_scene_tiles(args.before, args.tile_size, args.overlap, max_tiles=args.max_tiles)
     series = open_series([args.before, args.after, *args.more], config=IngestConfig(bands=args.bands))
-    check_tile_count(tile_count(series.grid.width, series.grid.height, args.tile_size, args.overlap),
-                     max_tiles=args.max_tiles, name=series.paths[0].name)  # before the model loads
     predictor = RsPredictor.load(args.model, input_size=args.input_size, max_new_tokens=args.max_new_tokens)
     if predictor.demo:
         print(DEMO_NOTE, file=sys.stderr)

@@ -31,7 +31,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from apps.common.policy.raster import DEFAULT_MAX_TILES, check_tile_count, tile_count
+from apps.common.policy.raster import DEFAULT_MAX_TILES, check_scene_tiles, check_tile_count, tile_count
 from apps.common.predictor import DescriberBacked, load_app_describer
 from apps.rs_change.config import IngestConfig
 from apps.rs_change.ingest import SceneSeries, open_series
@@ -86,6 +86,8 @@ class RsPredictor(DescriberBacked):
     ) -> SceneResult:
         """Describe the change across `scenes` (GeoTIFFs or PNG/JPEG images of one area, oldest first, two or
         more); raises `SceneError` naming the file that cannot be used."""
+        if scenes:
+            check_scene_tiles(scenes[0], tile_size, overlap, max_tiles=max_tiles)
         series = open_series(scenes, config=IngestConfig(bands=bands))
         return self.describe_series(
             series,

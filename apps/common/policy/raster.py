@@ -109,6 +109,15 @@ def check_tile_count(count: int, *, max_tiles: int = DEFAULT_MAX_TILES, name: st
                            "crop the scene, use larger tiles, or raise the limit with --max-tiles")
 
 
+def check_scene_tiles(first_scene: str | Path, size: int, overlap: int = 0, *,
+                      max_tiles: int = DEFAULT_MAX_TILES, allow_remote: bool = False) -> None:
+    """`check_tile_count` from the first scene's header alone (later dates are warped onto its grid, so its
+    size bounds the run), before any pixel of any scene is read."""
+    with open_raster(first_scene, allow_remote=allow_remote) as dataset:
+        count = tile_count(dataset.width, dataset.height, size, overlap)
+    check_tile_count(count, max_tiles=max_tiles, name=Path(str(first_scene)).name)
+
+
 def _along(extent: int, size: int, step: int) -> int:
     return 1 if extent <= size else 1 + math.ceil((extent - size) / step)
 
