@@ -8,6 +8,7 @@ import argparse
 import gradio as gr
 
 from apps.common.tempdirs import use_private_tempdir
+from apps.common.ui import release_sessions_on_close
 
 MAX_UPLOAD = "512mb"  # one file; the DICOM and archive policies' caps are no larger (docs/SECURITY.md)
 MAX_QUEUE = 32  # requests waiting beyond this are refused instead of piling up
@@ -31,6 +32,7 @@ def build_app(*, cxr_model: str | None = None, rs_model: str | None = None,
             rs_tab(rs_model)
         with gr.Tab("Image diff", id="diff"):
             diff_tab(diff_model)
+        release_sessions_on_close(demo)
     return demo
 
 

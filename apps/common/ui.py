@@ -19,6 +19,22 @@ def demo_banner(demo: bool, *, domain: str, kind: str, suffix: str = "") -> str:
     return DEMO_BANNER.format(domain=domain, kind=kind, suffix=suffix) if demo else ""
 
 
+def release_sessions_on_close(demo: gr.Blocks) -> None:
+    """Free a session's state (running `gr.State` delete callbacks, e.g. removing its download folder) as soon
+    as its tab closes, instead of Gradio's default of keeping a closed session for an hour. Gradio calls
+    `unload` handlers when a tab's heartbeat connection drops; `state_holder` is Gradio's per-session store."""
+
+    def release(request: gr.Request) -> None:
+        holder = demo.state_holder
+        session = holder.session_data.get(request.session_hash)
+        if session is not None:
+            session.is_closed = True  # states without a time_to_live then count as expired too
+            holder.delete_state(request.session_hash)
+            holder.session_data.pop(request.session_hash, None)
+
+    demo.unload(release)
+
+
 def safe_handler(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Turn input errors (ValueError and its subclasses: our ingestion errors) into a readable message in the UI,
     and any other failure into a generic one; the server keeps running either way. Tracebacks go to the server
