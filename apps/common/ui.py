@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
 
 log = logging.getLogger("sve.ui")
+_FOLDERS = re.compile(r"(?<![\w.])(?:/[^/\s:'\"]+)+/(?=[^/\s])")  # the folders of an absolute path
 
 DEMO_BANNER = ("**Demo model** — a tiny model trained by our own trainer on synthetic {domain}. It shows how the "
                "suite works; it is not a real {kind} model{suffix}. Pass `--model` to run your own.")
@@ -20,11 +22,14 @@ def demo_banner(demo: bool, *, domain: str, kind: str, suffix: str = "") -> str:
 
 
 def release_sessions_on_close(demo: gr.Blocks) -> None:
-    """Free a session's state (running `gr.State` delete callbacks, e.g. removing its download folder) as soon
-    as its tab closes, instead of Gradio's default of keeping a closed session for an hour. Gradio calls
-    `unload` handlers when a tab's heartbeat connection drops; `state_holder` is Gradio's per-session store."""
+    """When a tab closes, drop its queued jobs and stop its running ones at their next yield, and free its state
+    (running `gr.State` delete callbacks, e.g. removing its download folder) at once, instead of Gradio's
+    default of keeping a closed session for an hour. Gradio calls `unload` handlers when a tab's heartbeat
+    connection drops; `_queue.clean_events` is what Gradio itself runs when a job's event stream drops, and
+    `state_holder` its per-session store."""
 
-    def release(request: gr.Request) -> None:
+    async def release(request: gr.Request) -> None:
+        await demo._queue.clean_events(session_hash=request.session_hash)
         holder = demo.state_holder
         session = holder.session_data.get(request.session_hash)
         if session is not None:
@@ -33,6 +38,12 @@ def release_sessions_on_close(demo: gr.Blocks) -> None:
             holder.session_data.pop(request.session_hash, None)
 
     demo.unload(release)
+
+
+def without_folders(message: str) -> str:
+    """`message` with every absolute path cut to its base name: an upload lives in a server-side temporary
+    folder, which is neither the user's business nor anything they could act on."""
+    return _FOLDERS.sub("", message)
 
 
 def safe_handler(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -47,7 +58,7 @@ def safe_handler(fn: Callable[..., Any]) -> Callable[..., Any]:
         except gr.Error:
             raise
         except (ValueError, OSError) as err:
-            raise gr.Error(str(err), print_exception=False) from None
+            raise gr.Error(without_folders(str(err)), print_exception=False) from None
         except Exception as err:  # noqa: BLE001 - a UI must survive any single bad request
             log.error("request failed with %s", type(err).__name__, exc_info=False)
             raise gr.Error(f"Something went wrong while processing this input ({type(err).__name__}). "
