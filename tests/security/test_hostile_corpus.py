@@ -134,3 +134,15 @@ def test_ui_handler_shows_one_line(corpus, server, name) -> None:
     assert case.expected in message and "\n" not in message and "Traceback" not in message
     assert str(folder) not in message, "the UI message shows a server-side path"
     assert server.RequestHandlerClass.requests == []
+
+
+def test_without_the_policy_the_vrt_would_call_the_server(corpus, server) -> None:
+    """The control: plain rasterio follows the VRT's URL, so the server above would see the request that the
+    policy prevents (the assertions of the CLI and UI tests can fail)."""
+    import rasterio
+
+    folder, _ = corpus
+    with pytest.raises(rasterio.errors.RasterioIOError), rasterio.open(folder / "vrt_url.tif") as dataset:
+        dataset.read(1)
+    assert server.RequestHandlerClass.requests, "the control VRT made no request; the test server is not reached"
+    server.RequestHandlerClass.requests.clear()
