@@ -1,12 +1,13 @@
 """Server memory over many browser sessions: does `sve serve` give a closed tab's memory back?
 
-    python benchmarks/serve_sessions.py [--sessions 100] [--port 7871]
+    python benchmarks/serve_sessions.py [--sessions 100] [--port 7871] [--repo PATH]
 
 Starts `sve serve` on 127.0.0.1 (the embedded demo models), then opens `--sessions` sessions one after another
 with gradio_client, as a browser tab does (a heartbeat connection and a session id), runs the image-diff tab's
 first example in each (so each session holds a result in its `gr.State`), and closes it. Prints the server's
 RSS after one warm-up session, after all of them, the growth per session, and whether SIGTERM removed the
-server's private temporary folder. The server is stopped by its PID.
+server's private temporary folder. The server is stopped by its PID. `--repo` serves another checkout's code (e.g.
+the main branch before this change) for a side-by-side comparison.
 """
 
 from __future__ import annotations
@@ -58,14 +59,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=100, help="sessions to open and close (default 100)")
     parser.add_argument("--port", type=int, default=7871, help="port of the server started here (default 7871)")
+    parser.add_argument("--repo", type=Path, default=ROOT, help="checkout whose `sve serve` runs (default: this one)")
     args = parser.parse_args()
     case = json.loads((EXAMPLES / "examples.json").read_text())[0]
     names = case["images"][:2]
     inputs = [handle_file(str(EXAMPLES / name)) for name in names] + [None, True]
     url = f"http://127.0.0.1:{args.port}/"
     tmp = Path(tempfile.gettempdir())
-    server = subprocess.Popen([sys.executable, "-m", "sve_core.cli", "serve", "--port", str(args.port)], cwd=ROOT,
-                              env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL,
+    server = subprocess.Popen([sys.executable, "-m", "sve_core.cli", "serve", "--port", str(args.port)], cwd=args.repo,
+                              env={**os.environ, "PYTHONPATH": str(args.repo)}, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     try:
         wait_until_up(url, server)
@@ -83,6 +85,7 @@ def main() -> None:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
     private = tmp / f"sve-{server.pid}"
+    print(f"server code: {args.repo}")
     print(f"sessions: {args.sessions} (image-diff example each, {seconds / args.sessions:.2f} s per session)")
     print(f"server RSS after 1 warm-up session: {before:.0f} MiB")
     print(f"server RSS after {args.sessions} more sessions, closed: {after:.0f} MiB")

@@ -86,7 +86,8 @@ def test_blocks(monkeypatch: pytest.MonkeyPatch, stateful: RsPredictor, demo: bo
         "After",
         "Downloads",
     ]
-    assert len(_components(blocks, gr.ImageSlider)) == 1 and len(_components(blocks, gr.Button)) == 1
+    assert len(_components(blocks, gr.ImageSlider)) == 1
+    assert [b.value for b in _components(blocks, gr.Button)] == ["Describe the change", "Stop"]
     assert [s.label for s in _components(blocks, gr.Slider)] == ["Tile size (px)", "Batch size"]
     assert _components(blocks, gr.Dataframe)[0].headers == app.TABLE_HEADERS
     banner = any("Demo model" in (m.value or "") for m in _components(blocks, gr.Markdown))
