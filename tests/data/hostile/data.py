@@ -56,6 +56,10 @@ def _rs(name: str, bad: str, expected: str) -> Case:
                        "{dir}/out_" + name], expected, "rs", ["good.tif", bad])
 
 
+def _inspect(name: str, file: str, expected: str) -> Case:
+    return Case(name, ["cxr", "inspect", f"{{dir}}/{file}"], expected, "cxr", [file, file])
+
+
 def _raster_cases(out: Path, good: Path, url: str) -> list[Case]:
     band = '<VRTRasterBand dataType="Byte" band="{b}"><SimpleSource><SourceFilename relativeToVRT="0">{src}' \
            '</SourceFilename><SourceBand>1</SourceBand></SimpleSource></VRTRasterBand>'
@@ -135,14 +139,12 @@ def _dicom_cases(out: Path) -> list[Case]:
     dcmwrite(out / "no_pixels.dcm", _dicom(64, 64, None), enforce_file_format=True)
     (out / "empty.dcm").write_bytes(b"")
     Image.new("L", (8, 8)).save(out / "png_as.dcm", format="PNG")
-    def inspect(name: str, file: str, expected: str) -> Case:
-        return Case(name, ["cxr", "inspect", f"{{dir}}/{file}"], expected, "cxr", [file, file])
     return [
-        inspect("dicom_huge_rle", "huge_rle.dcm", "--max-dicom-pixels"),
-        inspect("dicom_huge_deflated", "huge_deflated.dcm", "--max-dicom-mb"),
-        inspect("dicom_no_pixels", "no_pixels.dcm", "no Pixel Data"),
-        inspect("dicom_zero_bytes", "empty.dcm", "empty.dcm"),
-        inspect("dicom_wrong_extension", "png_as.dcm", "not a DICOM"),
+        _inspect("dicom_huge_rle", "huge_rle.dcm", "--max-dicom-pixels"),
+        _inspect("dicom_huge_deflated", "huge_deflated.dcm", "--max-dicom-mb"),
+        _inspect("dicom_no_pixels", "no_pixels.dcm", "no Pixel Data"),
+        _inspect("dicom_zero_bytes", "empty.dcm", "empty.dcm"),
+        _inspect("dicom_wrong_extension", "png_as.dcm", "not a DICOM"),
     ]
 
 
@@ -187,14 +189,12 @@ def _zip_cases(out: Path) -> list[Case]:
     with zipfile.ZipFile(out / "poly.zip", "w") as archive:  # a PNG with a zip appended: a polyglot
         archive.writestr("../x.dcm", b"x")
     (out / "polyglot.zip").write_bytes(png.getvalue() + (out / "poly.zip").read_bytes())
-    def inspect(name: str, file: str, expected: str) -> Case:
-        return Case(name, ["cxr", "inspect", f"{{dir}}/{file}"], expected, "cxr", [file, file])
     return [
-        inspect("zip_2000_members", "many.zip", "--max-zip-members"),
-        inspect("zip_ratio", "ratio.zip", "zip bomb"),
-        inspect("zip_symlink", "symlink.zip", "symbolic link"),
-        inspect("zip_slip", "slip.zip", "leaves the archive folder"),
-        inspect("zip_polyglot", "polyglot.zip", "leaves the archive folder"),
+        _inspect("zip_2000_members", "many.zip", "--max-zip-members"),
+        _inspect("zip_ratio", "ratio.zip", "zip bomb"),
+        _inspect("zip_symlink", "symlink.zip", "symbolic link"),
+        _inspect("zip_slip", "slip.zip", "leaves the archive folder"),
+        _inspect("zip_polyglot", "polyglot.zip", "leaves the archive folder"),
     ]
 
 
