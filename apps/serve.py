@@ -7,6 +7,11 @@ import argparse
 
 import gradio as gr
 
+from apps.common.tempdirs import use_private_tempdir
+from apps.common.ui import release_sessions_on_close
+
+MAX_UPLOAD = "512mb"  # one file; the DICOM and archive policies' caps are no larger (docs/SECURITY.md)
+MAX_QUEUE = 32  # requests waiting beyond this are refused instead of piling up
 TITLE = "SVE suite — see what changed"
 INTRO = ("Upload two (or more) images of the same thing at different times. A **Stateful Visual Encoder** lets "
          "the vision model look at the earlier image while it encodes the later one, and says what changed.")
@@ -27,13 +32,15 @@ def build_app(*, cxr_model: str | None = None, rs_model: str | None = None,
             rs_tab(rs_model)
         with gr.Tab("Image diff", id="diff"):
             diff_tab(diff_model)
+        release_sessions_on_close(demo)
     return demo
 
 
 def run(args: argparse.Namespace) -> int:
+    use_private_tempdir()  # before Gradio reads GRADIO_TEMP_DIR; removed on exit, SIGTERM and SIGINT
     demo = build_app(cxr_model=args.cxr_model, rs_model=args.rs_model, diff_model=args.diff_model)
-    demo.queue(default_concurrency_limit=2).launch(server_name=args.host, server_port=args.port,
-                                                   show_error=False, max_file_size="512mb")
+    demo.queue(default_concurrency_limit=2, max_size=MAX_QUEUE).launch(
+        server_name=args.host, server_port=args.port, show_error=False, max_file_size=MAX_UPLOAD)
     return 0
 
 

@@ -9,25 +9,19 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from evaluation.captions import validate
 from evaluation.errors import EvaluationInputError
+from sve_core.policy.records import JsonFileError, read_json
 
 
 def _read(path: Path) -> Any:
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise EvaluationInputError(f"{path}: no such file.") from exc
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise EvaluationInputError(
-            f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})."
-        ) from exc
+        return read_json(path)
+    except JsonFileError as exc:
+        raise EvaluationInputError(str(exc)) from None
 
 
 def load_references(path: str | Path) -> dict[str, list[str]]:

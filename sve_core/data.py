@@ -10,7 +10,7 @@ Image paths are relative to the JSONL file's folder, oldest first, one ``<image>
 ignored. LlamaFactory's variant (``"conversations"`` of ``{"from": "human"|"gpt"|"system", "value": ...}``,
 optional top-level ``"system"``) is read too. A long run should not die at step 9,000 on line 8,123, and
 fixing one problem per attempt is slow, so `load_jsonl` collects every problem (file, line, field) and raises
-one `DataError` listing them all.
+one `DataError` listing them all. What a line, an answer and an image may be is `sve_core.policy.records`'s.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from torch.utils.data import Dataset
+
+from sve_core.policy.records import answer_problem, decode_line, image_problem
 
 IMAGE_PLACEHOLDER = "<image>"
 ROLES: tuple[str, ...] = ("system", "user", "assistant")
@@ -67,15 +69,20 @@ class DataError(ValueError):
         super().__init__(f"{len(self.problems)} problem(s) in the training data:\n{listing}")
 
 
-def load_jsonl(path: str | Path) -> list[Sample]:
-    """Every sample of `path`; raises `DataError` listing all problems of the file."""
+def load_jsonl(path: str | Path, *, skipped: list[Problem] | None = None) -> list[Sample]:
+    """Every sample of `path`; raises `DataError` listing all problems of the file, unless `skipped` is given:
+    then bad records are left out and their problems appended to it (``--skip-bad-records``)."""
     path = Path(path)
     if not path.is_file():
         raise DataError([Problem(path, 0, "", "file not found")])
     samples: list[Sample] = []
     problems: list[Problem] = []
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
+    with path.open("rb") as lines:
+        for number, raw in enumerate(lines, start=1):
+            line, bad = decode_line(raw)
+            if bad is not None:
+                problems.append(Problem(path, number, "", bad))
+                continue
             if not line.strip():
                 continue
             found: list[Problem] = []
@@ -83,6 +90,9 @@ def load_jsonl(path: str | Path) -> list[Sample]:
             problems += found
             if sample is not None and not found:
                 samples.append(sample)
+    if skipped is not None and samples:
+        skipped += problems
+        return samples
     if not samples and not problems:
         problems.append(Problem(path, 0, "", "no samples (the file is empty)"))
     if problems:
@@ -90,12 +100,12 @@ def load_jsonl(path: str | Path) -> list[Sample]:
     return samples
 
 
-def load_datasets(*paths: str | Path) -> list[list[Sample]]:
+def load_datasets(*paths: str | Path, skipped: list[Problem] | None = None) -> list[list[Sample]]:
     """`load_jsonl` of several files, with the problems of all of them reported together."""
     loaded, problems = [], []
     for path in paths:
         try:
-            loaded.append(load_jsonl(path))
+            loaded.append(load_jsonl(path, skipped=skipped))
         except DataError as error:
             problems += error.problems
     if problems:
@@ -178,6 +188,8 @@ def _messages(record: dict[str, Any], problem: Report) -> list[Message] | None:
             problem(f"{where}.{content_key}", f"expected a string, got {type(content).__name__}")
         elif role == "assistant" and not content.strip():
             problem(f"{where}.{content_key}", "empty assistant answer")
+        elif role == "assistant" and (too_long := answer_problem(content)):
+            problem(f"{where}.{content_key}", too_long)
         if role is not None and isinstance(content, str):
             messages.append(Message(role, content))
         else:
@@ -203,7 +215,7 @@ def _images(path: Path, raw: Any, problem: Report) -> list[Path] | None:
             problem(f"images[{j}]", f"expected a relative image path, got {name!r}")
             continue
         image = path.parent / name
-        if not image.is_file():
-            problem(f"images[{j}]", f"image file not found: {image}")
+        if unusable := image_problem(image):
+            problem(f"images[{j}]", unusable)
         images.append(image)
     return images if len(images) == len(raw) else None

@@ -52,6 +52,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                              "optimizer and scheduler state)")
     parser.add_argument("--resume-from", default=None, metavar="CHECKPOINT",
                         help="continue from this checkpoint-N folder instead")
+    parser.add_argument("--skip-bad-records", action="store_const", const=True, default=None,
+                        help="leave out training records that fail validation (each listed with file:line) "
+                             "instead of stopping before step 1")
     parser.add_argument("--gradient-checkpointing", action=argparse.BooleanOptionalAction, default=None,
                         help="recompute activations in backward to save memory")
     parser.set_defaults(func=run)
@@ -63,6 +66,7 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
     given = {name: getattr(args, flag[2:].replace("-", "_")) for flag, (name, _, _) in FLAGS.items()}
     given["resume"] = args.resume_from or args.resume
     given["gradient_checkpointing"] = args.gradient_checkpointing
+    given["skip_bad_records"] = args.skip_bad_records
     return {name: value for name, value in given.items() if value is not None}
 
 

@@ -76,6 +76,8 @@ class TrainConfig:
     eval_steps: int = field(default=500, metadata={"help": "evaluate on eval_data every N steps"})
     log_steps: int = field(default=10, metadata={"help": "log the training loss every N steps"})
     num_workers: int = field(default=0, metadata={"help": "data-loader worker processes"})
+    skip_bad_records: bool = field(default=False, metadata={
+        "help": "leave out records that fail validation (listed on stderr) instead of stopping before step 1"})
     resume: bool | str = field(default=False, metadata={
         "help": "true = continue from the newest checkpoint in output_dir; or a checkpoint folder"})
 

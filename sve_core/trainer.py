@@ -21,6 +21,7 @@ What this adds to the stock `Trainer`, and why:
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,13 +45,15 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from sve_core.checkpoint import from_pretrained, save_stateful
 from sve_core.collator import IGNORE_INDEX, SFTCollator
-from sve_core.data import SFTDataset, load_datasets, texts
+from sve_core.data import Problem, SFTDataset, load_datasets, texts
 from sve_core.errors import UserError
 from sve_core.inject import make_stateful, remove_stateful
 from sve_core.jsonl import append_jsonl, read_jsonl, write_jsonl
+from sve_core.policy.checkpoint import verify_checkpoint
 from sve_core.tiny import tiny_vlm
 from sve_core.train_config import LoraSettings, Trainable, TrainConfig, TrainConfigError
 
+logger = logging.getLogger(__name__)
 LOG_FILE = "log.jsonl"
 CONFIG_FILE = "train_config.yaml"
 
@@ -298,7 +301,10 @@ class TrainResult:
 
 def train(config: TrainConfig, callbacks: Sequence[TrainerCallback] = ()) -> TrainResult:
     """Run one SFT job; every data problem is reported before a model is built."""
-    datasets = load_datasets(config.data, *([config.eval_data] if config.eval_data else []))
+    skipped: list[Problem] | None = [] if config.skip_bad_records else None
+    datasets = load_datasets(config.data, *([config.eval_data] if config.eval_data else []), skipped=skipped)
+    for problem in skipped or []:
+        logger.warning("skipped bad record %s", problem)
     train_samples, eval_samples = datasets[0], (datasets[1] if config.eval_data else None)
     resume = _checkpoint_to_resume(config)
     model, processor = load_backbone(config, texts([*train_samples, *(eval_samples or [])]))
@@ -343,8 +349,10 @@ def _checkpoint_to_resume(config: TrainConfig) -> str | None:
         if last is None:
             raise TrainConfigError(f"field 'resume': no checkpoint-* folder in {config.output_dir} to resume from",
                                    ("resume",))
+        verify_checkpoint(last)
         return last
     if not Path(config.resume).is_dir():
         raise TrainConfigError(f"field 'resume': checkpoint folder {config.resume} not found", ("resume",))
+    verify_checkpoint(config.resume)
     return config.resume
 

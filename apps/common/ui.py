@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -15,6 +16,7 @@ from typing import Any
 import gradio as gr
 
 log = logging.getLogger("sve.ui")
+_FOLDERS = re.compile(r"(?<![\w.])(?:/[^/\s:'\"]+)+/(?=[^/\s])")  # the folders of an absolute path
 
 DEMO_BANNER = ("**Demo model** — a tiny model trained by our own trainer on synthetic {domain}. It shows how the "
                "suite works; it is not a real {kind} model{suffix}. Pass `--model` to run your own.")
@@ -22,6 +24,31 @@ DEMO_BANNER = ("**Demo model** — a tiny model trained by our own trainer on sy
 
 def demo_banner(demo: bool, *, domain: str, kind: str, suffix: str = "") -> str:
     return DEMO_BANNER.format(domain=domain, kind=kind, suffix=suffix) if demo else ""
+
+
+def release_sessions_on_close(demo: gr.Blocks) -> None:
+    """When a tab closes, drop its queued jobs and stop its running ones at their next yield, and free its state
+    (running `gr.State` delete callbacks, e.g. removing its download folder) at once, instead of Gradio's
+    default of keeping a closed session for an hour. Gradio calls `unload` handlers when a tab's heartbeat
+    connection drops; `_queue.clean_events` is what Gradio itself runs when a job's event stream drops, and
+    `state_holder` its per-session store."""
+
+    async def release(request: gr.Request) -> None:
+        await demo._queue.clean_events(session_hash=request.session_hash)
+        holder = demo.state_holder
+        session = holder.session_data.get(request.session_hash)
+        if session is not None:
+            session.is_closed = True  # states without a time_to_live then count as expired too
+            holder.delete_state(request.session_hash)
+            holder.session_data.pop(request.session_hash, None)
+
+    demo.unload(release)
+
+
+def without_folders(message: str) -> str:
+    """`message` with every absolute path cut to its base name: an upload lives in a server-side temporary
+    folder, which is neither the user's business nor anything they could act on."""
+    return _FOLDERS.sub("", message)
 
 
 def safe_handler(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -36,7 +63,7 @@ def safe_handler(fn: Callable[..., Any]) -> Callable[..., Any]:
         except gr.Error:
             raise
         except (ValueError, OSError) as err:
-            raise gr.Error(str(err), print_exception=False) from None
+            raise gr.Error(without_folders(str(err)), print_exception=False) from None
         except Exception as err:  # noqa: BLE001 - a UI must survive any single bad request
             log.error("request failed with %s", type(err).__name__, exc_info=False)
             raise gr.Error(f"Something went wrong while processing this input ({type(err).__name__}). "

@@ -179,6 +179,7 @@ def build_tab(model: str | None) -> None:
         mismatch = gr.Checkbox(label="Compare even if the PatientIDs differ", value=False)
         body_part = gr.Checkbox(label="Compare even if the body part is not chest (research use)", value=False)
         run = gr.Button("Compare", variant="primary")
+        stop = gr.Button("Stop", variant="stop")  # cancels this run (Gradio drops queued runs of a closed tab)
     notes = gr.Markdown()
     with gr.Row():
         window = gr.Radio(list(WINDOW_PRESETS), value="default", label="Window")
@@ -200,7 +201,7 @@ def build_tab(model: str | None) -> None:
     result = gr.State(None, time_to_live=SESSION_TTL_S)
     folder = gr.State(None, time_to_live=SESSION_TTL_S, delete_callback=remove_folder)
 
-    run.click(
+    running = run.click(
         functools.partial(run_compare, predictor),
         [prior, current, mismatch, body_part, window, heatmap, folder],
         [notes, answer, report, table, prior_view, current_view, downloads, result, folder],
@@ -214,6 +215,7 @@ def build_tab(model: str | None) -> None:
             status,
             api_visibility="private",
         )
+    stop.click(None, cancels=[running])
     gr.on(
         [window.change, heatmap.change],
         show_views,

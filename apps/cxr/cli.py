@@ -15,6 +15,8 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
+from apps.common.policy import archive as archive_policy
+from apps.common.policy import dicom as dicom_policy
 from apps.cxr import evaluate
 from apps.cxr.pacs.flags import add_report_arguments
 from apps.cxr.phantoms import make_dataset
@@ -30,7 +32,14 @@ def _require(paths: list[str | Path]) -> None:
             raise ValueError(f"{path.name}: no such file or folder")
 
 
+def _apply_policy_flags(args: argparse.Namespace) -> None:
+    """The input policy's limits for this run, from `--max-dicom-*` and `--max-zip-*`."""
+    dicom_policy.apply_flags(args)
+    archive_policy.apply_flags(args)
+
+
 def _report(args: argparse.Namespace) -> int:
+    _apply_policy_flags(args)
     if args.out.exists() and any(args.out.iterdir()):
         raise ValueError(
             f"--out {args.out} is not empty; choose a new folder so no file of another report is mixed in"
@@ -75,6 +84,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _inspect(args: argparse.Namespace) -> int:
+    _apply_policy_flags(args)
     _require([args.path])
     from apps.cxr.dicom.studies import load_study
     from apps.cxr.dicom.windows import apply_window
@@ -144,6 +154,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="compare radiographs whose BodyPartExamined is not chest (research use); every output then says so",
     )
     add_report_arguments(report)
+    dicom_policy.add_flags(report)
+    archive_policy.add_flags(report)
     report.set_defaults(func=_report)
 
     inspect = commands.add_parser("inspect", help="what the loader reads from a study, and a preview PNG")
@@ -154,6 +166,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="default",
         help="display window of the preview: default (the file's own), lung, mediastinum or bone",
     )
+    dicom_policy.add_flags(inspect)
+    archive_policy.add_flags(inspect)
     inspect.set_defaults(func=_inspect)
 
     dataset = commands.add_parser(

@@ -89,6 +89,7 @@ def build_tab(model: str | None) -> None:
     rows, labels = example_rows()
     gr.Examples(rows, uploads, example_labels=labels, cache_examples=False)
     run = gr.Button("Describe the change", variant="primary")
+    stop = gr.Button("Stop", variant="stop")  # cancels this run (Gradio drops queued runs of a closed tab)
     with gr.Row():
         with gr.Column():
             instruction = gr.Textbox(label="Edit instruction", interactive=False)
@@ -104,12 +105,13 @@ def build_tab(model: str | None) -> None:
         view = gr.ImageSlider(label="Before / after (drag the handle)", type="pil", interactive=False)
     state = gr.State(None)
 
-    run.click(
+    running = run.click(
         functools.partial(run_diff, predictor),
         [*uploads, heatmap],
         [instruction, category, seen, view, step, state],
         api_name="diff_describe",
     )
+    stop.click(None, cancels=[running])
     gr.on([step.change, heatmap.change], show_step, [state, step, heatmap], view, api_visibility="private")
 
 

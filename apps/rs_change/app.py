@@ -121,6 +121,7 @@ def build_tab(model: str | None) -> None:
         )
         batch_size = gr.Slider(1, 32, value=8, step=1, label="Batch size", info="tiles per model call")
         run = gr.Button("Describe the change", variant="primary")
+        stop = gr.Button("Stop", variant="stop")  # cancels this run (Gradio drops queued runs of a closed tab)
     view = gr.ImageSlider(
         label="Before / after, overlap of the two scenes (drag the handle)", type="pil", interactive=False
     )
@@ -144,12 +145,13 @@ def build_tab(model: str | None) -> None:
     )
     folder = gr.State(None, time_to_live=SESSION_TTL_S, delete_callback=remove_folder)
 
-    run.click(
+    running = run.click(
         functools.partial(run_describe, predictor),
         [before, after, tile_size, batch_size, folder],
         [view, tiles, summary, table, downloads, folder],
         api_name="rs_describe",
     )
+    stop.click(None, cancels=[running])
 
 
 def build_demo(model: str | None) -> gr.Blocks:

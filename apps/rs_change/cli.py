@@ -20,6 +20,7 @@ from pathlib import Path
 from PIL import Image
 from tqdm import tqdm
 
+from apps.common.policy.raster import DEFAULT_MAX_TILES
 from apps.rs_change import evaluate, levircc_to_jsonl
 from apps.rs_change.describe import run as describe_run
 from apps.rs_change.synthetic import make_dataset
@@ -122,6 +123,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     describe.add_argument(
         "--overlap", type=int, default=0, help="pixels shared by neighbouring tiles (default 0)"
+    )
+    describe.add_argument(
+        "--max-tiles",
+        type=_positive,
+        default=DEFAULT_MAX_TILES,
+        help=f"refuse a run needing more tiles than this, before any is read (default {DEFAULT_MAX_TILES:,})",
     )
     describe.add_argument(
         "--min-valid",

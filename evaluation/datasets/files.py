@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from evaluation.errors import DatasetFormatError, DatasetNotFoundError
+from sve_core.policy.records import JsonFileError
+from sve_core.policy.records import read_json as read_policy_json
 
 
 def require(path: Path, dataset: str, layout: str) -> Path:
@@ -18,11 +19,9 @@ def require(path: Path, dataset: str, layout: str) -> Path:
 
 def read_json(path: Path, dataset: str) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise DatasetFormatError(
-            f"{dataset}: {path} is not valid JSON ({exc.msg} at line {exc.lineno})."
-        ) from exc
+        return read_policy_json(path)
+    except JsonFileError as exc:
+        raise DatasetFormatError(f"{dataset}: {exc}") from None
 
 
 def field(record: dict, name: str, kind: type | tuple[type, ...], where: str) -> Any:

@@ -17,7 +17,7 @@ Choices a user may trip over:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,6 +37,8 @@ from pydicom.uid import (
 )
 from pydicom.valuerep import DA, TM
 
+from apps.common.policy.dicom import check_dicom_file, check_dicom_header
+from apps.common.policy.errors import InputRefused
 from apps.cxr.dicom.image import CxrImage, CxrMeta, VoiSource
 from apps.cxr.dicom.transforms import AUTO_WINDOW_PERCENTILES, scale_percentiles, scale_range
 from apps.cxr.errors import DicomError
@@ -89,6 +91,7 @@ def quiet_pydicom() -> Iterator[None]:
 
 def read_dataset(path: Path, *, pixels: bool = True) -> Dataset:
     """Parse a DICOM file (headers only when `pixels` is False, for choosing among a study's files)."""
+    _policy(check_dicom_file, path)
     try:
         return dcmread(path, stop_before_pixels=not pixels)
     except InvalidDicomError as err:
@@ -100,6 +103,14 @@ def read_dataset(path: Path, *, pixels: bool = True) -> Dataset:
         raise DicomError(
             f"{path.name}: the DICOM header cannot be parsed; the file looks truncated or corrupt"
         ) from err
+
+
+def _policy(check: Callable[..., None], *args: object) -> None:
+    """Run a DICOM input-policy check, reporting a refusal as a `DicomError`."""
+    try:
+        check(*args)
+    except InputRefused as err:
+        raise DicomError(str(err)) from err
 
 
 def view_position(ds: Dataset) -> str | None:
@@ -143,6 +154,7 @@ def load_dicom(path: str | Path) -> CxrImage:
 
 def decode(ds: Dataset, name: str) -> CxrImage:
     """Run the display pipeline on a parsed dataset; `name` is the file name used in messages."""
+    _policy(check_dicom_header, ds, name)
     _require_radiograph(ds, name)
     frames = int(ds.get("NumberOfFrames") or 1)
     if frames > 1:

@@ -31,6 +31,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from apps.common.policy.raster import DEFAULT_MAX_TILES, check_scene_tiles, check_tile_count, tile_count
 from apps.common.predictor import DescriberBacked, load_app_describer
 from apps.rs_change.describe.verdict import change_score, says_change
 from apps.rs_change.outputs.results import ChangeStep, TileResult
@@ -81,9 +82,12 @@ class RsPredictor(DescriberBacked):
         bands: tuple[int, int, int] | None = None,
         heatmaps: bool = True,
         progress: bool = True,
+        max_tiles: int = DEFAULT_MAX_TILES,
     ) -> SceneResult:
         """Describe the change across `scenes` (GeoTIFFs or PNG/JPEG images of one area, oldest first, two or
         more); raises `SceneError` naming the file that cannot be used."""
+        if scenes:
+            check_scene_tiles(scenes[0], tile_size, overlap, max_tiles=max_tiles)
         series = open_series(scenes, config=IngestConfig(bands=bands))
         return self.describe_series(
             series,
@@ -93,6 +97,7 @@ class RsPredictor(DescriberBacked):
             min_valid=min_valid,
             heatmaps=heatmaps,
             progress=progress,
+            max_tiles=max_tiles,
         )
 
     def describe_series(
@@ -105,10 +110,13 @@ class RsPredictor(DescriberBacked):
         min_valid: float = 0.5,
         heatmaps: bool = True,
         progress: bool = True,
+        max_tiles: int = DEFAULT_MAX_TILES,
     ) -> SceneResult:
         """`describe` on scenes already opened, for callers that check the files before loading a model."""
         if batch_size < 1:
             raise ValueError(f"batch_size={batch_size}: expected at least 1")
+        check_tile_count(tile_count(series.grid.width, series.grid.height, tile_size, overlap),
+                         max_tiles=max_tiles, name=series.paths[0].name)
         start = time.perf_counter()
         total = sum(1 for _ in series.footprints(tile_size, overlap))  # raises on a bad tile size first
         quicklook = Quicklook(series.grid, len(series.paths))

@@ -23,6 +23,7 @@ DEMO_NOTE = (
 
 def run(args: argparse.Namespace) -> int:
     """The describe command; torch, the model and the STAC stack are imported only here."""
+    from apps.common.policy.raster import check_scene_tiles
     from apps.rs_change.describe.distributed import RUN_FOLDER, TileRun, describe_distributed
     from apps.rs_change.describe.predictor import RsPredictor
     from apps.rs_change.describe.sources import SOURCES_FOLDER, resolve
@@ -46,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
         sources = resolve(args, args.out, main=False)
     out = args.out / sources.item_id if args.catalog else args.out
     bands = args.bands if args.stac is None and not args.remote else None
+    check_scene_tiles(sources.paths[0], args.tile_size, args.overlap, max_tiles=args.max_tiles)
     series = open_series(sources.paths, config=IngestConfig(bands=bands))
     predictor = RsPredictor.load(args.model, input_size=args.input_size, max_new_tokens=args.max_new_tokens)
     if predictor.demo and state.is_main_process:

@@ -7,7 +7,6 @@ bounded by the tile size and GDAL's block cache however large the scenes are.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -15,11 +14,10 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
-from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
-from rasterio.io import DatasetReader
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
+from apps.common.policy.raster import open_raster
 from apps.rs_change.errors import SceneError
 from apps.rs_change.scene.alignment import (
     check_comparable,
@@ -72,7 +70,7 @@ class SceneSeries:
         if not 0.0 <= min_valid <= 1.0:
             raise SceneError(f"min_valid={min_valid}: expected a fraction in [0, 1]")
         with rasterio.Env(GDAL_CACHEMAX=self.config.gdal_cache_mb * 2**20), ExitStack() as stack:
-            sources = [stack.enter_context(_open(path)) for path in self.paths]
+            sources = [stack.enter_context(open_raster(path)) for path in self.paths]
             sources = [on_grid(ds, self.reference, self.config) for ds in sources]
             for source in sources:
                 if isinstance(source, WarpedVRT):
@@ -116,7 +114,7 @@ def open_series(paths: Sequence[str | Path], *, config: IngestConfig | None = No
     if len(paths) < 2:
         raise SceneError(f"got {len(paths)} scene(s) {[str(p) for p in paths]}; expected at least two dates")
     with ExitStack() as stack:
-        datasets = [stack.enter_context(_open(path)) for path in paths]
+        datasets = [stack.enter_context(open_raster(path)) for path in paths]
         check_comparable(datasets, paths)
         bands = tuple(select_rgb_bands(ds, path, config.bands) for ds, path in zip(datasets, paths, strict=True))
         reference = grid_of(datasets[0])
@@ -137,14 +135,3 @@ def open_pair(before: str | Path, after: str | Path, *, config: IngestConfig | N
     """A bitemporal pair (before, after); `after` is warped onto `before`'s grid when they differ."""
     return open_series([before, after], config=config)
 
-
-def _open(path: Path) -> DatasetReader:
-    """rasterio.open with errors a user can act on; plain images are expected to lack a georeference."""
-    if not path.is_file():
-        raise SceneError(f"{path}: no such file; expected a GeoTIFF (or PNG) scene")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", NotGeoreferencedWarning)
-            return rasterio.open(path)
-    except RasterioIOError as err:
-        raise SceneError(f"{path}: not a raster GDAL can read ({err}); expected a GeoTIFF or PNG") from err

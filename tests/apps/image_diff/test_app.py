@@ -87,7 +87,8 @@ def test_blocks(monkeypatch: pytest.MonkeyPatch, stateful: DiffPredictor, demo: 
     blocks = build_demo(None if demo else "m")
     assert isinstance(blocks, gr.Blocks)
     assert [f.label for f in _components(blocks, gr.File)] == list(app.UPLOADS)
-    assert len(_components(blocks, gr.ImageSlider)) == 1 and len(_components(blocks, gr.Button)) == 1
+    assert len(_components(blocks, gr.ImageSlider)) == 1
+    assert [b.value for b in _components(blocks, gr.Button)] == ["Describe the change", "Stop"]
     assert _components(blocks, gr.Checkbox)[0].interactive is True
     banner = any("Demo model" in (m.value or "") for m in _components(blocks, gr.Markdown))
     assert banner is demo

@@ -58,7 +58,7 @@ def test_bad_uploads_show_a_message(stateful: RsPredictor, scenes, tmp_path: Pat
             str(scenes.write_scene(tmp_path / "far.tif", transform=scenes.utm_grid(shift=(50_000, 0)))),
             "no overlap between",
         ),
-        (str(text), "notes.tif: not a raster GDAL can read"),
+        (str(text), "notes.tif: not a GeoTIFF, PNG or JPEG"),
         (None, "upload both scenes"),
     ]
     for after, message in cases:
@@ -87,7 +87,8 @@ def test_blocks(monkeypatch: pytest.MonkeyPatch, stateful: RsPredictor, demo: bo
         "After",
         "Downloads",
     ]
-    assert len(_components(blocks, gr.ImageSlider)) == 1 and len(_components(blocks, gr.Button)) == 1
+    assert len(_components(blocks, gr.ImageSlider)) == 1
+    assert [b.value for b in _components(blocks, gr.Button)] == ["Describe the change", "Stop"]
     assert [s.label for s in _components(blocks, gr.Slider)] == ["Tile size (px)", "Batch size"]
     assert _components(blocks, gr.Dataframe)[0].headers == app.TABLE_HEADERS
     banner = any("Demo model" in (m.value or "") for m in _components(blocks, gr.Markdown))

@@ -109,7 +109,7 @@ def test_bad_scenes_exit_2_before_the_model_loads(loads, scenes, tmp_path: Path,
     plain = str(scenes.write_scene(tmp_path / "plain.tif", crs=None))
     far = str(scenes.write_scene(tmp_path / "far.tif", transform=scenes.utm_grid(shift=(50_000, 0))))
     for after, message in (
-        (str(text), "notes.tif: not a raster GDAL can read"),
+        (str(text), "notes.tif: not a GeoTIFF, PNG or JPEG"),
         (plain, "plain.tif: GTiff raster without a CRS"),
         (far, "no overlap between"),
         (str(tmp_path / "gone.tif"), "gone.tif: no such file"),

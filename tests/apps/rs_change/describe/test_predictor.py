@@ -211,11 +211,11 @@ def test_bad_inputs_name_the_file(stateful: RsPredictor, scenes, tmp_path: Path)
             [before, scenes.write_scene(tmp_path / "far.tif", transform=scenes.utm_grid(shift=(50_000, 0)))],
             "no overlap between",
         ),
-        ([before, text], r"notes\.tif: not a raster GDAL can read"),
+        ([before, text], r"notes\.tif: not a GeoTIFF, PNG or JPEG"),
         ([before], "expected at least two dates"),
     ]
     for paths, message in cases:
-        with pytest.raises(SceneError, match=message):
+        with pytest.raises(ValueError, match=message):
             stateful.describe(paths, progress=False)
     with pytest.raises(SceneError, match="tile size=8"):
         stateful.describe([before, before], tile_size=8, progress=False)
