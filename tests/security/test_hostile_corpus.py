@@ -17,11 +17,11 @@ from types import ModuleType
 
 import gradio as gr
 import pytest
-from apps.cxr.report.predictor import CxrPredictor
-from apps.rs_change.describe.predictor import RsPredictor
 
 from apps.cxr.app import run_compare
+from apps.cxr.report.predictor import CxrPredictor
 from apps.rs_change.app import run_describe
+from apps.rs_change.describe.predictor import RsPredictor
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_SECONDS = 20.0
