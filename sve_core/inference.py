@@ -21,6 +21,15 @@ from sve_core.checkpoint import from_pretrained
 
 
 @dataclass
+class AnswerScores:
+    """`Describer.answer_likelihoods`: per sequence, the summed log-probability of every candidate answer, and
+    raw change maps (key dissimilarity in [0, 1], absolute) per image when asked for."""
+
+    log_likelihoods: np.ndarray  # (S, A) natural log
+    heatmaps: list[list[np.ndarray | None]]  # per sequence, per image (H, W); None: first image or stateless
+
+
+@dataclass
 class Description:
     text: str
     heatmaps: list[np.ndarray | None] = field(default_factory=list)  # per image (H, W) in [0, 1]; None: first
@@ -94,6 +103,65 @@ class Describer:
             resized = Image.fromarray((change.numpy() * 255).astype(np.uint8)).resize(images[i].size,
                                                                                       Image.BILINEAR)
             result.append(np.asarray(resized, dtype=np.float32) / 255.0)
+        return result
+
+    @torch.no_grad()
+    def answer_likelihoods(self, sequences: list[list[Image.Image]], prompt: str, answers: list[str], *,
+                           heatmaps: bool = False) -> AnswerScores:
+        """Log-likelihood of every answer in `answers` for every image sequence, in one forward pass over
+        S x A rows (left-padded, so every answer ends on the last position). With `heatmaps` and a stateful
+        model, the first answer's rows also give each image's raw change map (not rescaled)."""
+        rows = [(seq, answer) for seq in sequences for answer in answers]
+        prefixes, suffixes = [], []
+        for seq, answer in rows:
+            user = [{"role": "user", "content": [{"type": "image"} for _ in seq] + [{"type": "text", "text": prompt}]}]
+            prefix = self.processor.apply_chat_template(user, add_generation_prompt=True)
+            full = self.processor.apply_chat_template(
+                [*user, {"role": "assistant", "content": [{"type": "text", "text": answer}]}])
+            if not full.startswith(prefix):
+                raise ValueError(f"{self.name}: its chat template renders the answer {answer!r} in a way that does "
+                                 "not extend the generation prompt; answers cannot be scored with it")
+            prefixes.append(prefix)
+            suffixes.append(full[len(prefix):].rstrip())
+        texts = [p + s for p, s in zip(prefixes, suffixes, strict=True)]
+        images = [im.convert("RGB") for seq, _ in rows for im in seq]
+        inputs = self.processor(text=texts, images=images, return_tensors="pt", padding=True, padding_side="left")
+        tokenizer = self.processor.tokenizer
+        lengths = [len(tokenizer(s, add_special_tokens=False)["input_ids"]) for s in suffixes]
+        state = self.model.sve.state if heatmaps and self.stateful else None
+        with self._lock:
+            if state is not None:
+                state.probe = {}
+            try:
+                logits = self.model(**inputs).logits  # (R, L, V)
+                probe = state.probe if state is not None else None
+            finally:
+                if state is not None:
+                    state.probe = None
+        logp = torch.log_softmax(logits[:, :-1].float(), dim=-1)
+        targets = inputs["input_ids"][:, 1:]
+        token_ll = logp.gather(-1, targets.unsqueeze(-1)).squeeze(-1)  # (R, L - 1)
+        scores = torch.stack([token_ll[r, -n:].sum() for r, n in enumerate(lengths)])
+        maps = self._raw_maps(probe, inputs, rows, len(answers))
+        return AnswerScores(scores.reshape(len(sequences), len(answers)).numpy(), maps)
+
+    def _raw_maps(self, probe: dict | None, inputs: dict, rows: list, per_sequence: int) -> list[list[np.ndarray | None]]:
+        """Per sequence (its first answer's row), per image: the layer-mean key dissimilarity on the image's
+        token grid, resized (bilinear, float) to the image size; None for first images or without a probe."""
+        if not probe:
+            return [[None] * len(rows[s][0]) for s in range(0, len(rows), per_sequence)]
+        maps = torch.stack([layer[0] for layer in probe.values()]).mean(0)  # (I, N): every row's images
+        starts = np.cumsum([0] + [len(seq) for seq, _ in rows])
+        result = []
+        for s in range(0, len(rows), per_sequence):
+            seq = rows[s][0]
+            per_image: list[np.ndarray | None] = [None]
+            for i in range(1, len(seq)):
+                index = int(starts[s]) + i
+                grid = self.model.sve.adapter.token_grid(maps[index], inputs, index).float().numpy()
+                resized = Image.fromarray(grid).resize(seq[i].size, Image.Resampling.BILINEAR)
+                per_image.append(np.clip(np.asarray(resized, np.float32), 0.0, 1.0))
+            result.append(per_image)
         return result
 
 

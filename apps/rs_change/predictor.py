@@ -7,12 +7,11 @@ stays bounded by one batch of tiles plus small per-tile verdicts (`TileResult`: 
 
 Each tile is resized to the model's input size (`DEMO_INPUT_SIZE` for the embedded demo, trained on the
 synthetic dataset's 96 px copies; `INPUT_SIZE`, LEVIR-CC's 256 px, otherwise) and asked `CHANGE_PROMPT`, the
-instruction every training export uses. The caption gives the change flag and score (`verdict.py`).
-
-Heatmaps come from `Describer.describe_with_heatmaps`, which answers one image sequence per call, so with a
-stateful model and `heatmaps=True` a batch is answered tile by tile (caption and heatmap from the same
-generation); `heatmaps=False`, or a stateless model, answers the whole batch in one `describe_batch` call.
-docs/RS_CHANGE.md lists the measured cost of each.
+instruction every training export uses. Per batch, two calls of the model, each over the whole batch: one
+generation (`Describer.describe_batch`, the captions) and one teacher-forced forward scoring the no-change
+answer (`Describer.answer_likelihoods`), which gives p(change) and, for stateful models, the change maps read
+off the SVE cross-attention of that same forward (`verdict.py` turns them into flag, area and ranking).
+benchmarks/rs_describe.py measures the cost of each.
 
 A series of more than two dates is described step by step: step k (date k -> date k + 1) asks about the tile's
 images of dates 1..k + 1, oldest first, so the SVE state reaches the newest date through every earlier one,
@@ -24,6 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from itertools import islice
 from pathlib import Path
 
@@ -32,14 +32,15 @@ from PIL import Image
 from tqdm import tqdm
 
 from apps.common.predictor import DescriberBacked, load_app_describer
-from apps.rs_change.config import IngestConfig
+from apps.rs_change.calibration import ChangeCalibration
+from apps.rs_change.config import GridChoice, IngestConfig
 from apps.rs_change.ingest import SceneSeries, open_series
 from apps.rs_change.make_dataset import PAIR_SIZE
 from apps.rs_change.quicklook import Quicklook
 from apps.rs_change.results import TileResult
 from apps.rs_change.scene_result import ChangeStep, SceneResult
 from apps.rs_change.tiling import Tile
-from apps.rs_change.verdict import change_score, says_change
+from apps.rs_change.verdict import NO_CHANGE_ANSWER, change_probability, changed_area, disagreement
 from evaluation.datasets.levir_cc import PROMPT as CHANGE_PROMPT
 from sve_core.inference import Describer
 
@@ -54,9 +55,11 @@ ImageLike = np.ndarray | Image.Image  # (H, W, 3) uint8 or a PIL image
 class RsPredictor(DescriberBacked):
     """One describer shared by every request (it serialises generation itself)."""
 
-    def __init__(self, describer: Describer, *, input_size: int = DEMO_INPUT_SIZE) -> None:
+    def __init__(self, describer: Describer, *, input_size: int = DEMO_INPUT_SIZE,
+                 calibration: ChangeCalibration | None = None) -> None:
         self.describer = describer
         self.input_size = input_size
+        self.calibration = calibration or ChangeCalibration()
 
     @classmethod
     def load(
@@ -68,7 +71,9 @@ class RsPredictor(DescriberBacked):
         describer = load_app_describer(model, DEMO_MODEL_DIR, max_new_tokens=max_new_tokens)
         if input_size is None:
             input_size = DEMO_INPUT_SIZE if model is None else INPUT_SIZE
-        return cls(describer, input_size=input_size)
+        folder = DEMO_MODEL_DIR if model is None else Path(model)
+        calibration = ChangeCalibration.for_model(folder) if folder.is_dir() else ChangeCalibration()
+        return cls(describer, input_size=input_size, calibration=calibration)
 
     def describe(
         self,
@@ -81,10 +86,12 @@ class RsPredictor(DescriberBacked):
         bands: tuple[int, int, int] | None = None,
         heatmaps: bool = True,
         progress: bool = True,
+        threshold: float | None = None,
+        grid: GridChoice = "before",
     ) -> SceneResult:
         """Describe the change across `scenes` (GeoTIFFs or PNG/JPEG images of one area, oldest first, two or
         more); raises `SceneError` naming the file that cannot be used."""
-        series = open_series(scenes, config=IngestConfig(bands=bands))
+        series = open_series(scenes, config=IngestConfig(bands=bands, grid=grid))
         return self.describe_series(
             series,
             tile_size=tile_size,
@@ -93,6 +100,7 @@ class RsPredictor(DescriberBacked):
             min_valid=min_valid,
             heatmaps=heatmaps,
             progress=progress,
+            threshold=threshold,
         )
 
     def describe_series(
@@ -105,10 +113,17 @@ class RsPredictor(DescriberBacked):
         min_valid: float = 0.5,
         heatmaps: bool = True,
         progress: bool = True,
+        threshold: float | None = None,
     ) -> SceneResult:
-        """`describe` on scenes already opened, for callers that check the files before loading a model."""
+        """`describe` on scenes already opened, for callers that check the files before loading a model.
+        `threshold` overrides the calibrated p(change) threshold."""
         if batch_size < 1:
             raise ValueError(f"batch_size={batch_size}: expected at least 1")
+        calibration = self.calibration
+        if threshold is not None:
+            if not 0.0 <= threshold <= 1.0:
+                raise ValueError(f"threshold={threshold}: expected a p(change) in [0, 1]")
+            calibration = replace(calibration, threshold=threshold)
         start = time.perf_counter()
         total = sum(1 for _ in series.footprints(tile_size, overlap))  # raises on a bad tile size first
         quicklook = Quicklook(series.grid, len(series.paths))
@@ -119,7 +134,7 @@ class RsPredictor(DescriberBacked):
                 for tile in batch:
                     quicklook.add(tile)
                 for step in steps:
-                    step.tiles.extend(self._judge(batch, step.after, heatmaps=heatmaps))
+                    step.tiles.extend(self._judge(batch, step.after, calibration, heatmaps=heatmaps))
                 analysed += len(batch)
                 bar.update(len(batch))
             bar.update(total - analysed)  # positions skipped as mostly invalid
@@ -134,6 +149,8 @@ class RsPredictor(DescriberBacked):
             model=self.name,
             demo=self.demo,
             seconds=time.perf_counter() - start,
+            calibration=calibration,
+            warnings=series.warnings,
         )
 
     def captions(self, sequences: Sequence[Sequence[ImageLike]]) -> list[str]:
@@ -141,22 +158,32 @@ class RsPredictor(DescriberBacked):
         `sve rs predict-levircc` runs over LEVIR-CC's 256 px pairs."""
         return self.describer.describe_batch([self._inputs(images) for images in sequences], CHANGE_PROMPT)
 
-    def _judge(self, batch: list[Tile], last: int, *, heatmaps: bool) -> list[TileResult]:
+    def change_probabilities(
+        self, sequences: Sequence[Sequence[ImageLike]], *, heatmaps: bool = False
+    ) -> tuple[list[float], list[np.ndarray | None]]:
+        """p(change) of the last step of each sequence (oldest first) and, with `heatmaps` on a stateful model,
+        its raw change map at the model's input size (None otherwise); one batched forward, no generation."""
+        scores = self.describer.answer_likelihoods(
+            [self._inputs(images) for images in sequences], CHANGE_PROMPT, [NO_CHANGE_ANSWER], heatmaps=heatmaps
+        )
+        probabilities = [change_probability(float(row[0])) for row in scores.log_likelihoods]
+        return probabilities, [maps[-1] for maps in scores.heatmaps]
+
+    def _judge(
+        self, batch: list[Tile], last: int, calibration: ChangeCalibration, *, heatmaps: bool
+    ) -> list[TileResult]:
         """Verdicts on the change from date `last - 1` to date `last` for every tile of `batch`."""
         sequences = [tile.images[: last + 1] for tile in batch]
-        if heatmaps and self.has_heatmaps:
-            answers = [
-                self.describer.describe_with_heatmaps(self._inputs(images), CHANGE_PROMPT)
-                for images in sequences
-            ]
-            texts, maps = [a.text for a in answers], [a.heatmaps[-1] for a in answers]
-        else:
-            texts, maps = self.captions(sequences), [None] * len(batch)
+        texts = self.captions(sequences)
+        probabilities, maps = self.change_probabilities(sequences, heatmaps=heatmaps and self.has_heatmaps)
         results = []
-        for tile, text, heat in zip(batch, texts, maps, strict=True):
-            changed = says_change(text)
-            small = None if heat is None else _small_heatmap(heat, tile.valid_mask, changed)
-            results.append(TileResult(tile.footprint(), text, changed, change_score(changed, small), small))
+        for tile, text, p, heat in zip(batch, texts, probabilities, maps, strict=True):
+            changed = p >= calibration.threshold
+            small = None if heat is None else _small_heatmap(heat, tile.valid_mask)
+            area = changed_area(small, calibration.map_threshold) if changed else 0.0
+            results.append(
+                TileResult(tile.footprint(), text, changed, p, small, area, disagreement(text, changed, p))
+            )
         return results
 
     def _inputs(self, images: Sequence[ImageLike]) -> list[Image.Image]:
@@ -166,15 +193,13 @@ class RsPredictor(DescriberBacked):
         return [p if p.size == size else p.resize(size, Image.Resampling.LANCZOS) for p in pictures]
 
 
-def _small_heatmap(heatmap: np.ndarray, valid: np.ndarray, changed: bool) -> np.ndarray:
-    """(HEATMAP_SIDE, HEATMAP_SIDE): the heatmap (zero for an unchanged tile), NaN where the tile is mostly
-    invalid, so the GeoTIFF shows no change where the caption says none, and no value where there is no
-    data."""
+def _small_heatmap(heatmap: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """(HEATMAP_SIDE, HEATMAP_SIDE): the raw change map (scene-wide units), NaN where the tile is mostly
+    invalid, so the GeoTIFF shows no value where there is no data."""
     side = (HEATMAP_SIDE, HEATMAP_SIDE)
     small = np.asarray(
         Image.fromarray(np.asarray(heatmap, np.float32)).resize(side, Image.Resampling.BILINEAR)
     )
-    small = small if changed else np.zeros_like(small)
     coverage = np.asarray(Image.fromarray(valid.astype(np.float32)).resize(side, Image.Resampling.BILINEAR))
     return np.where(coverage >= 0.5, small, np.nan).astype(np.float32)
 
