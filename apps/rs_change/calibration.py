@@ -13,6 +13,7 @@ without the file runs on the defaults, reported as uncalibrated.
 
 from __future__ import annotations
 
+import argparse
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -66,6 +67,17 @@ class ChangeCalibration:
         except (json.JSONDecodeError, TypeError) as error:
             raise SceneError(f"{path}: not a change calibration ({error}); expected the JSON `sve rs calibrate` "
                              "writes") from error
+
+
+def probability(text: str) -> float:
+    """argparse type of `--threshold`: a p(change) in [0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a probability between 0 and 1, e.g. 0.5")
+    return value
 
 
 def best_threshold(scores: np.ndarray, labels: np.ndarray) -> tuple[float, float, float, float]:
