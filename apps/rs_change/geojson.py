@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from pyproj import Geod
+from rasterio._err import CPLE_BaseError
 from rasterio.crs import CRS
 from rasterio.errors import RasterioError
 from rasterio.warp import transform_geom
@@ -42,13 +43,19 @@ def to_lonlat(geometry: dict[str, Any], crs: CRS) -> dict[str, Any]:
     try:
         projected = transform_geom(crs, WGS84, geometry, precision=7)
         polygon = orient(shape(projected), sign=1.0)
-    except (RasterioError, ValueError) as error:
-        raise SceneError(f"the scene's CRS ({crs.to_string()}) cannot be expressed in longitude/latitude over "
-                         f"these tiles ({error}); reproject the scenes (gdalwarp -t_srs EPSG:4326) first") from error
+    except (RasterioError, CPLE_BaseError, ValueError) as error:
+        raise SceneError(f"the scene's CRS ({_name(crs)}) cannot be expressed in longitude/latitude over these tiles "
+                         "(e.g. a geostationary view past the Earth's limb); reproject the scenes onto a map "
+                         "projection (gdalwarp -t_srs EPSG:4326) first") from error
     if not polygon.is_valid or polygon.is_empty:
-        raise SceneError(f"the scene's CRS ({crs.to_string()}) gives invalid lon/lat outlines over these tiles "
-                         "(e.g. a geostationary view past the Earth's limb); reproject the scenes first")
+        raise SceneError(f"the scene's CRS ({_name(crs)}) gives invalid lon/lat outlines over these tiles; "
+                         "reproject the scenes onto a map projection (gdalwarp -t_srs EPSG:4326) first")
     return mapping(polygon)
+
+
+def _name(crs: CRS) -> str:
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg}" if epsg else crs.to_proj4() or "a custom CRS"
 
 
 def area_m2(lonlat: dict[str, Any]) -> float:

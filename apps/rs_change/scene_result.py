@@ -149,15 +149,15 @@ class SceneResult:
 
     def write(self, out: str | Path) -> list[Path]:
         """Write the files listed in the module docstring into `out` (created); returns their paths."""
-        out = Path(out)
+        layers = {f"{layer}.geojson": self.geojson(layer) for layer in ("tiles", "changes") if self.georeferenced}
+        out = Path(out)  # the GeoJSON is built first: a CRS it cannot express leaves no half-written folder
         out.mkdir(parents=True, exist_ok=True)
         paths = [out / "report.md", out / "tiles.json"]
         paths[0].write_text(self.report(), encoding="utf-8")
         paths[1].write_text(json.dumps(self.record(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        if self.georeferenced:
-            for layer in ("tiles", "changes"):
-                paths.append(out / f"{layer}.geojson")
-                paths[-1].write_text(json.dumps(self.geojson(layer)) + "\n", encoding="utf-8")
+        for name, collection in layers.items():
+            paths.append(out / name)
+            paths[-1].write_text(json.dumps(collection) + "\n", encoding="utf-8")
         for index, step in enumerate(self.steps):
             paths.append(write_heatmap(out / self.step_file("heatmap", index, ".tif"), step.tiles, self.grid))
             paths.append(out / self.step_file("tiles", index, ".png"))

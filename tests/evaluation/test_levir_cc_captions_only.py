@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from evaluation.errors import DatasetNotFoundError
 from evaluation.datasets.levir_cc import LevirCC
+from evaluation.errors import DatasetNotFoundError
 from sve_core.cli import main
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "levir_cc"
