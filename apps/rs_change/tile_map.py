@@ -78,7 +78,7 @@ def with_legend(image: Image.Image, scale: float, threshold: float) -> Image.Ima
 
 def _canvas_point(quicklook: Quicklook, tile: TileFootprint, x: float, y: float) -> tuple[float, float]:
     """A point in the grid's CRS on the quicklook canvas."""
-    col, row = ~tile.transform * (x, y)
+    col, row = ~tile.transform @ (x, y)
     return (tile.window.col_off + col) * quicklook.scale, (tile.window.row_off + row) * quicklook.scale
 
 
