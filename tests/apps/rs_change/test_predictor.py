@@ -98,7 +98,7 @@ def test_pair_gives_four_tiles_with_verdicts_and_files(describer: Describer, tmp
         assert heat.profile["tiled"] and heat.compression.name == "deflate"
         assert heat.descriptions[0].startswith("change map")
         values = heat.read(1)
-    assert np.isfinite(values).all() and 0 <= values.min() and values.max() <= 1  # raw maps, one scale
+    assert np.isfinite(values).all() and values.min() >= 0 and values.max() <= 1  # raw maps, one scale
     record = json.loads((tmp_path / "tiles.json").read_text())
     assert record["scenes"] == ["before.tif", "after.tif"] and len(record["steps"][0]["tiles"]) == 4
 

@@ -101,3 +101,14 @@ def test_tile_result_rejects_unusable_values(tmp_path, scenes):
         TileResult(tile, "x", True, float("nan"))
     with pytest.raises(SceneError, match="heatmap shape"):
         TileResult(tile, "x", True, 1.0, heatmap=np.ones(5))
+
+
+def test_a_strong_small_change_outranks_diffuse_noise(tmp_path, scenes):
+    series = open_pair(scenes.write_png(tmp_path / "A.png"), scenes.write_png(tmp_path / "B.png", seed=1))
+    [tile] = [t.footprint() for t in series.tiles()]
+    noise = TileResult(tile, "noise", True, 0.62, np.full((8, 8), 0.3, np.float32), area=0.9)
+    building = TileResult(tile, "a building is built", True, 0.97, np.zeros((8, 8), np.float32), area=0.02)
+    wider = TileResult(tile, "two buildings are built", True, 0.97, np.zeros((8, 8), np.float32), area=0.05)
+    ranked = sorted([noise, building, wider], key=lambda r: r.rank, reverse=True)
+    assert ranked == [wider, building, noise]  # p(change) first, changed area breaks ties
+    assert "| 1 | (0, 0) | 0.970 | 5.0% | two buildings are built |" in summary_markdown([noise, building, wider])
