@@ -35,6 +35,10 @@ TITLE = "Remote sensing — what changed between two acquisitions?"
 SCENE_TYPES = [".tif", ".tiff", ".png", ".jpg", ".jpeg"]
 TABLE_HEADERS = ["row", "col", "changed", "p(change)", "changed area", "caption", "caption disagrees"]
 DOWNLOADS = ("tiles.geojson", "changes.geojson", "heatmap.tif")  # no GeoJSON for plain images
+DOWNLOADS_LABEL = ("Downloads: tile and change-polygon GeoJSON (lon/lat; none for plain images, whose coordinates "
+                   "are pixels) and the change-map GeoTIFF")
+TILE_MAP_LABEL = ("After-scene: red = changed tile (with its change map), grey = no change, cyan = change polygons; "
+                  "legend below")
 # Gradio cache clean-up, (every N s, files older than M s): an hour leaves time to download the outputs.
 DELETE_CACHE = (600, 3600)
 SESSION_TTL_S = 3600  # a forgotten tab's downloads are dropped after this long
@@ -139,17 +143,11 @@ def build_tab(model: str | None) -> None:
         label="Before / after, overlap of the two scenes (drag the handle)", type="pil", interactive=False
     )
     with gr.Row():
-        tiles = gr.Image(
-            label="After-scene: red = changed tile (with its change map), grey = no change, cyan = change "
-            "polygons; legend below",
-            type="pil",
-            interactive=False,
-        )
+        tiles = gr.Image(label=TILE_MAP_LABEL, type="pil", interactive=False)
         with gr.Column():
             summary = gr.Markdown()
             downloads = gr.File(
-                label="Downloads: tile and change-polygon GeoJSON (lon/lat; none for plain images, whose "
-                "coordinates are pixels) and the change-map GeoTIFF",
+                label=DOWNLOADS_LABEL,
                 file_count="multiple",
                 interactive=False,
             )
