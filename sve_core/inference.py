@@ -112,6 +112,33 @@ class Describer:
         S x A rows (left-padded, so every answer ends on the last position). With `heatmaps` and a stateful
         model, the first answer's rows also give each image's raw change map (not rescaled)."""
         rows = [(seq, answer) for seq in sequences for answer in answers]
+        with self._lock:
+            scores, *_ = self._score(rows, prompt, heatmaps=heatmaps, len_answers=len(answers), keep_cache=False)
+        return scores
+
+    @torch.no_grad()
+    def describe_and_score(self, sequences: list[list[Image.Image]], prompt: str, answer: str, *,
+                           heatmaps: bool = False) -> tuple[list[str], AnswerScores]:
+        """Greedy answers (as `describe_batch`) and `answer_likelihoods(..., [answer])` from one encoding: the
+        scoring forward runs first with a key/value cache, which is cut back to the prompt and continued by
+        generation, so the images are encoded once."""
+        rows = [(seq, answer) for seq in sequences]
+        with self._lock:
+            scores, inputs, cache, lengths = self._score(rows, prompt, heatmaps=heatmaps, len_answers=1, keep_cache=True)
+            answer_tokens = lengths[0]  # one answer: the same length in every row
+            cache.crop(-(answer_tokens + 1))  # keep the prompt but its last token, which generation feeds again
+            prompt_end = inputs["input_ids"].shape[1] - answer_tokens
+            continued = {key: value for key, value in inputs.items() if key != "pixel_values"}
+            continued["input_ids"] = inputs["input_ids"][:, :prompt_end]
+            continued["attention_mask"] = inputs["attention_mask"][:, :prompt_end]
+            out = self.model.generate(**continued, cache=cache, max_new_tokens=self.max_new_tokens,
+                                      do_sample=False)
+        texts = self.processor.batch_decode(out[:, prompt_end:], skip_special_tokens=True)
+        return [t.strip() for t in texts], scores
+
+    def _score(self, rows: list, prompt: str, *, heatmaps: bool, len_answers: int, keep_cache: bool):
+        """(AnswerScores, the model inputs, the key/value cache or None, each row's answer length in tokens) of
+        teacher-forced `rows` ((images, answer) pairs); the caller holds the lock."""
         prefixes, suffixes = [], []
         for seq, answer in rows:
             user = [{"role": "user", "content": [{"type": "image"} for _ in seq] + [{"type": "text", "text": prompt}]}]
@@ -129,21 +156,20 @@ class Describer:
         tokenizer = self.processor.tokenizer
         lengths = [len(tokenizer(s, add_special_tokens=False)["input_ids"]) for s in suffixes]
         state = self.model.sve.state if heatmaps and self.stateful else None
-        with self._lock:
+        if state is not None:
+            state.probe = {}
+        try:
+            out = self.model(**inputs, use_cache=keep_cache)
+            probe = state.probe if state is not None else None
+        finally:
             if state is not None:
-                state.probe = {}
-            try:
-                logits = self.model(**inputs).logits  # (R, L, V)
-                probe = state.probe if state is not None else None
-            finally:
-                if state is not None:
-                    state.probe = None
-        logp = torch.log_softmax(logits[:, :-1].float(), dim=-1)
-        targets = inputs["input_ids"][:, 1:]
-        token_ll = logp.gather(-1, targets.unsqueeze(-1)).squeeze(-1)  # (R, L - 1)
+                state.probe = None
+        logp = torch.log_softmax(out.logits[:, :-1].float(), dim=-1)  # (R, L - 1, V)
+        token_ll = logp.gather(-1, inputs["input_ids"][:, 1:].unsqueeze(-1)).squeeze(-1)  # (R, L - 1)
         scores = torch.stack([token_ll[r, -n:].sum() for r, n in enumerate(lengths)])
-        maps = self._raw_maps(probe, inputs, rows, len(answers))
-        return AnswerScores(scores.reshape(len(sequences), len(answers)).numpy(), maps)
+        maps = self._raw_maps(probe, inputs, rows, len_answers)
+        count = len(rows) // len_answers
+        return AnswerScores(scores.reshape(count, len_answers).numpy(), maps), inputs, out.past_key_values, lengths
 
     def _raw_maps(self, probe: dict | None, inputs: dict, rows: list, per_sequence: int) -> list[list[np.ndarray | None]]:
         """Per sequence (its first answer's row), per image: the layer-mean key dissimilarity on the image's

@@ -7,11 +7,11 @@ stays bounded by one batch of tiles plus small per-tile verdicts (`TileResult`: 
 
 Each tile is resized to the model's input size (`DEMO_INPUT_SIZE` for the embedded demo, trained on the
 synthetic dataset's 96 px copies; `INPUT_SIZE`, LEVIR-CC's 256 px, otherwise) and asked `CHANGE_PROMPT`, the
-instruction every training export uses. Per batch, two calls of the model, each over the whole batch: one
-generation (`Describer.describe_batch`, the captions) and one teacher-forced forward scoring the no-change
-answer (`Describer.answer_likelihoods`), which gives p(change) and, for stateful models, the change maps read
-off the SVE cross-attention of that same forward (`verdict.py` turns them into flag, area and ranking).
-benchmarks/rs_describe.py measures the cost of each.
+instruction every training export uses. Per batch, one call over the whole batch
+(`Describer.describe_and_score`): a teacher-forced forward scoring the no-change answer, which gives p(change)
+and, for stateful models, the change maps read off the SVE cross-attention of that forward, continued from its
+key/value cache by the generation of the captions, so the images are encoded once (`verdict.py` turns the
+numbers into flag, area and ranking). benchmarks/rs_describe.py measures the cost.
 
 A series of more than two dates is described step by step: step k (date k -> date k + 1) asks about the tile's
 images of dates 1..k + 1, oldest first, so the SVE state reaches the newest date through every earlier one,
@@ -172,10 +172,14 @@ class RsPredictor(DescriberBacked):
     def _judge(
         self, batch: list[Tile], last: int, calibration: ChangeCalibration, *, heatmaps: bool
     ) -> list[TileResult]:
-        """Verdicts on the change from date `last - 1` to date `last` for every tile of `batch`."""
-        sequences = [tile.images[: last + 1] for tile in batch]
-        texts = self.captions(sequences)
-        probabilities, maps = self.change_probabilities(sequences, heatmaps=heatmaps and self.has_heatmaps)
+        """Verdicts on the change from date `last - 1` to date `last` for every tile of `batch`: captions,
+        p(change) and change maps from one encoding of the images (`Describer.describe_and_score`)."""
+        sequences = [self._inputs(tile.images[: last + 1]) for tile in batch]
+        texts, scores = self.describer.describe_and_score(
+            sequences, CHANGE_PROMPT, NO_CHANGE_ANSWER, heatmaps=heatmaps and self.has_heatmaps
+        )
+        probabilities = [change_probability(float(row[0])) for row in scores.log_likelihoods]
+        maps = [per_image[-1] for per_image in scores.heatmaps]
         results = []
         for tile, text, p, heat in zip(batch, texts, probabilities, maps, strict=True):
             changed = p >= calibration.threshold

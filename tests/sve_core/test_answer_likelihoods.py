@@ -66,3 +66,21 @@ def test_stateless_model_scores_without_maps() -> None:
     model, processor = tiny_vlm("qwen2_vl")
     scores = Describer(model, processor, name="tiny").answer_likelihoods([_pair()], "what?", ["yes."], heatmaps=True)
     assert scores.heatmaps == [[None, None]] and np.isfinite(scores.log_likelihoods).all()
+
+
+@pytest.mark.parametrize("stateful", [True, False])
+def test_describe_and_score_equals_its_two_parts(stateful: bool) -> None:
+    """One encoding: the captions equal `describe_batch`'s, the scores `answer_likelihoods`', with left padding
+    from sequences of different lengths."""
+    model, processor = tiny_vlm("qwen2_vl")
+    processor.tokenizer.padding_side = "right"  # what a reloaded checkpoint's tokenizer does
+    if stateful:
+        make_stateful(model, SVEConfig(init_std=0.05))
+    describer = Describer(model, processor, name="tiny", max_new_tokens=5)
+    sequences = [_pair(), _pair(180), [*_pair(), _pair()[0]]]
+    texts, scores = describer.describe_and_score(sequences, "what?", "no change.", heatmaps=True)
+    assert texts == describer.describe_batch(sequences, "what?")
+    alone = describer.answer_likelihoods(sequences, "what?", ["no change."], heatmaps=True)
+    assert np.allclose(scores.log_likelihoods, alone.log_likelihoods, atol=1e-4)
+    for maps, maps_alone in zip(scores.heatmaps, alone.heatmaps, strict=True):
+        assert all((a is None and b is None) or np.allclose(a, b, atol=1e-5) for a, b in zip(maps, maps_alone))

@@ -37,14 +37,10 @@ class Scripted(Describer):
         self.captions = itertools.cycle([caption for caption, _ in script])
         self.probabilities = itertools.cycle([p for _, p in script])
 
-    def describe_batch(self, sequences, prompt):
-        super().describe_batch(sequences, prompt)
-        return [next(self.captions) for _ in sequences]
-
-    def answer_likelihoods(self, sequences, prompt, answers, *, heatmaps=False):
-        scores = super().answer_likelihoods(sequences, prompt, answers, heatmaps=heatmaps)
+    def describe_and_score(self, sequences, prompt, answer, *, heatmaps=False):
+        _, scores = super().describe_and_score(sequences, prompt, answer, heatmaps=heatmaps)
         no_change = [[math.log(1.0 - next(self.probabilities))] for _ in sequences]
-        return AnswerScores(np.array(no_change), scores.heatmaps)
+        return [next(self.captions) for _ in sequences], AnswerScores(np.array(no_change), scores.heatmaps)
 
 
 @pytest.fixture(scope="module")
