@@ -83,4 +83,4 @@ def test_describe_and_score_equals_its_two_parts(stateful: bool) -> None:
     alone = describer.answer_likelihoods(sequences, "what?", ["no change."], heatmaps=True)
     assert np.allclose(scores.log_likelihoods, alone.log_likelihoods, atol=1e-4)
     for maps, maps_alone in zip(scores.heatmaps, alone.heatmaps, strict=True):
-        assert all((a is None and b is None) or np.allclose(a, b, atol=1e-5) for a, b in zip(maps, maps_alone))
+        assert all((a is None and b is None) or np.allclose(a, b, atol=1e-5) for a, b in zip(maps, maps_alone, strict=True))
