@@ -65,7 +65,7 @@ class Describer:
         content = [[{"type": "image"} for _ in seq] + [{"type": "text", "text": prompt}] for seq in sequences]
         texts = [self.processor.apply_chat_template([{"role": "user", "content": c}], add_generation_prompt=True)
                  for c in content]
-        images = [im.convert("RGB") for seq in sequences for im in seq]
+        images = [[im.convert("RGB") for im in seq] for seq in sequences]  # nested per sequence (Gemma 3 needs it)
         inputs = self.processor(text=texts, images=images, return_tensors="pt", padding=True, padding_side="left")
         with self._lock:
             out = self.model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False)
@@ -121,18 +121,24 @@ class Describer:
                            heatmaps: bool = False) -> tuple[list[str], AnswerScores]:
         """Greedy answers (as `describe_batch`) and `answer_likelihoods(..., [answer])` from one encoding: the
         scoring forward runs first with a key/value cache, which is cut back to the prompt and continued by
-        generation, so the images are encoded once."""
+        generation, so the images are encoded once (twice for models whose cache cannot be cut back)."""
         rows = [(seq, answer) for seq in sequences]
         with self._lock:
             scores, inputs, cache, lengths = self._score(rows, prompt, heatmaps=heatmaps, len_answers=1, keep_cache=True)
             answer_tokens = lengths[0]  # one answer: the same length in every row
-            cache.crop(-(answer_tokens + 1))  # keep the prompt but its last token, which generation feeds again
+            try:
+                cache.crop(-(answer_tokens + 1))  # keep the prompt but its last token, which generation feeds again
+            except (RuntimeError, ValueError):  # recurrent layers (Qwen3.5's) keep no per-token state to cut back
+                cache = None
             prompt_end = inputs["input_ids"].shape[1] - answer_tokens
-            continued = {key: value for key, value in inputs.items() if key != "pixel_values"}
-            continued["input_ids"] = inputs["input_ids"][:, :prompt_end]
-            continued["attention_mask"] = inputs["attention_mask"][:, :prompt_end]
-            out = self.model.generate(**continued, cache=cache, max_new_tokens=self.max_new_tokens,
-                                      do_sample=False)
+            per_token = inputs["input_ids"].shape
+            continued = {  # the prompt part of every per-token input (ids, mask, token types)
+                key: value[:, :prompt_end] if torch.is_tensor(value) and value.shape[:2] == per_token else value
+                for key, value in inputs.items() if cache is None or key != "pixel_values"
+            }
+            if cache is not None:
+                continued["cache"] = cache
+            out = self.model.generate(**continued, max_new_tokens=self.max_new_tokens, do_sample=False)
         texts = self.processor.batch_decode(out[:, prompt_end:], skip_special_tokens=True)
         return [t.strip() for t in texts], scores
 
@@ -151,7 +157,7 @@ class Describer:
             prefixes.append(prefix)
             suffixes.append(full[len(prefix):].rstrip())
         texts = [p + s for p, s in zip(prefixes, suffixes, strict=True)]
-        images = [im.convert("RGB") for seq, _ in rows for im in seq]
+        images = [[im.convert("RGB") for im in seq] for seq, _ in rows]  # nested per row, as the collator does
         inputs = self.processor(text=texts, images=images, return_tensors="pt", padding=True, padding_side="left")
         tokenizer = self.processor.tokenizer
         lengths = [len(tokenizer(s, add_special_tokens=False)["input_ids"]) for s in suffixes]

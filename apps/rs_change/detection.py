@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
@@ -25,6 +26,9 @@ from tqdm import tqdm
 from apps.common.evaluate import SplitItem
 from apps.rs_change.calibration import ChangeCalibration, best_threshold
 from evaluation.datasets.files import field
+
+if TYPE_CHECKING:  # torch and transformers: only when a model runs
+    from apps.rs_change.predictor import RsPredictor
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,7 @@ class SplitScores:
     masks: list[np.ndarray] | None  # per pair, (256, 256) bool; None when the split has no masks
 
 
-def score_split(predictor, items: Sequence[SplitItem], root: Path, *, batch_size: int) -> SplitScores:
+def score_split(predictor: RsPredictor, items: Sequence[SplitItem], root: Path, *, batch_size: int) -> SplitScores:
     """p(change) (and change maps) of `predictor` (an `RsPredictor`) for every item; masks read from `root`."""
     probabilities: list[float] = []
     maps: list[np.ndarray | None] = []

@@ -23,6 +23,7 @@ import argparse
 from collections.abc import Sequence
 from dataclasses import asdict, replace
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from apps.common import evaluate as common
 from apps.common.evaluate import BatchDescriber, SplitItem
@@ -33,6 +34,9 @@ from evaluation.datasets.files import field
 from evaluation.errors import DatasetFormatError
 from evaluation.report import Report, markdown_table, number
 from evaluation.runners.levir_cc import COLUMNS, LevirCCRun, run_levir_cc
+
+if TYPE_CHECKING:  # torch and transformers: only when a model runs
+    from apps.rs_change.predictor import RsPredictor
 
 HELP = (
     "score a model's change captions on a JSONL split: change/no-change accuracy and LEVIR-CC caption metrics"
@@ -107,7 +111,7 @@ def rs_report(
     return Report("rs_evaluate", markdown, payload)
 
 
-def detection_section(predictor, items: Sequence[SplitItem], root: Path, *, batch_size: int,
+def detection_section(predictor: RsPredictor, items: Sequence[SplitItem], root: Path, *, batch_size: int,
                       threshold: float | None) -> tuple[str, dict]:
     """Markdown and payload of the change-detection scores (detection.py) of an `RsPredictor`."""
     scores = score_split(predictor, items, root, batch_size=batch_size)

@@ -68,11 +68,15 @@ def test_stateless_model_scores_without_maps() -> None:
     assert scores.heatmaps == [[None, None]] and np.isfinite(scores.log_likelihoods).all()
 
 
-@pytest.mark.parametrize("stateful", [True, False])
-def test_describe_and_score_equals_its_two_parts(stateful: bool) -> None:
+@pytest.mark.parametrize(
+    ("family", "stateful"),
+    # qwen3_5: a recurrent cache that cannot be cut back (encodes twice); gemma3: token types and nested images
+    [("qwen2_vl", True), ("qwen2_vl", False), ("qwen3_5", True), ("gemma3", True), ("internvl", True)],
+)
+def test_describe_and_score_equals_its_two_parts(family: str, stateful: bool) -> None:
     """One encoding: the captions equal `describe_batch`'s, the scores `answer_likelihoods`', with left padding
     from sequences of different lengths."""
-    model, processor = tiny_vlm("qwen2_vl")
+    model, processor = tiny_vlm(family)
     processor.tokenizer.padding_side = "right"  # what a reloaded checkpoint's tokenizer does
     if stateful:
         make_stateful(model, SVEConfig(init_std=0.05))
