@@ -1,13 +1,15 @@
-"""Model throughput of `RsPredictor.describe`: tiles/s with heatmaps (one generation per tile) against batched
-captions without them, on a synthetic GeoTIFF pair, with an untrained stateful tiny Qwen2-VL of the demo
-model's size (configs/demo/rs_change.yaml).
+"""Model throughput of `RsPredictor.describe` on a synthetic GeoTIFF pair, side by side in one run: captions
+alone, captions + p(change) (`--no-heatmaps`: one extra teacher-forced forward per batch), and captions +
+p(change) + change maps (the default: the maps come from that same forward), with an untrained stateful tiny
+Qwen2-VL of the demo model's size (configs/demo/rs_change.yaml). The ratio column is each row's time over
+captions alone at the same batch size (goal: at most 1.2x with maps).
 
     python benchmarks/rs_describe.py [--size 1024] [--tokens 16] [--threads 1]
 
 The pair (written to a temporary folder, removed afterwards) is the scene generator's, so ingestion warps the
-shifted after-scene as in the app; ingestion alone runs at benchmarks/rs_ingest.py's rate, far above these.
-Wall-clock numbers depend on what else runs on the machine, so CPU time is printed too (with one thread, the
-steadier figure); each setting is run twice and the faster run is kept.
+shifted after-scene as in the app, in every row; ingestion alone runs at benchmarks/rs_ingest.py's rate, far
+above these. Wall-clock numbers depend on what else runs on the machine, so CPU time is printed too (with one
+thread, the steadier figure); each setting is run twice and the faster run is kept.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from itertools import islice
 from pathlib import Path
 
 import torch
 
 from apps.rs_change.describe.predictor import DEMO_INPUT_SIZE, RsPredictor
+from apps.rs_change.scene.ingest import open_series
 from apps.rs_change.synthetic.geoscene import write_scene_pair
 from apps.rs_change.synthetic.make_dataset import SCENE_SHIFT
 from apps.rs_change.synthetic.scenes import make_scene
@@ -55,22 +59,38 @@ def main() -> None:
             f"{args.threads} thread(s)"
         )
         print(
-            "| heatmaps | batch size | tiles | wall s | tiles/s | CPU s | tiles per CPU s |\n"
-            "|---|---|---|---|---|---|---|"
+            "| output | batch size | tiles | wall s | tiles/s | CPU s | tiles per CPU s | CPU time vs captions |\n"
+            "|---|---|---|---|---|---|---|---|"
         )
-        for heatmaps, batch_size in ((True, 1), (True, 8), (False, 1), (False, 4), (False, 8), (False, 16)):
-            runs = []
-            for _ in range(2):
-                wall, cpu = time.perf_counter(), time.process_time()
-                result = predictor.describe(
-                    [paths.before, paths.after], batch_size=batch_size, heatmaps=heatmaps, progress=False
+        scenes = [paths.before, paths.after]
+        for batch_size in (1, 8):
+            baseline = None
+            for mode in MODES:
+                runs = [_timed(predictor, scenes, batch_size, mode) for _ in range(2)]
+                tiles, wall, cpu = min(runs, key=lambda run: run[2])
+                baseline = baseline or cpu
+                print(
+                    f"| {mode} | {batch_size} | {tiles} | {wall:.2f} | {tiles / wall:.1f} | {cpu:.2f} | "
+                    f"{tiles / cpu:.1f} | {cpu / baseline:.2f}x |"
                 )
-                runs.append((time.perf_counter() - wall, time.process_time() - cpu))
-            tiles, (wall, cpu) = len(result.steps[0].tiles), min(runs)
-            print(
-                f"| {'yes' if heatmaps else 'no'} | {batch_size} | {tiles} | {wall:.2f} | "
-                f"{tiles / wall:.1f} | {cpu:.2f} | {tiles / cpu:.1f} |"
-            )
+
+
+MODES = ("captions only", "captions + p(change)", "captions + p(change) + maps")
+
+
+def _timed(predictor: RsPredictor, scenes: list[Path], batch_size: int, mode: str) -> tuple[int, float, float]:
+    """(tiles, wall s, CPU s) of one run of `mode` over the pair."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    if mode == "captions only":
+        tiles = 0
+        stream = open_series(scenes).tiles()
+        while batch := list(islice(stream, batch_size)):
+            predictor.captions([tile.images for tile in batch])
+            tiles += len(batch)
+    else:
+        result = predictor.describe(scenes, batch_size=batch_size, heatmaps=mode.endswith("maps"), progress=False)
+        tiles = len(result.steps[0].tiles)
+    return tiles, time.perf_counter() - wall, time.process_time() - cpu
 
 
 if __name__ == "__main__":

@@ -147,7 +147,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     levir = commands.add_parser("levir-cc", help="LEVIR-CC change captions, our row under the published ones")
     levir.add_argument(
-        "--data", type=Path, required=True, help="folder with LevirCCcaptions.json and images/"
+        "--data", type=Path, required=True,
+        help="folder with LevirCCcaptions.json, and images/ (only needed with --model: --predictions are scored "
+        "from the JSON alone)",
     )
     levir.add_argument("--split", choices=("train", "val", "test"), default="test", help="split to score")
     _source(levir, 'JSON {"<filename>": "caption"} (ids are the filenames, e.g. test_000000.png)')

@@ -42,6 +42,15 @@ class Request:
 
 
 @dataclass
+class AnswerScores:
+    """`Describer.answer_likelihoods`: per sequence, the summed log-probability of every candidate answer, and
+    raw change maps (key dissimilarity in [0, 1], absolute) per image when asked for."""
+
+    log_likelihoods: np.ndarray  # (S, A) natural log
+    heatmaps: list[list[np.ndarray | None]]  # per sequence, per image (H, W); None: first image or stateless
+
+
+@dataclass
 class Description:
     text: str
     heatmaps: list[np.ndarray | None] = field(default_factory=list)  # per image (H, W) in [0, 1]; None: first
@@ -77,7 +86,7 @@ class Describer:
         content = [[{"type": "image"} for _ in seq] + [{"type": "text", "text": prompt}] for seq in sequences]
         texts = [self.processor.apply_chat_template([{"role": "user", "content": c}], add_generation_prompt=True)
                  for c in content]
-        images = [im.convert("RGB") for seq in sequences for im in seq]
+        images = [[im.convert("RGB") for im in seq] for seq in sequences]  # nested per sequence (Gemma 3 needs it)
         inputs = self.processor(text=texts, images=images, return_tensors="pt", padding=True,
                                 padding_side="left").to(self.model.device)
         with self._lock:
@@ -140,6 +149,98 @@ class Describer:
             resized = Image.fromarray((change.numpy() * 255).astype(np.uint8)).resize(images[i].size,
                                                                                       Image.BILINEAR)
             result.append(np.asarray(resized, dtype=np.float32) / 255.0)
+        return result
+
+    @torch.no_grad()
+    def answer_likelihoods(self, sequences: list[list[Image.Image]], prompt: str, answers: list[str], *,
+                           heatmaps: bool = False) -> AnswerScores:
+        """Log-likelihood of every answer in `answers` for every image sequence, in one forward pass over
+        S x A rows (left-padded, so every answer ends on the last position). With `heatmaps` and a stateful
+        model, the first answer's rows also give each image's raw change map (not rescaled)."""
+        rows = [(seq, answer) for seq in sequences for answer in answers]
+        with self._lock:
+            scores, *_ = self._score(rows, prompt, heatmaps=heatmaps, len_answers=len(answers), keep_cache=False)
+        return scores
+
+    @torch.no_grad()
+    def describe_and_score(self, sequences: list[list[Image.Image]], prompt: str, answer: str, *,
+                           heatmaps: bool = False) -> tuple[list[str], AnswerScores]:
+        """Greedy answers (as `describe_batch`) and `answer_likelihoods(..., [answer])` from one encoding: the
+        scoring forward runs first with a key/value cache, which is cut back to the prompt and continued by
+        generation, so the images are encoded once (twice for models whose cache cannot be cut back)."""
+        rows = [(seq, answer) for seq in sequences]
+        with self._lock:
+            scores, inputs, cache, lengths = self._score(rows, prompt, heatmaps=heatmaps, len_answers=1, keep_cache=True)
+            answer_tokens = lengths[0]  # one answer: the same length in every row
+            try:
+                cache.crop(-(answer_tokens + 1))  # keep the prompt but its last token, which generation feeds again
+            except (RuntimeError, ValueError):  # recurrent layers (Qwen3.5's) keep no per-token state to cut back
+                cache = None
+            prompt_end = inputs["input_ids"].shape[1] - answer_tokens
+            per_token = inputs["input_ids"].shape
+            continued = {  # the prompt part of every per-token input (ids, mask, token types)
+                key: value[:, :prompt_end] if torch.is_tensor(value) and value.shape[:2] == per_token else value
+                for key, value in inputs.items() if cache is None or key != "pixel_values"
+            }
+            if cache is not None:
+                continued["cache"] = cache
+            out = self.model.generate(**continued, max_new_tokens=self.max_new_tokens, do_sample=False)
+        texts = self.processor.batch_decode(out[:, prompt_end:], skip_special_tokens=True)
+        return [t.strip() for t in texts], scores
+
+    def _score(self, rows: list, prompt: str, *, heatmaps: bool, len_answers: int, keep_cache: bool):
+        """(AnswerScores, the model inputs, the key/value cache or None, each row's answer length in tokens) of
+        teacher-forced `rows` ((images, answer) pairs); the caller holds the lock."""
+        prefixes, suffixes = [], []
+        for seq, answer in rows:
+            user = [{"role": "user", "content": [{"type": "image"} for _ in seq] + [{"type": "text", "text": prompt}]}]
+            prefix = self.processor.apply_chat_template(user, add_generation_prompt=True)
+            full = self.processor.apply_chat_template(
+                [*user, {"role": "assistant", "content": [{"type": "text", "text": answer}]}])
+            if not full.startswith(prefix):
+                raise ValueError(f"{self.name}: its chat template renders the answer {answer!r} in a way that does "
+                                 "not extend the generation prompt; answers cannot be scored with it")
+            prefixes.append(prefix)
+            suffixes.append(full[len(prefix):].rstrip())
+        texts = [p + s for p, s in zip(prefixes, suffixes, strict=True)]
+        images = [[im.convert("RGB") for im in seq] for seq, _ in rows]  # nested per row, as the collator does
+        inputs = self.processor(text=texts, images=images, return_tensors="pt", padding=True,
+                                padding_side="left").to(self.model.device)
+        tokenizer = self.processor.tokenizer
+        lengths = [len(tokenizer(s, add_special_tokens=False)["input_ids"]) for s in suffixes]
+        state = self.model.sve.state if heatmaps and self.stateful else None
+        if state is not None:
+            state.probe = {}
+        try:
+            out = self.model(**inputs, use_cache=keep_cache)
+            probe = state.probe if state is not None else None
+        finally:
+            if state is not None:
+                state.probe = None
+        logp = torch.log_softmax(out.logits[:, :-1].float(), dim=-1)  # (R, L - 1, V)
+        token_ll = logp.gather(-1, inputs["input_ids"][:, 1:].unsqueeze(-1)).squeeze(-1)  # (R, L - 1)
+        scores = torch.stack([token_ll[r, -n:].sum() for r, n in enumerate(lengths)])
+        maps = self._raw_maps(probe, inputs, rows, len_answers)
+        count = len(rows) // len_answers
+        return AnswerScores(scores.reshape(count, len_answers).cpu().numpy(), maps), inputs, out.past_key_values, lengths
+
+    def _raw_maps(self, probe: dict | None, inputs: dict, rows: list, per_sequence: int) -> list[list[np.ndarray | None]]:
+        """Per sequence (its first answer's row), per image: the layer-mean key dissimilarity on the image's
+        token grid, resized (bilinear, float) to the image size; None for first images or without a probe."""
+        if not probe:
+            return [[None] * len(rows[s][0]) for s in range(0, len(rows), per_sequence)]
+        maps = torch.stack([layer[0] for layer in probe.values()]).mean(0)  # (I, N): every row's images
+        starts = np.cumsum([0] + [len(seq) for seq, _ in rows])
+        result = []
+        for s in range(0, len(rows), per_sequence):
+            seq = rows[s][0]
+            per_image: list[np.ndarray | None] = [None]
+            for i in range(1, len(seq)):
+                index = int(starts[s]) + i
+                grid = self.model.sve.adapter.token_grid(maps[index], inputs, index).float().cpu().numpy()
+                resized = Image.fromarray(grid).resize(seq[i].size, Image.Resampling.BILINEAR)
+                per_image.append(np.clip(np.asarray(resized, np.float32), 0.0, 1.0))
+            result.append(per_image)
         return result
 
 

@@ -3,7 +3,10 @@
 Scenes are `gr.File` uploads, so a GeoTIFF reaches the ingestion untouched (an image component would decode it
 with Pillow and drop its georeference); a file without a CRS, scenes that do not overlap or a text file become
 a message naming the file (`safe_handler`), with the app still up. The before/after slider and the tile map
-are quicklooks assembled from the tiles the model read (`quicklook.py`), so they show what it saw.
+are quicklooks assembled from the tiles the model read (`quicklook.py`), so they show what it saw; the tile map
+draws the scene-scale change map, the change polygons and its legend over the after-scene. The threshold slider
+starts at the model's calibrated p(change) threshold; the table shows every tile's p(change) and where its
+caption disagrees with its flag.
 
 Files on disk: the GeoJSON and heatmap GeoTIFF downloads are written (with the other `SceneResult` files) into
 one `TemporaryDirectory` per session, replaced at the next run and removed when the session ends (`gr.State`
@@ -36,8 +39,12 @@ from apps.rs_change.synthetic.make_examples import OUT as EXAMPLES_DIR
 
 TITLE = "Remote sensing — what changed between two acquisitions?"
 SCENE_TYPES = [".tif", ".tiff", ".png", ".jpg", ".jpeg"]
-TABLE_HEADERS = ["row", "col", "changed", "score", "caption"]
-DOWNLOADS = ("tiles.geojson", "heatmap.tif")
+TABLE_HEADERS = ["row", "col", "changed", "p(change)", "changed area", "caption", "caption disagrees"]
+DOWNLOADS = ("tiles.geojson", "changes.geojson", "heatmap.tif")  # no GeoJSON for plain images
+DOWNLOADS_LABEL = ("Downloads: tile and change-polygon GeoJSON (lon/lat; none for plain images, whose coordinates "
+                   "are pixels) and the change-map GeoTIFF")
+TILE_MAP_LABEL = ("After-scene: red = changed tile (with its change map), grey = no change, cyan = change polygons; "
+                  "legend below")
 # Gradio cache clean-up, (every N s, files older than M s): an hour leaves time to download the outputs.
 DELETE_CACHE = (600, 3600)
 SESSION_TTL_S = 3600  # a forgotten tab's downloads are dropped after this long
@@ -63,6 +70,7 @@ def run_describe(
     after: str | None,
     tile_size: float,
     batch_size: float,
+    threshold: float,
     downloads: TemporaryDirectory | None,
     progress: gr.Progress = TQDM_PROGRESS,
 ) -> Outputs:
@@ -70,17 +78,21 @@ def run_describe(
     folder (for clean-up). `progress` is never called: Gradio shows the predictor's tqdm bar through it."""
     if not before or not after:
         raise SceneError("upload both scenes: the before (older) and the after acquisition")
-    result = predictor.describe([before, after], tile_size=int(tile_size), batch_size=int(batch_size))
+    result = predictor.describe(
+        [before, after], tile_size=int(tile_size), batch_size=int(batch_size), threshold=float(threshold)
+    )
     if downloads is not None:
         downloads.cleanup()
     folder = TemporaryDirectory(prefix="sve_rs_")
     result.write(folder.name)
     quicklooks = tuple(Image.fromarray(image) for image in result.quicklook.images)
     table = [
-        [*tile.tile.index, tile.changed, round(tile.score, 3), tile.caption] for tile in result.steps[0].tiles
+        [*tile.tile.index, tile.changed, round(tile.score, 3), f"{100 * tile.area:.1f}%", tile.caption, tile.note]
+        for tile in result.steps[0].tiles
     ]
-    files = [str(Path(folder.name) / name) for name in DOWNLOADS]
-    return quicklooks, tile_map(result.steps[-1], result.quicklook), result.report(), table, files, folder
+    files = [str(Path(folder.name) / name) for name in DOWNLOADS if (Path(folder.name) / name).is_file()]
+    return (quicklooks, tile_map(result.steps[-1], result.quicklook, result.calibration), result.report(), table,
+            files, folder)
 
 
 def build_tab(model: str | None) -> None:
@@ -120,25 +132,31 @@ def build_tab(model: str | None) -> None:
             info="LEVIR-CC-style models saw 256 px tiles at 0.5 m",
         )
         batch_size = gr.Slider(1, 32, value=8, step=1, label="Batch size", info="tiles per model call")
+        threshold = gr.Slider(
+            0.0,
+            1.0,
+            value=round(predictor.calibration.threshold, 3),
+            step=0.01,
+            label="Change threshold: p(change)",
+            info=predictor.calibration.describe(),
+        )
         run = gr.Button("Describe the change", variant="primary")
         stop = gr.Button("Stop", variant="stop")  # cancels this run (Gradio drops queued runs of a closed tab)
     view = gr.ImageSlider(
         label="Before / after, overlap of the two scenes (drag the handle)", type="pil", interactive=False
     )
     with gr.Row():
-        tiles = gr.Image(
-            label="Tiles: red = changed (with its heatmap), grey = no change", type="pil", interactive=False
-        )
+        tiles = gr.Image(label=TILE_MAP_LABEL, type="pil", interactive=False)
         with gr.Column():
             summary = gr.Markdown()
             downloads = gr.File(
-                label="Downloads: GeoJSON (EPSG:4326) and heatmap GeoTIFF",
+                label=DOWNLOADS_LABEL,
                 file_count="multiple",
                 interactive=False,
             )
     table = gr.Dataframe(
         headers=TABLE_HEADERS,
-        datatype=["number", "number", "bool", "number", "str"],
+        datatype=["number", "number", "bool", "number", "str", "str", "str"],
         label="Tiles",
         interactive=False,
         wrap=True,
@@ -147,7 +165,7 @@ def build_tab(model: str | None) -> None:
 
     running = run.click(
         functools.partial(run_describe, predictor),
-        [before, after, tile_size, batch_size, folder],
+        [before, after, tile_size, batch_size, threshold, folder],
         [view, tiles, summary, table, downloads, folder],
         api_name="rs_describe",
     )

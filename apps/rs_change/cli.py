@@ -1,10 +1,11 @@
-"""`sve rs describe|predict-levircc|evaluate|make-dataset|levircc-jsonl`: thin argument parsing over
-`RsPredictor`, `evaluate` and the dataset writers.
+"""`sve rs describe|predict-levircc|evaluate|calibrate|make-dataset|levircc-jsonl`: thin argument parsing over
+`RsPredictor`, `evaluate`, the calibration and the dataset writers.
 
 `describe` captions the change across two or more co-located scenes tile by tile and writes GIS outputs;
 `predict-levircc` captions every pair of a LEVIR-CC split into the {filename: caption} JSON that
 `sve eval levir-cc --predictions` scores; `evaluate` scores a model on a split of the training JSONL
-(evaluate.py); `make-dataset` writes the synthetic LEVIR-CC-style dataset and `levircc-jsonl` turns a LEVIR-CC
+(evaluate.py); `calibrate` chooses the p(change) and change-map thresholds on a validation split and stores
+them next to the model (calibration.py); `make-dataset` writes the synthetic LEVIR-CC-style dataset and `levircc-jsonl` turns a LEVIR-CC
 download into training JSONL. Errors a user can act on (a scene without a CRS, scenes that do not overlap, a
 missing model or dataset file) are printed without a traceback and exit 2. Scenes are opened, and so checked,
 before a model loads; the predictor is imported only by the commands that run one.
@@ -20,9 +21,12 @@ from pathlib import Path
 from PIL import Image
 from tqdm import tqdm
 
+from apps.common import evaluate as common
 from apps.common.policy.raster import DEFAULT_MAX_TILES
-from apps.rs_change import evaluate, levircc_to_jsonl
+from apps.rs_change import detection, evaluate, levircc_to_jsonl
+from apps.rs_change.calibration import FILENAME, probability
 from apps.rs_change.describe import run as describe_run
+from apps.rs_change.scene.config import GRID_CHOICES
 from apps.rs_change.synthetic import make_dataset
 from evaluation.datasets.levir_cc import LevirCC
 from sve_core.errors import run_command
@@ -47,6 +51,33 @@ def _predict_levircc(args: argparse.Namespace) -> int:
         f"`sve eval levir-cc --data {args.data} --split {args.split} --predictions {args.out}`"
     )
     return 0
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from apps.rs_change.describe.predictor import DEMO_MODEL_DIR, RsPredictor
+
+    out = args.out or (DEMO_MODEL_DIR if args.model is None else Path(args.model)) / FILENAME
+    if not out.parent.is_dir():
+        raise ValueError(f"{out.parent}: no such folder for {FILENAME}; pass --out PATH (a hub model has no "
+                         "local folder)")
+    items = common.read_split(args.data, args.split)
+    predictor = RsPredictor.load(args.model, input_size=args.input_size, max_new_tokens=args.max_new_tokens)
+    scores = detection.score_split(predictor, items, args.levircc or args.data, batch_size=args.batch_size)
+    calibration = detection.calibrate(scores, _split_source(args.data, args.split))
+    calibration.save(out)
+    print(f"{calibration.describe()}; map threshold {calibration.map_threshold:.4f} (pixel F1 "
+          f"{calibration.pixel_f1 if calibration.pixel_f1 is None else round(100 * calibration.pixel_f1, 2)}); "
+          f"wrote {out}")
+    return 0
+
+
+def _split_source(data: Path, split: str) -> str:
+    """How the split was made, for the calibration record: make-dataset's arguments when it wrote it."""
+    info = data / "synthetic_info.json"
+    if not info.is_file():
+        return f"{split} split of {data.name}"
+    arguments = json.loads(info.read_text(encoding="utf-8"))["arguments"]
+    return f"{split} split of sve rs make-dataset --seed {arguments['seed']} --size {arguments['size']}"
 
 
 def _bands(text: str) -> tuple[int, int, int]:
@@ -143,10 +174,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "colour interpretation, else 1,2,3)",
     )
     describe.add_argument(
+        "--threshold",
+        type=probability,
+        help="p(change) at or above which a tile is flagged changed (default: the model's calibrated "
+        "threshold, change_calibration.json beside it, else 0.5)",
+    )
+    describe.add_argument(
+        "--grid",
+        choices=GRID_CHOICES,
+        default="before",
+        help="grid all dates are warped onto and outputs use: the earliest scene's (default), the latest's, "
+        "the finer or the coarser pixels",
+    )
+    describe.add_argument(
         "--no-heatmaps",
         action="store_true",
-        help="caption whole batches in one call without heatmaps (faster on stateful models; "
-        "scores become 0/1)",
+        help="no change maps (and so no change polygons): the GeoTIFF holds each tile's p(change)",
     )
     _model_arguments(describe)
     describe_run.add_arguments(describe)
@@ -173,6 +216,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     scores = commands.add_parser("evaluate", help=evaluate.HELP)
     evaluate.add_arguments(scores)
     scores.set_defaults(func=evaluate.run)
+
+    calibrate = commands.add_parser(
+        "calibrate", help="choose the p(change) and change-map thresholds on a validation split; store them "
+        "beside the model"
+    )
+    calibrate.add_argument("--data", type=Path, required=True, help="folder with <split>.jsonl (sve rs make-dataset)")
+    calibrate.add_argument("--split", default="val", help="split to calibrate on (default val)")
+    calibrate.add_argument(
+        "--levircc", type=Path, help="folder the masks' paths are relative to (default: --data)"
+    )
+    calibrate.add_argument(
+        "--out", type=Path, help=f"file to write (default: {FILENAME} in the model's folder)"
+    )
+    _model_arguments(calibrate)
+    calibrate.set_defaults(func=_calibrate)
 
     dataset = commands.add_parser(
         "make-dataset", help="write the seeded synthetic LEVIR-CC-style dataset and GeoTIFF scenes"

@@ -9,6 +9,10 @@
   `LevirCCcaptions.json`, every subset scored as its own set. The predictions are keyed by LEVIR-CC filename
   (`meta.levircc` of `sve rs make-dataset`, `meta.id` of `sve rs levircc-jsonl`), so the predictions file is also
   what `sve eval levir-cc --predictions` reads.
+- Change detection (`detection.py`, when a model runs rather than `--predictions`): tile-level precision,
+  recall, F1 and AUROC of p(change) at the model's calibrated threshold (or `--threshold`), and pixel F1, IoU
+  and pointing game of its change maps against the generator's change masks (a stateless model has no map:
+  the report says so).
 The model is asked the JSONL's own prompt about the JSONL's images (the 96 px training copies of the synthetic
 dataset), as it was trained; the LEVIR-CC JSON only supplies the references.
 """
@@ -17,19 +21,22 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from apps.common import evaluate as common
 from apps.common.evaluate import SplitItem
+from apps.rs_change.calibration import probability
 from apps.rs_change.describe.verdict import says_change
+from apps.rs_change.detection import pixel_metrics, score_split, tile_metrics
 from evaluation.datasets.files import field
 from evaluation.errors import DatasetFormatError
 from evaluation.report import Report, markdown_table, number
 from evaluation.runners.levir_cc import COLUMNS, LevirCCRun, run_levir_cc
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # torch and transformers: only when a model runs
+    from apps.rs_change.describe.predictor import RsPredictor
     from sve_core.inference import Describer
 
 HELP = (
@@ -105,26 +112,50 @@ def rs_report(
     return Report("rs_evaluate", markdown, payload)
 
 
-def _describer(model: str | None, max_new_tokens: int) -> Describer:
-    from apps.rs_change.describe.predictor import (
-        RsPredictor,  # torch and transformers: only when a model runs
-    )
-
-    return RsPredictor.load(model, max_new_tokens=max_new_tokens).describer
+def detection_section(predictor: RsPredictor, items: Sequence[SplitItem], root: Path, *, batch_size: int,
+                      threshold: float | None) -> tuple[str, dict]:
+    """Markdown and payload of the change-detection scores (detection.py) of an `RsPredictor`."""
+    scores = score_split(predictor, items, root, batch_size=batch_size)
+    calibration = predictor.calibration if threshold is None else replace(predictor.calibration, threshold=threshold)
+    tiles = tile_metrics(scores, calibration.threshold)
+    pixels = pixel_metrics(scores, calibration)
+    rows = [["tile: p(change) flag", *(number(tiles[k]) for k in ("precision", "recall", "F1", "AUROC"))]]
+    table = markdown_table(["Level", "Precision", "Recall", "F1", "AUROC"], rows)
+    if pixels is not None:
+        maps = markdown_table(["Pixel F1", "IoU", "Pointing game"],
+                              [[number(pixels[k]) for k in ("pixel F1", "IoU", "pointing game")]])
+    elif scores.masks is None:
+        maps = "Change maps: not scored, the split has no change masks (`meta.mask`; regenerate it with make-dataset)."
+    else:
+        maps = "Change maps: none. This model is stateless (no SVE cross-attention, so no change map or polygons)."
+    markdown = (f"### Change detection: p(change) and change maps\n\n{calibration.describe()}; map threshold "
+                f"{calibration.map_threshold:.3f}.\n\n{table}\n\n{maps}\n")
+    return markdown, {"calibration": asdict(calibration), "tiles": tiles, "pixels": pixels}
 
 
 def run(args: argparse.Namespace) -> int:
     items = [keyed(item) for item in common.read_split(args.data, args.split)]
-    result = common.answers(args, items, _describer, name="rs")
-    flags = change_accuracy(items, result.predictions)
-    levir = run_levir_cc(
-        LevirCCRun(
-            data=args.levircc or args.data, split=args.split, predictions=result.path, meteor=args.meteor
+    loaded = []
+
+    def describer(model: str | None, max_new_tokens: int) -> Describer:
+        from apps.rs_change.describe.predictor import (
+            RsPredictor,  # torch and transformers: only when a model runs
         )
-    )
+
+        loaded.append(RsPredictor.load(model, max_new_tokens=max_new_tokens))
+        return loaded[-1].describer
+
+    result = common.answers(args, items, describer, name="rs")
+    flags = change_accuracy(items, result.predictions)
+    root = args.levircc or args.data
+    levir = run_levir_cc(LevirCCRun(data=root, split=args.split, predictions=result.path, meteor=args.meteor))
     report = rs_report(
         flags, levir.payload["scores"], split=args.split, system=result.system, meteor=args.meteor
     )
+    if loaded:
+        markdown, payload = detection_section(loaded[0], items, root, batch_size=args.batch_size,
+                                              threshold=args.threshold)
+        report = Report(report.name, report.markdown + "\n" + markdown, {**report.payload, "detection": payload})
     return common.publish(report, args.out)
 
 
@@ -137,4 +168,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="folder with LevirCCcaptions.json and images/, the references (default: --data, where "
         "sve rs make-dataset writes it)",
+    )
+    parser.add_argument(
+        "--threshold", type=probability,
+        help="p(change) at or above which a pair is flagged changed (default: the model's calibrated one)",
     )

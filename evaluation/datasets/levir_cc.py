@@ -13,6 +13,10 @@ layout above, so the loader does not depend on how `filepath` is spelled.
 Raw sentences start with a space and end with " ." in the release; they are returned untouched, because the
 caption scorers tokenise them themselves and any clean-up here would change the numbers.
 
+Scoring saved predictions needs the captions only: `LevirCC(root, split, images=False)` reads
+`LevirCCcaptions.json` alone (a researcher scoring someone's outputs often has no image folders); its items
+still name the image paths the layout implies, unchecked.
+
 Each item is a dict with fixed keys: `id` (the filename, the key predictions use), `split`, `images` ([before,
 after] paths), `captions` (raw sentences), `tokens` (the release's token lists) and `changed` (changeflag == 1).
 """
@@ -41,7 +45,7 @@ class LevirCCItem(TypedDict):
     changed: bool
 
 
-def _item(record: dict, root: Path, where: str) -> LevirCCItem:
+def _item(record: dict, root: Path, where: str, images: bool) -> LevirCCItem:
     filename = field(record, "filename", str, where)
     folder = root / "images" / record["split"]
     sentences = field(record, "sentences", list, where)
@@ -55,7 +59,8 @@ def _item(record: dict, root: Path, where: str) -> LevirCCItem:
     return LevirCCItem(
         id=filename,
         split=record["split"],
-        images=[str(require(folder / side / filename, NAME, LAYOUT)) for side in ("A", "B")],
+        images=[str(require(folder / side / filename, NAME, LAYOUT) if images else folder / side / filename)
+                for side in ("A", "B")],
         captions=[s["raw"] for s in sentences],
         tokens=[s["tokens"] for s in sentences],
         changed=field(record, "changeflag", int, where) == 1,
@@ -63,9 +68,9 @@ def _item(record: dict, root: Path, where: str) -> LevirCCItem:
 
 
 class LevirCC:
-    """The items of one split, in the order of `LevirCCcaptions.json`."""
+    """The items of one split, in the order of `LevirCCcaptions.json`; `images=False`: the JSON alone."""
 
-    def __init__(self, root: str | Path, split: Split = "test") -> None:
+    def __init__(self, root: str | Path, split: Split = "test", *, images: bool = True) -> None:
         if split not in ("train", "val", "test"):
             raise DatasetFormatError(f"{NAME}: split must be train, val or test, got {split!r}.")
         self.root = Path(root)
@@ -80,7 +85,7 @@ class LevirCC:
             if not isinstance(record, dict):
                 raise DatasetFormatError(f"{where}: expected an object, got {type(record).__name__}.")
             if field(record, "split", str, where) == split:
-                self.items.append(_item(record, self.root, where))
+                self.items.append(_item(record, self.root, where, images))
         if not self.items:
             raise DatasetFormatError(f"{captions}: no images with split {split!r}.")
 

@@ -38,7 +38,7 @@ METEOR_NOTE = (
 
 @dataclass
 class LevirCCRun:
-    data: Path  # folder holding LevirCCcaptions.json and images/
+    data: Path  # folder holding LevirCCcaptions.json and images/ (images/ only needed with --model)
     split: Literal["train", "val", "test"] = "test"
     predictions: Path | None = None  # {filename: caption} or [{"id", "caption"}]
     model: str | None = None  # checkpoint for sve_core.inference.load_describer
@@ -57,7 +57,7 @@ def _row(label: str, source: str, scores: dict[str, float]) -> list[str]:
 
 def run_levir_cc(config: LevirCCRun) -> Report | None:
     """The report; None in the non-main processes of a launch (they only generate their share)."""
-    dataset = LevirCC(config.data, config.split)
+    dataset = LevirCC(config.data, config.split, images=config.predictions is None)  # predictions: JSON only
     references = {item["id"]: item["captions"] for item in dataset}
     if config.predictions is not None:
         predictions = checked(references, load_predictions(config.predictions), config.predictions)

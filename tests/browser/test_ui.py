@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Locator, Page, expect
 
+from apps.rs_change import app as rs_app
 from tests.browser.serving import DEMO_MODELS, ROOT, Server, answers
 
 pytestmark = pytest.mark.browser
@@ -80,12 +81,18 @@ def check_result(page: Page, tab: Tab) -> None:
         expect(report_file).to_have_count(1)
         expect(block(page, "Current").locator("img").first).to_be_visible()
     elif tab.id == "rs":
-        downloads = block(page, "Downloads: GeoJSON (EPSG:4326) and heatmap GeoTIFF")
+        downloads = block(page, rs_app.DOWNLOADS_LABEL)
         geojson = downloads.locator('a[download="tiles.geojson"]')
         expect(geojson).to_have_count(1, timeout=RUN_TIMEOUT_MS)
+        expect(downloads.locator('a[download="changes.geojson"]')).to_have_count(1)  # the change polygons
         expect(downloads.locator('a[download="heatmap.tif"]')).to_have_count(1)
         served = page.request.get(geojson.get_attribute("href"))
-        assert served.ok and served.json()["type"] == "FeatureCollection"
+        assert served.ok and "p_change" in served.json()["features"][0]["properties"]
+        threshold = block(page, "Change threshold: p(change)").locator('input[type="number"]').first
+        expect(threshold).to_be_visible()  # the slider, at the model's calibrated (or default) threshold
+        assert 0.0 <= float(threshold.input_value()) <= 1.0
+        expect(block(page, rs_app.TILE_MAP_LABEL).locator("img").first).to_be_visible()  # polygons and legend drawn in
+        expect(page.get_by_text("Change map: raw SVE key dissimilarity", exact=False).first).to_be_visible()
         slider = block(page, "Before / after, overlap of the two scenes (drag the handle)")
         expect(slider.locator("img").first).to_be_visible()
         tiles = page.get_by_role("grid", name="Tiles", exact=True)

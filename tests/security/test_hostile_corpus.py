@@ -125,7 +125,7 @@ def test_ui_handler_shows_one_line(corpus, server, name) -> None:
     first, second = (str(folder / file) for file in case.ui_inputs)
     # The refusal must come before the model is used, so the handlers get predictors without one.
     if case.ui == "rs":
-        handler = functools.partial(run_describe, RsPredictor(None), first, second, 256, 8, None)
+        handler = functools.partial(run_describe, RsPredictor(None), first, second, 256, 8, 0.5, None)
     else:
         handler = functools.partial(run_compare, CxrPredictor(None), [first], [second], False, False, "default", False,
                                     None)

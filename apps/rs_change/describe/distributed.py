@@ -40,6 +40,7 @@ class TileRun:
     batch_size: int = 8
     min_valid: float = 0.5
     heatmaps: bool = True
+    threshold: float | None = None  # p(change) flag threshold; None: the model's calibrated one
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ def describe_distributed(predictor: RsPredictor, series: SceneSeries, run: TileR
             part = predictor.describe_series(_restricted(series, batch), tile_size=run.tile_size,
                                              overlap=run.overlap, batch_size=run.batch_size,
                                              min_valid=run.min_valid, heatmaps=run.heatmaps, progress=False,
-                                             max_tiles=UNCAPPED)
+                                             max_tiles=UNCAPPED, threshold=run.threshold)
             images = np.stack(part.quicklook.images)
             pictures = images if pictures is None else np.maximum(pictures, images)
             if number == len(batches) or time.monotonic() - saved > QUICKLOOK_EVERY_S:
@@ -97,7 +98,7 @@ def _merge(predictor: RsPredictor, series: SceneSeries, run: TileRun, log: Shard
            footprints: list[TileFootprint], seconds: float) -> SceneResult:
     template = predictor.describe_series(_restricted(series, []), tile_size=run.tile_size, overlap=run.overlap,
                                          min_valid=run.min_valid, heatmaps=run.heatmaps, progress=False,
-                                         max_tiles=UNCAPPED)
+                                         max_tiles=UNCAPPED, threshold=run.threshold)
     done = log.done()
     steps = [ChangeStep(s.before, s.after, []) for s in template.steps]
     for footprint in footprints:

@@ -7,12 +7,11 @@ stays bounded by one batch of tiles plus small per-tile verdicts (`TileResult`: 
 
 Each tile is resized to the model's input size (`DEMO_INPUT_SIZE` for the embedded demo, trained on the
 synthetic dataset's 96 px copies; `INPUT_SIZE`, LEVIR-CC's 256 px, otherwise) and asked `CHANGE_PROMPT`, the
-instruction every training export uses. The caption gives the change flag and score (`verdict.py`).
-
-Each batch is one `Describer.predict` call. Heatmaps are read one image sequence per generation, so with a
-stateful model and `heatmaps=True` a batch is answered tile by tile (caption and heatmap from the same
-generation); `heatmaps=False`, or a stateless model, answers the whole batch in one generation.
-docs/RS_CHANGE.md lists the measured cost of each.
+instruction every training export uses. Per batch, one call over the whole batch
+(`Describer.describe_and_score`): a teacher-forced forward scoring the no-change answer, which gives p(change)
+and, for stateful models, the change maps read off the SVE cross-attention of that forward, continued from its
+key/value cache by the generation of the captions, so the images are encoded once (`verdict.py` turns the
+numbers into flag, area and ranking). benchmarks/rs_describe.py measures the cost.
 
 A series of more than two dates is described step by step: step k (date k -> date k + 1) asks about the tile's
 images of dates 1..k + 1, oldest first, so the SVE state reaches the newest date through every earlier one,
@@ -24,6 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from itertools import islice
 from pathlib import Path
 
@@ -33,10 +33,11 @@ from tqdm import tqdm
 
 from apps.common.policy.raster import DEFAULT_MAX_TILES, check_scene_tiles, check_tile_count, tile_count
 from apps.common.predictor import DescriberBacked, load_app_describer
-from apps.rs_change.describe.verdict import change_score, says_change
+from apps.rs_change.calibration import ChangeCalibration
+from apps.rs_change.describe.verdict import NO_CHANGE_ANSWER, change_probability, changed_area, disagreement
 from apps.rs_change.outputs.results import ChangeStep, TileResult
 from apps.rs_change.outputs.scene_result import SceneResult
-from apps.rs_change.scene.config import IngestConfig
+from apps.rs_change.scene.config import GridChoice, IngestConfig
 from apps.rs_change.scene.ingest import SceneSeries, open_series
 from apps.rs_change.scene.quicklook import Quicklook
 from apps.rs_change.scene.tiling import Tile
@@ -55,9 +56,11 @@ ImageLike = np.ndarray | Image.Image  # (H, W, 3) uint8 or a PIL image
 class RsPredictor(DescriberBacked):
     """One describer shared by every request (it serialises generation itself)."""
 
-    def __init__(self, describer: Describer, *, input_size: int = DEMO_INPUT_SIZE) -> None:
+    def __init__(self, describer: Describer, *, input_size: int = DEMO_INPUT_SIZE,
+                 calibration: ChangeCalibration | None = None) -> None:
         self.describer = describer
         self.input_size = input_size
+        self.calibration = calibration or ChangeCalibration()
 
     @classmethod
     def load(
@@ -69,7 +72,9 @@ class RsPredictor(DescriberBacked):
         describer = load_app_describer(model, DEMO_MODEL_DIR, max_new_tokens=max_new_tokens)
         if input_size is None:
             input_size = DEMO_INPUT_SIZE if model is None else INPUT_SIZE
-        return cls(describer, input_size=input_size)
+        folder = DEMO_MODEL_DIR if model is None else Path(model)
+        calibration = ChangeCalibration.for_model(folder) if folder.is_dir() else ChangeCalibration()
+        return cls(describer, input_size=input_size, calibration=calibration)
 
     def describe(
         self,
@@ -83,12 +88,14 @@ class RsPredictor(DescriberBacked):
         heatmaps: bool = True,
         progress: bool = True,
         max_tiles: int = DEFAULT_MAX_TILES,
+        threshold: float | None = None,
+        grid: GridChoice = "before",
     ) -> SceneResult:
         """Describe the change across `scenes` (GeoTIFFs or PNG/JPEG images of one area, oldest first, two or
         more); raises `SceneError` naming the file that cannot be used."""
         if scenes:
             check_scene_tiles(scenes[0], tile_size, overlap, max_tiles=max_tiles)
-        series = open_series(scenes, config=IngestConfig(bands=bands))
+        series = open_series(scenes, config=IngestConfig(bands=bands, grid=grid))
         return self.describe_series(
             series,
             tile_size=tile_size,
@@ -98,6 +105,7 @@ class RsPredictor(DescriberBacked):
             heatmaps=heatmaps,
             progress=progress,
             max_tiles=max_tiles,
+            threshold=threshold,
         )
 
     def describe_series(
@@ -111,12 +119,19 @@ class RsPredictor(DescriberBacked):
         heatmaps: bool = True,
         progress: bool = True,
         max_tiles: int = DEFAULT_MAX_TILES,
+        threshold: float | None = None,
     ) -> SceneResult:
-        """`describe` on scenes already opened, for callers that check the files before loading a model."""
+        """`describe` on scenes already opened, for callers that check the files before loading a model.
+        `threshold` overrides the calibrated p(change) threshold."""
         if batch_size < 1:
             raise ValueError(f"batch_size={batch_size}: expected at least 1")
         check_tile_count(tile_count(series.grid.width, series.grid.height, tile_size, overlap),
                          max_tiles=max_tiles, name=series.paths[0].name)
+        calibration = self.calibration
+        if threshold is not None:
+            if not 0.0 <= threshold <= 1.0:
+                raise ValueError(f"threshold={threshold}: expected a p(change) in [0, 1]")
+            calibration = replace(calibration, threshold=threshold)
         start = time.perf_counter()
         total = sum(1 for _ in series.footprints(tile_size, overlap))  # raises on a bad tile size first
         quicklook = Quicklook(series.grid, len(series.paths))
@@ -127,7 +142,7 @@ class RsPredictor(DescriberBacked):
                 for tile in batch:
                     quicklook.add(tile)
                 for step in steps:
-                    step.tiles.extend(self._judge(batch, step.after, heatmaps=heatmaps))
+                    step.tiles.extend(self._judge(batch, step.after, calibration, heatmaps=heatmaps))
                 analysed += len(batch)
                 bar.update(len(batch))
             bar.update(total - analysed)  # positions skipped as mostly invalid
@@ -142,6 +157,8 @@ class RsPredictor(DescriberBacked):
             model=self.name,
             demo=self.demo,
             seconds=time.perf_counter() - start,
+            calibration=calibration,
+            warnings=series.warnings,
         )
 
     def captions(self, sequences: Sequence[Sequence[ImageLike]]) -> list[str]:
@@ -149,16 +166,36 @@ class RsPredictor(DescriberBacked):
         `sve rs predict-levircc` runs over LEVIR-CC's 256 px pairs."""
         return [answer.text for answer in self._answers(sequences, heatmaps=False)]
 
-    def _judge(self, batch: list[Tile], last: int, *, heatmaps: bool) -> list[TileResult]:
-        """Verdicts on the change from date `last - 1` to date `last` for every tile of `batch`."""
-        sequences = [tile.images[: last + 1] for tile in batch]
-        answers = self._answers(sequences, heatmaps=heatmaps)
-        texts, maps = [a.text for a in answers], [a.heatmaps[-1] for a in answers]
+    def change_probabilities(
+        self, sequences: Sequence[Sequence[ImageLike]], *, heatmaps: bool = False
+    ) -> tuple[list[float], list[np.ndarray | None]]:
+        """p(change) of the last step of each sequence (oldest first) and, with `heatmaps` on a stateful model,
+        its raw change map at the model's input size (None otherwise); one batched forward, no generation."""
+        scores = self.describer.answer_likelihoods(
+            [self._inputs(images) for images in sequences], CHANGE_PROMPT, [NO_CHANGE_ANSWER], heatmaps=heatmaps
+        )
+        probabilities = [change_probability(float(row[0])) for row in scores.log_likelihoods]
+        return probabilities, [maps[-1] for maps in scores.heatmaps]
+
+    def _judge(
+        self, batch: list[Tile], last: int, calibration: ChangeCalibration, *, heatmaps: bool
+    ) -> list[TileResult]:
+        """Verdicts on the change from date `last - 1` to date `last` for every tile of `batch`: captions,
+        p(change) and change maps from one encoding of the images (`Describer.describe_and_score`)."""
+        sequences = [self._inputs(tile.images[: last + 1]) for tile in batch]
+        texts, scores = self.describer.describe_and_score(
+            sequences, CHANGE_PROMPT, NO_CHANGE_ANSWER, heatmaps=heatmaps and self.has_heatmaps
+        )
+        probabilities = [change_probability(float(row[0])) for row in scores.log_likelihoods]
+        maps = [per_image[-1] for per_image in scores.heatmaps]
         results = []
-        for tile, text, heat in zip(batch, texts, maps, strict=True):
-            changed = says_change(text)
-            small = None if heat is None else _small_heatmap(heat, tile.valid_mask, changed)
-            results.append(TileResult(tile.footprint(), text, changed, change_score(changed, small), small))
+        for tile, text, p, heat in zip(batch, texts, probabilities, maps, strict=True):
+            changed = p >= calibration.threshold
+            small = None if heat is None else _small_heatmap(heat, tile.valid_mask)
+            area = changed_area(small, calibration.map_threshold) if changed else 0.0
+            results.append(
+                TileResult(tile.footprint(), text, changed, p, small, area, disagreement(text, changed, p))
+            )
         return results
 
     def _answers(self, sequences: Sequence[Sequence[ImageLike]], *, heatmaps: bool) -> list[Description]:
@@ -173,15 +210,13 @@ class RsPredictor(DescriberBacked):
         return [p if p.size == size else p.resize(size, Image.Resampling.LANCZOS) for p in pictures]
 
 
-def _small_heatmap(heatmap: np.ndarray, valid: np.ndarray, changed: bool) -> np.ndarray:
-    """(HEATMAP_SIDE, HEATMAP_SIDE): the heatmap (zero for an unchanged tile), NaN where the tile is mostly
-    invalid, so the GeoTIFF shows no change where the caption says none, and no value where there is no
-    data."""
+def _small_heatmap(heatmap: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """(HEATMAP_SIDE, HEATMAP_SIDE): the raw change map (scene-wide units), NaN where the tile is mostly
+    invalid, so the GeoTIFF shows no value where there is no data."""
     side = (HEATMAP_SIDE, HEATMAP_SIDE)
     small = np.asarray(
         Image.fromarray(np.asarray(heatmap, np.float32)).resize(side, Image.Resampling.BILINEAR)
     )
-    small = small if changed else np.zeros_like(small)
     coverage = np.asarray(Image.fromarray(valid.astype(np.float32)).resize(side, Image.Resampling.BILINEAR))
     return np.where(coverage >= 0.5, small, np.nan).astype(np.float32)
 

@@ -28,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from apps.rs_change.describe.predictor import RsPredictor
     from apps.rs_change.describe.sources import SOURCES_FOLDER, resolve
     from apps.rs_change.outputs.cog import write_cogs
+    from apps.rs_change.outputs.geojson import NO_GEOREFERENCE
     from apps.rs_change.outputs.stac_item import add_to_catalog, build_item, write_item
     from apps.rs_change.scene.config import IngestConfig
     from apps.rs_change.scene.ingest import open_series
@@ -48,21 +49,28 @@ def run(args: argparse.Namespace) -> int:
     out = args.out / sources.item_id if args.catalog else args.out
     bands = args.bands if args.stac is None and not args.remote else None
     check_scene_tiles(sources.paths[0], args.tile_size, args.overlap, max_tiles=args.max_tiles)
-    series = open_series(sources.paths, config=IngestConfig(bands=bands))
+    series = open_series(sources.paths, config=IngestConfig(bands=bands, grid=args.grid))
+    if state.is_main_process:
+        for warning in series.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
     predictor = RsPredictor.load(args.model, input_size=args.input_size, max_new_tokens=args.max_new_tokens)
     if predictor.demo and state.is_main_process:
         print(DEMO_NOTE, file=sys.stderr)
-    tiles = TileRun(args.tile_size, args.overlap, args.batch_size, args.min_valid, not args.no_heatmaps)
+    tiles = TileRun(args.tile_size, args.overlap, args.batch_size, args.min_valid, not args.no_heatmaps,
+                    args.threshold)
     result = describe_distributed(predictor, series, tiles, out, progress=state.is_main_process)
     if result is None:
         return 0
     if len(sources.names) == len(result.names):  # call the dates by their sources (STAC ids), not fetched files
         result = replace(result, names=sources.names)
+    if not result.georeferenced:
+        print(f"note: {NO_GEOREFERENCE}", file=sys.stderr)
     paths = result.write(out)
     if result.grid.crs is not None:
-        rasters = write_cogs(result, out, threshold=args.mask_threshold)
+        mask_threshold = result.calibration.map_threshold if args.mask_threshold is None else args.mask_threshold
+        rasters = write_cogs(result, out, threshold=mask_threshold)
         paths += [r.mask for r in rasters]
-        item = build_item(sources.item_id, result, rasters, out, sources.provenance, threshold=args.mask_threshold)
+        item = build_item(sources.item_id, result, rasters, out, sources.provenance, threshold=mask_threshold)
         paths.append(add_to_catalog(item, args.out) if args.catalog else write_item(item, out))
     shutil.rmtree(out / RUN_FOLDER, ignore_errors=True)
     shutil.rmtree(args.out / SOURCES_FOLDER, ignore_errors=True)
@@ -117,9 +125,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     outputs.add_argument("--catalog", action="store_true",
                          help="treat --out as a static STAC catalog: write this run into OUT/<item id>/ and add "
                          "its Item to OUT/catalog.json (created on the first run)")
-    outputs.add_argument("--mask-threshold", type=float, default=0.5,
-                         help="heat at or above which a pixel of a changed tile is change in change_mask.tif "
-                         "(default 0.5)")
+    outputs.add_argument("--mask-threshold", type=float, default=None,
+                         help="change-map value at or above which a pixel of a changed tile is change in "
+                         "change_mask.tif (default: the model's calibrated map threshold)")
     parser.add_argument("--num-processes", type=_count, default=1,
                         help="split the tiles over N processes on this machine (default 1; under accelerate "
                         "launch or torchrun the launch decides)")

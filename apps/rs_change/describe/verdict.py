@@ -1,18 +1,21 @@
-"""A tile's change flag and score, read off the model's caption (and heatmap, for stateful models).
+"""A tile's verdict: p(change) from the model's own likelihoods, a flag at a calibrated threshold, the changed
+area of its change map, and whether the caption agrees.
 
-The flag rule, deterministic so a GIS layer can be reproduced from the captions alone: lower-case the caption
-and keep letters only; it says "no change" when it is empty, or when it holds a no-change phrase (LEVIR-CC's
-annotators write "the scene is the same as before", "there is no difference", "no change has occurred",
-"the two scenes seem identical", "(almost) nothing has changed", "the scene remains unchanged", ...) and no
-contrast word ("except", "but", "apart from", ...) that would introduce a change after it. Any other caption
-describes a change. "almost nothing has changed" counts as no change, as in LEVIR-CC, whose change flag is 0
-for the pairs annotated that way.
+p(change) = 1 - P(no-change answer | images): the probability the model gives, by teacher forcing, to the
+exact answer it was trained to give for an unchanged pair (`NO_CHANGE_ANSWER`, the canonical sentence of the
+synthetic data and LEVIR-CC's most frequent one); every other answer it could give describes a change. A tile is
+flagged when p(change) >= the threshold (`calibration.py`, or `--threshold`).
 
-The score: `Describer` scales each heatmap to its own maximum, so a heatmap says *where* in a tile the model
-saw change, not *how much*; its mean is the changed share of the tile relative to the strongest change. A
-tile's score is therefore 0 when its caption says no change, else the mean of its heatmap over valid pixels
-(stateful models) or 1 (stateless models, which have no heatmap): comparable between changed tiles, and a
-ranking of them by extent.
+The caption is still generated and shown. Read by a deterministic rule (`says_change`) it may disagree with the
+probability; the tile then says so (`disagreement`) instead of one silently overriding the other. The rule:
+lower-case the caption and keep letters only; it says "no change" when it is empty, or when it holds a no-change
+phrase (LEVIR-CC's annotators write "the scene is the same as before", "there is no difference", "no change has
+occurred", "the two scenes seem identical", "(almost) nothing has changed", "the scene remains unchanged", ...)
+and no contrast word ("except", "but", "apart from", ...) that would introduce a change after it.
+
+Ranking: by p(change), then by changed area (the share of the tile's valid pixels whose change-map value, raw
+key dissimilarity on one scale for the whole scene, reaches the calibrated map threshold), so a strong, small
+change outranks faint diffuse noise that spreads over a tile.
 """
 
 from __future__ import annotations
@@ -20,6 +23,10 @@ from __future__ import annotations
 import re
 
 import numpy as np
+
+from apps.rs_change.synthetic.captions import NO_CHANGE
+
+NO_CHANGE_ANSWER = NO_CHANGE[0] + "."  # the synthetic data's canonical no-change answer, as trained
 
 NO_CHANGE = re.compile(
     r"\b(?:no (?:obvious |significant |visible |apparent )?(?:change|changes|difference|differences)"
@@ -43,11 +50,23 @@ def says_change(caption: str) -> bool:
     return bool(text) and not (NO_CHANGE.search(text) and not CONTRAST.search(text))
 
 
-def change_score(changed: bool, heatmap: np.ndarray | None) -> float:
-    """0 for an unchanged tile; the mean of the heatmap's finite values, or 1 without a heatmap, otherwise."""
-    if not changed:
-        return 0.0
+def change_probability(no_change_log_likelihood: float) -> float:
+    """p(change) from the log-likelihood of `NO_CHANGE_ANSWER`."""
+    return float(np.clip(1.0 - np.exp(no_change_log_likelihood), 0.0, 1.0))
+
+
+def changed_area(heatmap: np.ndarray | None, map_threshold: float) -> float:
+    """Share of the finite pixels of `heatmap` at or above `map_threshold`; 0 without a map."""
     if heatmap is None:
-        return 1.0
+        return 0.0
     finite = heatmap[np.isfinite(heatmap)]
-    return float(finite.mean()) if finite.size else 1.0
+    return float((finite >= map_threshold).mean()) if finite.size else 0.0
+
+
+def disagreement(caption: str, changed: bool, probability: float) -> str:
+    """'' when the caption and the flag agree, else a sentence saying how they differ."""
+    if says_change(caption) == changed:
+        return ""
+    if changed:
+        return f"the caption describes no change, but p(change) = {probability:.2f} is at or above the threshold"
+    return f"the caption describes a change, but p(change) = {probability:.2f} is below the threshold"

@@ -1,4 +1,9 @@
-"""A change heatmap GeoTIFF on the scene grid (the first date's pixels, cropped to the overlap).
+"""A change heatmap GeoTIFF on the scene grid (the reference date's pixels, cropped to the overlap).
+
+Values are the raw change map of `sve_core.inference` (SVE key dissimilarity, (1 - cosine) / 2 in [0, 1]),
+never rescaled per tile: one scale for every tile of the scene (and across scenes), so a strong small change and
+faint diffuse noise read as what they are. For models without maps (stateless) every pixel of a tile holds the
+tile's p(change). The band description and a UNITS tag say which.
 
 Written one block-row strip at a time from the per-tile heatmaps, so a 10,000-pixel-wide scene needs a few
 strips of memory, never the whole raster. Where tiles overlap, `combine="mean"` averages them (smooth, the
@@ -22,6 +27,10 @@ from apps.rs_change.outputs.results import TileResult
 from apps.rs_change.scene.grid import Grid
 
 BLOCK = 256
+MAP_LEGEND = ("Change map: raw SVE key dissimilarity, 0 = the same content as before, larger = more different, on "
+              "one scale for the whole scene (not rescaled per tile); tiles.png shows it from transparent (0) to red "
+              "(the scene's largest value, printed on the legend); change polygons enclose values at or above the "
+              "calibrated map threshold inside tiles flagged changed.")
 
 
 def tile_values(result: TileResult) -> np.ndarray:
@@ -45,10 +54,13 @@ def write_heatmap(path: str | Path, results: list[TileResult], grid: Grid, *,
     if grid.crs is not None:
         profile["crs"] = grid.crs
     by_row = sorted(results, key=lambda r: r.tile.window.row_off)
+    maps = any(result.heatmap is not None for result in results)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NotGeoreferencedWarning)  # plain-image grids are pixel space on purpose
         dst = rasterio.open(path, "w", **profile)
     with dst:
+        dst.set_band_description(1, "change map (SVE key dissimilarity)" if maps else "tile p(change)")
+        dst.update_tags(1, UNITS="key dissimilarity, (1 - cosine) / 2, scene-wide scale" if maps else "probability")
         for top in range(0, grid.height, BLOCK):
             bottom = min(top + BLOCK, grid.height)
             total = np.zeros((bottom - top, grid.width), np.float32)

@@ -14,15 +14,23 @@ from apps.rs_change.scene.tiling import TileFootprint
 
 @dataclass(frozen=True, eq=False)
 class TileResult:
-    """One tile's verdict. `heatmap` may have any (h, w): it is resized onto the tile's window when written;
-    NaN marks pixels without an opinion (e.g. where `tile.valid_mask` is False). Without a heatmap the tile's
-    `score` stands for all its pixels."""
+    """One tile's verdict (verdict.py). `heatmap` may have any (h, w): it is resized onto the tile's window
+    when written; its values are raw change-map units, one scale for the whole scene; NaN marks pixels without an
+    opinion (e.g. where `tile.valid_mask` is False). Without a heatmap the tile's `score` stands for all its
+    pixels."""
 
     tile: TileFootprint  # a `Tile` works too, but `tile.footprint()` keeps memory low on huge scenes
     caption: str
     changed: bool
-    score: float  # higher = more change; any scale, used for ranking and the no-heatmap fallback
+    score: float  # p(change) in [0, 1]
     heatmap: np.ndarray | None = None
+    area: float = 0.0  # share of the tile's valid pixels whose map value reaches the map threshold
+    note: str = ""  # how the caption disagrees with the flag (verdict.disagreement), '' when they agree
+
+    @property
+    def rank(self) -> tuple[float, float]:
+        """Sort key, most changed last: p(change), then changed area."""
+        return (self.score, self.area)
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.score):
@@ -42,5 +50,5 @@ class ChangeStep:
 
     @property
     def changed(self) -> list[TileResult]:
-        """Tiles flagged as changed, most changed first."""
-        return sorted((t for t in self.tiles if t.changed), key=lambda t: t.score, reverse=True)
+        """Tiles flagged as changed, most changed first (by p(change), then changed area)."""
+        return sorted((t for t in self.tiles if t.changed), key=lambda t: t.rank, reverse=True)

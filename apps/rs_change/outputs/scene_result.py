@@ -1,24 +1,32 @@
 """`SceneResult`: what the change model said about a scene series, tile by tile, and the files it is saved as.
 
 A series of N dates has N - 1 `ChangeStep`s (date k -> date k + 1, oldest first); a pair has one. Output files
-(`write`), all on the first date's grid cropped to the overlap:
-  tiles.geojson   every tile of every step as an EPSG:4326 polygon (pixel coordinates for PNG pairs) with its
-                  caption, change flag, score and the `step`, `before` and `after` it belongs to
-  heatmap.tif     the change heatmap GeoTIFF of a pair; a series writes heatmap_step<k>.tif per step instead
-  report.md       how many tiles changed and the most changed ones, per step
-  tiles.json      the same verdicts with pixel windows, plus the grid, the model and the run's settings
-  tiles.png       the tile map (tile_map.py) over the later date's quicklook; tiles_step<k>.png for a series
+(`write`), all on the reference grid (alignment.py) cropped to the overlap:
+  tiles.geojson   every tile of every step as a lon/lat polygon with its p(change), flag, changed area, caption,
+                  caption/flag disagreement and the `step`, `before` and `after` it belongs to
+  changes.geojson the change polygons (polygons.py) of every step: area m², mean change-map value, p(change),
+                  caption; neither GeoJSON for plain images (no georeference: geojson.NO_GEOREFERENCE)
+  heatmap.tif     the change map of a pair (raw SVE key dissimilarity, one scale for every tile and scene; each
+                  tile's p(change) for models without maps); a series writes heatmap_step<k>.tif per step
+  report.md       how many tiles changed and the most changed ones, per step, with the threshold and warnings
+  tiles.json      the same verdicts with pixel windows, and for plain images the change polygons in pixel
+                  coordinates, plus the grid, the model, the calibration and the run's settings
+  tiles.png       the tile map (tile_map.py) over the later date's quicklook, with its legend; tiles_step<k>.png
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from apps.rs_change.outputs.geojson import to_geojson
-from apps.rs_change.outputs.heatmap_geotiff import write_heatmap
+from shapely.geometry import shape
+
+from apps.rs_change.calibration import ChangeCalibration
+from apps.rs_change.outputs.geojson import NO_GEOREFERENCE, changes_geojson, to_geojson
+from apps.rs_change.outputs.heatmap_geotiff import MAP_LEGEND, write_heatmap
+from apps.rs_change.outputs.polygons import change_polygons
 from apps.rs_change.outputs.results import ChangeStep, TileResult
 from apps.rs_change.outputs.summary import summary_markdown
 from apps.rs_change.outputs.tile_map import tile_map
@@ -38,6 +46,12 @@ class SceneResult:
     model: str
     demo: bool  # True when the embedded demo model ran
     seconds: float  # ingestion and model time for all tiles
+    calibration: ChangeCalibration = field(default_factory=ChangeCalibration)  # thresholds the flags used
+    warnings: tuple[str, ...] = ()  # from ingestion, e.g. different sensors or resolutions
+
+    @property
+    def georeferenced(self) -> bool:
+        return self.grid.crs is not None
 
     @property
     def tiles_per_second(self) -> float:
@@ -54,28 +68,31 @@ class SceneResult:
 
     def report(self) -> str:
         """Markdown: per step the counts and the most changed tiles, then what produced them."""
-        parts = [
+        parts = [f"**Warning:** {warning}\n" for warning in self.warnings]
+        parts += [
             summary_markdown(step.tiles, title=f"Change summary: {self.step_title(step)}")
             for step in self.steps
         ]
         demo = " (embedded demo model, trained on synthetic scenes only)" if self.demo else ""
+        space = "" if self.georeferenced else f" Coordinates: pixels (x = column, y = row); {NO_GEOREFERENCE}."
         parts.append(
-            f"_Model: {self.model}{demo}; {self.tile_size} px tiles, overlap {self.overlap} px; "
-            f"{self.skipped} mostly invalid tile(s) skipped; {self.tiles_per_second:.2f} tiles/s._\n"
+            f"_Model: {self.model}{demo}; {self.calibration.describe()}; {self.tile_size} px tiles, overlap "
+            f"{self.overlap} px; {self.skipped} mostly invalid tile(s) skipped; {self.tiles_per_second:.2f} "
+            f"tiles/s.{space}_\n\n{MAP_LEGEND}\n"
         )
         return "\n".join(parts)
 
-    def geojson(self) -> dict[str, Any]:
-        """Every step's tiles in one FeatureCollection; filter on `step` to map one of them."""
+    def geojson(self, layer: str = "tiles") -> dict[str, Any]:
+        """Every step's tiles (`layer="tiles"`) or change polygons (`"changes"`) in one FeatureCollection;
+        filter on `step` to map one of them. Raises `SceneError` for plain images."""
         collection: dict[str, Any] = {"type": "FeatureCollection", "features": []}
         for number, step in enumerate(self.steps, start=1):
-            part = to_geojson(step.tiles)
+            part = to_geojson(step.tiles) if layer == "tiles" else changes_geojson(change_polygons(step.tiles, self.calibration.map_threshold))
             for feature in part["features"]:
                 feature["properties"].update(
                     step=number, before=self.names[step.before], after=self.names[step.after]
                 )
             collection["features"] += part["features"]
-            collection.update({k: v for k, v in part.items() if k not in ("type", "features")})
         return collection
 
     def record(self) -> dict[str, Any]:
@@ -92,28 +109,42 @@ class SceneResult:
             "overlap": self.overlap,
             "skipped": self.skipped,
             "seconds": round(self.seconds, 3),
-            "steps": [
-                {
-                    "before": self.names[step.before],
-                    "after": self.names[step.after],
-                    "tiles": [_tile_record(tile) for tile in step.tiles],
-                }
-                for step in self.steps
-            ],
+            "calibration": asdict(self.calibration),
+            "warnings": list(self.warnings),
+            "coordinate_space": "crs" if self.georeferenced else "pixel",
+            "steps": [self._step_record(step) for step in self.steps],
         }
+
+    def _step_record(self, step: ChangeStep) -> dict[str, Any]:
+        record = {
+            "before": self.names[step.before],
+            "after": self.names[step.after],
+            "tiles": [_tile_record(tile) for tile in step.tiles],
+        }
+        if not self.georeferenced:  # the change polygons have no GeoJSON home: pixel coordinates here
+            record["changes"] = [
+                {"geometry": polygon.geometry, "area_px": round(shape(polygon.geometry).area, 1),
+                 "mean_score": round(polygon.mean_score, 4), "row": polygon.tile.tile.index[0],
+                 "col": polygon.tile.tile.index[1]}
+                for polygon in change_polygons(step.tiles, self.calibration.map_threshold)
+            ]
+        return record
 
     def write(self, out: str | Path) -> list[Path]:
         """Write the files listed in the module docstring into `out` (created); returns their paths."""
-        out = Path(out)
+        layers = {f"{layer}.geojson": self.geojson(layer) for layer in ("tiles", "changes") if self.georeferenced}
+        out = Path(out)  # the GeoJSON is built first: a CRS it cannot express leaves no half-written folder
         out.mkdir(parents=True, exist_ok=True)
-        paths = [out / "tiles.geojson", out / "report.md", out / "tiles.json"]
-        paths[0].write_text(json.dumps(self.geojson()) + "\n", encoding="utf-8")
-        paths[1].write_text(self.report(), encoding="utf-8")
-        paths[2].write_text(json.dumps(self.record(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        paths = [out / "report.md", out / "tiles.json"]
+        paths[0].write_text(self.report(), encoding="utf-8")
+        paths[1].write_text(json.dumps(self.record(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        for name, collection in layers.items():
+            paths.append(out / name)
+            paths[-1].write_text(json.dumps(collection) + "\n", encoding="utf-8")
         for index, step in enumerate(self.steps):
             paths.append(write_heatmap(out / self.step_file("heatmap", index, ".tif"), step.tiles, self.grid))
             paths.append(out / self.step_file("tiles", index, ".png"))
-            tile_map(self.steps[index], self.quicklook).save(paths[-1])
+            tile_map(self.steps[index], self.quicklook, self.calibration).save(paths[-1])
         return paths
 
 
@@ -127,5 +158,7 @@ def _tile_record(tile: TileResult) -> dict[str, Any]:
         "bounds": list(tile.tile.bounds),
         "caption": tile.caption,
         "changed": tile.changed,
-        "score": round(tile.score, 4),
+        "p_change": round(tile.score, 4),
+        "changed_area": round(tile.area, 4),
+        "disagreement": tile.note,
     }

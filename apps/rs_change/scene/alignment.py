@@ -1,7 +1,10 @@
-"""Putting later dates on the first date's grid: which files are comparable, where they overlap, and warping.
+"""Putting every date on one reference grid: which files are comparable, where they overlap, and warping.
 
-The first scene's grid is the reference because outputs (heatmap, GeoJSON) are reported on it; later dates are
-warped onto it lazily through a WarpedVRT, so only the windows actually read are ever resampled.
+The reference is the first scene's grid unless `IngestConfig.grid` picks the last one's, the finer or the
+coarser (`choose_reference`); outputs (heatmap, GeoJSON) are reported on it, and the other dates are warped onto
+it lazily through a WarpedVRT, so only the windows actually read are ever resampled. Scenes of different pixel
+sizes or band layouts (e.g. a 10 m aerial image against a 30 m Landsat scene) get a warning (`mismatch`): the
+model sees differences in detail and colour there that are not land change.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 from rasterio.coords import BoundingBox
+from rasterio.enums import ColorInterp
 from rasterio.errors import RasterioError
 from rasterio.io import DatasetReader
 from rasterio.vrt import WarpedVRT
@@ -46,6 +50,50 @@ def check_comparable(datasets: list[DatasetReader], paths: list[Path]) -> None:
             if (ds.width, ds.height) != (datasets[0].width, datasets[0].height):
                 raise SceneError(f"{path}: {ds.width}x{ds.height} pixels but {paths[0]} has "
                                  f"{datasets[0].width}x{datasets[0].height}; plain images must have the same size")
+
+
+def pixel_size(dataset: DatasetReader, reference: DatasetReader) -> float:
+    """Side of `dataset`'s pixels in `reference`'s CRS units (the root of their mean area): comparable across
+    CRSs, 1.0 for plain images."""
+    if dataset.crs is None or reference.crs is None:
+        return 1.0
+    left, bottom, right, top = dataset.bounds
+    if dataset.crs != reference.crs:
+        try:
+            left, bottom, right, top = transform_bounds(dataset.crs, reference.crs, *dataset.bounds, densify_pts=21)
+        except (RasterioError, ValueError):
+            return abs(dataset.transform.a)
+    return math.sqrt(abs((right - left) * (top - bottom)) / (dataset.width * dataset.height))
+
+
+def choose_reference(sizes: list[float], choice: str) -> int:
+    """Index of the scene whose grid is the reference, for `IngestConfig.grid` = `choice`."""
+    if choice == "after":
+        return len(sizes) - 1
+    if choice in ("finer", "coarser"):
+        order = sorted(range(len(sizes)), key=lambda i: sizes[i])
+        return order[0] if choice == "finer" else order[-1]
+    return 0
+
+
+def mismatch(datasets: list[DatasetReader], paths: list[Path], sizes: list[float], choice: str) -> tuple[str, ...]:
+    """Warnings for scenes that differ in pixel size (by over 25%) or band layout: likely different sensors."""
+    warnings = []
+    if max(sizes) > 1.25 * min(sizes):
+        listed = ", ".join(f"{path.name} {size:.3g}" for path, size in zip(paths, sizes, strict=True))
+        warnings.append(f"the scenes' pixel sizes differ ({listed}, in {datasets[0].crs or 'pixel'} units); all are "
+                        f"aligned on the {choice!r} grid (--grid before|after|finer|coarser): differences in detail "
+                        "and colour between them are not land change")
+    layouts = [(_image_bands(ds), ds.dtypes[0]) for ds in datasets]
+    if len(set(layouts)) > 1:
+        listed = ", ".join(f"{path.name} {count} x {dtype}" for (count, dtype), path in zip(layouts, paths, strict=True))
+        warnings.append(f"the scenes have different band layouts ({listed}): probably different sensors, whose "
+                        "colour differences are not land change")
+    return tuple(warnings)
+
+
+def _image_bands(dataset: DatasetReader) -> int:
+    return sum(ci != ColorInterp.alpha for ci in dataset.colorinterp)
 
 
 def footprint_in(grid: Grid, dataset: DatasetReader, path: Path) -> BoundingBox:
@@ -113,11 +161,13 @@ def on_grid(dataset: DatasetReader, grid: Grid, config: IngestConfig) -> Dataset
     """`dataset` readable with `grid`'s windows: itself when the grids match, else a lazy WarpedVRT.
 
     The VRT gets an alpha band so pixels outside the warped footprint (or masked in the source) read as invalid
-    through `read_masks`, whether the source uses nodata, an internal mask or neither. Warping dominates tiling
-    time, so its kernel runs on all cores.
+    through `read_masks`, whether the source uses nodata, an internal mask or neither; a source with its own
+    alpha band keeps it (GDAL warps it as the VRT's alpha, and refuses to add a second one). Warping dominates
+    tiling time, so its kernel runs on all cores.
     """
     if shares_grid(dataset, grid):
         return dataset
+    has_alpha = ColorInterp.alpha in dataset.colorinterp
     return WarpedVRT(dataset, crs=grid.crs, transform=grid.transform, width=grid.width, height=grid.height,
-                     resampling=config.resampling, add_alpha=True, warp_extras={"NUM_THREADS": "ALL_CPUS"})
+                     resampling=config.resampling, add_alpha=not has_alpha, warp_extras={"NUM_THREADS": "ALL_CPUS"})
 

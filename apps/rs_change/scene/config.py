@@ -9,6 +9,9 @@ from rasterio.enums import Resampling
 
 from apps.rs_change.errors import SceneError
 
+GridChoice = Literal["before", "after", "finer", "coarser"]
+GRID_CHOICES: tuple[GridChoice, ...] = ("before", "after", "finer", "coarser")
+
 
 @dataclass(frozen=True)
 class IngestConfig:
@@ -39,6 +42,12 @@ class IngestConfig:
     resampling: Resampling = field(
         default=Resampling.bilinear, metadata={"help": "resampling used to warp later dates onto the first's grid"}
     )
+    grid: GridChoice = field(
+        default="before",
+        metadata={"help": "the grid every date is warped onto and outputs are written on: the earliest scene's "
+                  "(before, the default), the latest's (after), or the one with the smaller (finer) or larger "
+                  "(coarser) pixels"},
+    )
     gdal_cache_mb: int = field(
         default=256, metadata={"help": "GDAL block cache while tiling; bounds memory on huge scenes"}
     )
@@ -55,5 +64,7 @@ class IngestConfig:
             raise SceneError(f"IngestConfig.gamma={self.gamma!r}: expected a value in [0.1, 3] (1.0 = linear)")
         if self.stretch_sample < 16:
             raise SceneError(f"IngestConfig.stretch_sample={self.stretch_sample!r}: expected at least 16 pixels")
+        if self.grid not in GRID_CHOICES:
+            raise SceneError(f"IngestConfig.grid={self.grid!r}: expected one of {', '.join(GRID_CHOICES)}")
         if self.gdal_cache_mb < 8:
             raise SceneError(f"IngestConfig.gdal_cache_mb={self.gdal_cache_mb!r}: expected at least 8 MB")

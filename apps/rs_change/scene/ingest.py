@@ -21,10 +21,13 @@ from apps.common.policy.raster import open_raster
 from apps.rs_change.errors import SceneError
 from apps.rs_change.scene.alignment import (
     check_comparable,
+    choose_reference,
     footprint_in,
     grid_of,
+    mismatch,
     on_grid,
     overlap_window,
+    pixel_size,
     window_in,
 )
 from apps.rs_change.scene.bands import RGB, select_rgb_bands
@@ -51,6 +54,7 @@ class SceneSeries:
     overlap: Window  # the common area, on `reference`
     stretch: Stretch | None  # None: all scenes are uint8 and shown as they are
     config: IngestConfig = field(default_factory=IngestConfig)
+    warnings: tuple[str, ...] = ()  # e.g. pairs from different sensors or resolutions (alignment.mismatch)
 
     @property
     def grid(self) -> Grid:
@@ -117,7 +121,9 @@ def open_series(paths: Sequence[str | Path], *, config: IngestConfig | None = No
         datasets = [stack.enter_context(open_raster(path)) for path in paths]
         check_comparable(datasets, paths)
         bands = tuple(select_rgb_bands(ds, path, config.bands) for ds, path in zip(datasets, paths, strict=True))
-        reference = grid_of(datasets[0])
+        sizes = [pixel_size(ds, datasets[0]) for ds in datasets]
+        warnings = mismatch(datasets, paths, sizes, config.grid)
+        reference = grid_of(datasets[choose_reference(sizes, config.grid)])
         footprints = [footprint_in(reference, ds, path) for ds, path in zip(datasets, paths, strict=True)]
         overlap = overlap_window(reference, footprints, paths)
         samples = []
@@ -128,7 +134,7 @@ def open_series(paths: Sequence[str | Path], *, config: IngestConfig | None = No
         all_uint8 = all(ds.dtypes[b - 1] == "uint8" for ds, rgb in zip(datasets, bands, strict=True) for b in rgb)
         stretch = None if config.stretch == "auto" and all_uint8 else joint_percentile_stretch(
             samples, config.percentiles, config.gamma)
-    return SceneSeries(tuple(paths), bands, reference, overlap, stretch, config)
+    return SceneSeries(tuple(paths), bands, reference, overlap, stretch, config, warnings)
 
 
 def open_pair(before: str | Path, after: str | Path, *, config: IngestConfig | None = None) -> SceneSeries:

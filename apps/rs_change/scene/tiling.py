@@ -1,7 +1,10 @@
 """Tiles: fixed-size windows over a scene grid, with the per-window transform and bounds outputs need.
 
-Edge tiles are shifted inward so every tile is `size` x `size` pixels of real data (a model sees no padding);
-they overlap their neighbour instead. A scene smaller than `size` along an axis gives one shorter tile there.
+Along each axis the scene is split into the whole number of tiles closest to length / `size` (at least one),
+of equal length to within a pixel, so every pixel lies in exactly one tile (plus `overlap` shared with the next
+one): no sliver at the far edge, and no shifted edge tile that nearly duplicates its neighbour. Tiles are
+therefore between about 2/3 and 4/3 of `size` per side (a 513 px wide scene gives tiles of 256 and 257 px; the
+model resizes every tile to its input size anyway). A scene smaller than `size` along an axis gives one tile.
 """
 
 from __future__ import annotations
@@ -45,23 +48,19 @@ class Tile(TileFootprint):
         return TileFootprint(self.index, self.window, self.transform, self.bounds, self.crs)
 
 
-def tile_origins(length: int, size: int, overlap: int) -> list[int]:
-    """Start offsets along one axis: a regular stride, plus a last tile flush with the far edge."""
-    if length <= size:
-        return [0]
-    origins = list(range(0, length - size + 1, size - overlap))
-    if origins[-1] + size < length:
-        origins.append(length - size)
-    return origins
+def tile_spans(length: int, size: int, overlap: int) -> list[tuple[int, int]]:
+    """(start, length) of every tile along one axis (the module docstring's rule)."""
+    count = max(1, round((length - overlap) / (size - overlap)))
+    edges = [round(i * (length - overlap) / count) for i in range(count + 1)]
+    return [(edges[i], edges[i + 1] - edges[i] + overlap) for i in range(count)]
 
 
 def tile_footprints(grid: Grid, size: int = 256, overlap: int = 0) -> Iterator[TileFootprint]:
     """Footprints of all tiles covering `grid`, row by row (the order that reads blocks sequentially)."""
     if size < 16 or not 0 <= overlap < size:
         raise SceneError(f"tile size={size}, overlap={overlap}: expected size >= 16 and 0 <= overlap < size")
-    height, width = min(size, grid.height), min(size, grid.width)
-    for row, row_off in enumerate(tile_origins(grid.height, size, overlap)):
-        for col, col_off in enumerate(tile_origins(grid.width, size, overlap)):
+    for row, (row_off, height) in enumerate(tile_spans(grid.height, size, overlap)):
+        for col, (col_off, width) in enumerate(tile_spans(grid.width, size, overlap)):
             window = Window(col_off, row_off, width, height)
             yield TileFootprint((row, col), window, grid.window_transform(window), grid.window_bounds(window),
                                 grid.crs)

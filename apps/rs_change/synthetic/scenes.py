@@ -14,7 +14,8 @@ import numpy as np
 
 from apps.rs_change.synthetic.captions import sentences
 from apps.rs_change.synthetic.changes import Change, ChangeKind, apply_change, draw_kind
-from apps.rs_change.synthetic.landscape import Edit, describe
+from apps.rs_change.synthetic.landscape import Edit, Landscape, describe
+from apps.rs_change.synthetic.nuisance import draw_kinds, relit
 from apps.rs_change.synthetic.placement import random_landscape
 from apps.rs_change.synthetic.render import Season, Textures, render
 
@@ -29,6 +30,9 @@ class SyntheticPair:
     change: Change
     sentences: list[str]  # five LEVIR-CC-style references, canonical first
     descriptions: tuple[str, str]  # what each date shows (`landscape.describe`), for single-image pretraining
+    change_mask: np.ndarray  # (S, S) bool: pixels the change altered (empty for "none")
+    nuisance: tuple[str, ...] = ()  # nuisance kinds for the later date (nuisance.py); "shadow" already rendered
+    nuisance_seed: int = 0  # seeds `apply_nuisance` for the image-level kinds
 
     @property
     def changeflag(self) -> int:
@@ -45,9 +49,13 @@ class SyntheticScene:
 
 
 def make_pair(seed: Seed, size: int = 256, *, kind: ChangeKind | None = None,
-              change_rate: float = 0.5) -> SyntheticPair:
-    """One pair; `kind` None draws "none" with probability 1 - `change_rate`, else a weighted change kind."""
+              change_rate: float = 0.5, nuisance_rate: float = 0.0) -> SyntheticPair:
+    """One pair; `kind` None draws "none" with probability 1 - `change_rate`, else a weighted change kind. With
+    probability `nuisance_rate` the later date also gets nuisance change (nuisance.py), drawn from its own
+    generator so a pair without it is the same as with `nuisance_rate=0`."""
     rng = np.random.default_rng(seed)
+    extra = np.random.default_rng([*np.atleast_1d(seed).tolist(), 7])
+    kinds = draw_kinds(extra) if extra.random() < nuisance_rate else ()
     if kind is None:
         kind = draw_kind(rng) if rng.random() < change_rate else "none"
     for _ in range(ATTEMPTS):
@@ -60,8 +68,18 @@ def make_pair(seed: Seed, size: int = 256, *, kind: ChangeKind | None = None,
     textures = Textures.draw(int(rng.integers(2**31)), size)
     season = Season.draw(rng)
     before = render(before_land, season, textures, noise_seed=int(rng.integers(2**31)))
-    after = render(after_land, Season.draw(rng, like=season), textures, noise_seed=int(rng.integers(2**31)))
-    return SyntheticPair(before, after, change, sentences(change, rng), (describe(before_land), describe(after_land)))
+    later = Season.draw(rng, like=season)
+    after = render(after_land, relit(later, extra) if "shadow" in kinds else later, textures,
+                   noise_seed=int(rng.integers(2**31)))
+    return SyntheticPair(before, after, change, sentences(change, rng), (describe(before_land), describe(after_land)),
+                         edit_mask(before_land, after_land, season, textures), kinds, int(extra.integers(2**31)))
+
+
+def edit_mask(before: Landscape, after: Landscape, season: Season, textures: Textures) -> np.ndarray:
+    """(S, S) bool: where the two landscapes differ, rendered on one date, twice (seasons and noise excluded)."""
+    same = Season(season.dryness, (1.0, 1.0, 1.0, 1.0), 0.0, season.shadow)
+    diff = np.abs(render(before, same, textures, noise_seed=0) - render(after, same, textures, noise_seed=0))
+    return diff.max(axis=0) > 0.01
 
 
 def make_scene(seed: Seed, size: int = 1024, *, events: int = 5, cell: int = 256) -> SyntheticScene:
@@ -88,6 +106,4 @@ def make_scene(seed: Seed, size: int = 1024, *, events: int = 5, cell: int = 256
     season = Season.draw(rng)
     before_refl = render(land, season, textures, noise_seed=int(rng.integers(2**31)))
     after_refl = render(after, Season.draw(rng, like=season), textures, noise_seed=int(rng.integers(2**31)))
-    same = Season(season.dryness, (1.0, 1.0, 1.0, 1.0), 0.0, season.shadow)  # one date, twice: only edits differ
-    diff = np.abs(render(land, same, textures, noise_seed=0) - render(after, same, textures, noise_seed=0))
-    return SyntheticScene(before_refl, after_refl, changes, captions, diff.max(axis=0) > 0.01)
+    return SyntheticScene(before_refl, after_refl, changes, captions, edit_mask(land, after, season, textures))

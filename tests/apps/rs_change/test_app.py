@@ -13,6 +13,7 @@ from apps.rs_change import app
 from apps.rs_change.app import build_demo, example_rows, run_describe
 from apps.rs_change.describe import predictor
 from apps.rs_change.describe.predictor import RsPredictor
+from apps.rs_change.outputs.tile_map import LEGEND_HEIGHT
 from apps.rs_change.synthetic.make_examples import OUT as EXAMPLES
 from sve_core import SVEConfig, make_stateful
 from sve_core.inference import Describer, load_describer
@@ -33,17 +34,19 @@ def _components(demo: gr.Blocks, kind: type) -> list:
 
 
 def test_run_shows_views_table_and_downloads(stateful: RsPredictor) -> None:
-    (before, after), tiles, summary, table, files, folder = run_describe(stateful, *PAIR, 256, 3, None)
-    assert before.size == after.size == tiles.size == (488, 496)  # the overlap of the shifted pair
+    (before, after), tiles, summary, table, files, folder = run_describe(stateful, *PAIR, 256, 3, 0.0, None)
+    assert before.size == after.size == (488, 496)  # the overlap of the shifted pair
+    assert tiles.size == (488, 496 + LEGEND_HEIGHT)  # the after-scene over its legend
     assert summary.startswith("# Change summary: before.tif → after.tif") and "Tiles analysed: 4" in summary
+    assert "Tiles with change: 4" in summary and "p(change) threshold" in summary  # threshold 0: all flagged
     assert [row[:2] for row in table] == [[0, 0], [0, 1], [1, 0], [1, 1]]
-    assert all(isinstance(row[2], bool) and isinstance(row[4], str) for row in table)
-    assert [Path(f).name for f in files] == ["tiles.geojson", "heatmap.tif"]
+    assert all(isinstance(row[2], bool) and 0 <= row[3] <= 1 and isinstance(row[5], str) for row in table)
+    assert [Path(f).name for f in files] == ["tiles.geojson", "changes.geojson", "heatmap.tif"]
     assert len(json.loads(Path(files[0]).read_text())["features"]) == 4
-    with rasterio.open(files[1]) as heat:
+    with rasterio.open(files[2]) as heat:
         assert heat.crs.to_epsg() == 32632
 
-    *_, _files, folder_again = run_describe(stateful, *PAIR, 512, 8, folder)
+    *_, files_again, folder_again = run_describe(stateful, *PAIR, 512, 8, 1.0, folder)
     assert not Path(folder.name).exists() and Path(folder_again.name).is_dir()  # superseded folder removed
     folder_again.cleanup()
 
@@ -63,7 +66,7 @@ def test_bad_uploads_show_a_message(stateful: RsPredictor, scenes, tmp_path: Pat
     ]
     for after, message in cases:
         with pytest.raises(gr.Error, match=message):
-            run_describe(stateful, good, after, 256, 8, None)
+            run_describe(stateful, good, after, 256, 8, 0.5, None)
 
 
 def test_examples_come_from_their_manifest() -> None:
@@ -89,7 +92,11 @@ def test_blocks(monkeypatch: pytest.MonkeyPatch, stateful: RsPredictor, demo: bo
     ]
     assert len(_components(blocks, gr.ImageSlider)) == 1
     assert [b.value for b in _components(blocks, gr.Button)] == ["Describe the change", "Stop"]
-    assert [s.label for s in _components(blocks, gr.Slider)] == ["Tile size (px)", "Batch size"]
+    assert [s.label for s in _components(blocks, gr.Slider)] == [
+        "Tile size (px)",
+        "Batch size",
+        "Change threshold: p(change)",
+    ]
     assert _components(blocks, gr.Dataframe)[0].headers == app.TABLE_HEADERS
     banner = any("Demo model" in (m.value or "") for m in _components(blocks, gr.Markdown))
     assert banner is demo

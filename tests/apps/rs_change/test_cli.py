@@ -69,7 +69,7 @@ def test_describe_writes_the_gis_outputs(loads, tmp_path: Path, capsys: pytest.C
     assert loads == [("tiny:qwen2_vl", 56, 3)]
     out, err = capsys.readouterr()
     assert out.startswith("# Change summary: before.tif → after.tif") and "- Tiles analysed: 4" in out
-    assert "wrote tiles.geojson, report.md, tiles.json, heatmap.tif, tiles.png" in err
+    assert "wrote report.md, tiles.json, tiles.geojson, changes.geojson, heatmap.tif, tiles.png" in err
     assert (tmp_path / "report.md").read_text() == out.removesuffix("\n")
     record = json.loads((tmp_path / "tiles.json").read_text())
     assert record["model"] == "tiny:qwen2_vl" and record["tile_size"] == 256 and record["crs"] == "EPSG:32632"
@@ -98,7 +98,7 @@ def test_describe_a_series(loads, scenes, tmp_path: Path) -> None:
     assert main(argv) == 0
     steps = json.loads((tmp_path / "out" / "tiles.json").read_text())["steps"]
     assert [(s["before"], s["after"]) for s in steps] == [("d0.tif", "d1.tif"), ("d1.tif", "d2.tif")]
-    assert all(len(s["tiles"]) == 9 for s in steps)  # 128 px in 64 px tiles at stride 48: 3 x 3
+    assert all(len(s["tiles"]) == 4 for s in steps)  # 128 px, 64 px tiles sharing 16: 2 x 2 tiles of 72 px
     assert (tmp_path / "out" / "heatmap_step2.tif").is_file()
 
 
@@ -205,7 +205,7 @@ def test_dataset_commands_make_training_jsonl(tmp_path: Path, capsys) -> None:
 def test_every_flag_has_help() -> None:
     rs = build_parser("rs")._subparsers._group_actions[0].choices["rs"]
     commands = rs._subparsers._group_actions[0].choices
-    assert set(commands) == {"describe", "predict-levircc", "evaluate", "make-dataset", "levircc-jsonl"}
+    assert set(commands) == {"describe", "predict-levircc", "evaluate", "calibrate", "make-dataset", "levircc-jsonl"}
     actions = [action for parser in (rs, *commands.values()) for action in parser._actions]
     assert len(actions) > 30 and all(
         action.help for action in actions if action.dest not in ("help", "rs_command")

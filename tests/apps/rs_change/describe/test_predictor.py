@@ -1,13 +1,14 @@
 """`RsPredictor` on an untrained tiny Qwen2-VL: the structure of a result and its files, never the wording.
 
-Change flags come from captions, so the flag and score checks script the captions (`Scripted`) and keep the
-tiny model's heatmaps.
+Change flags come from p(change), so the flag and score checks script the no-change answer's likelihood
+(`Scripted`, which also scripts captions) and keep the tiny model's change maps.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -23,25 +24,24 @@ from apps.rs_change.describe.verdict import says_change
 from apps.rs_change.synthetic.captions import NO_CHANGE
 from apps.rs_change.synthetic.make_examples import OUT as EXAMPLES
 from sve_core import SVEConfig, make_stateful
-from sve_core.inference import Describer, Description, load_describer
+from sve_core.inference import AnswerScores, Describer, load_describer
 
 PAIR = [EXAMPLES / "before.tif", EXAMPLES / "after.tif"]
 CHANGE = "some buildings are built along the road in the middle"
 
 
 class Scripted(Describer):
-    """The tiny model's generation and heatmaps, with captions taken in turn from `script`."""
+    """The tiny model's generation and change maps, with (caption, p(change)) taken in turn from `script`."""
 
-    def __init__(self, base: Describer, script: list[str]) -> None:
+    def __init__(self, base: Describer, script: list[tuple[str, float]]) -> None:
         super().__init__(base.model, base.processor, name="scripted", max_new_tokens=2)
-        self.script = itertools.cycle(script)
+        self.captions = itertools.cycle([caption for caption, _ in script])
+        self.probabilities = itertools.cycle([p for _, p in script])
 
-    def describe_batch(self, sequences, prompt):
-        super().describe_batch(sequences, prompt)
-        return [next(self.script) for _ in sequences]
-
-    def describe_with_heatmaps(self, images, prompt):
-        return Description(next(self.script), super().describe_with_heatmaps(images, prompt).heatmaps)
+    def describe_and_score(self, sequences, prompt, answer, *, heatmaps=False):
+        _, scores = super().describe_and_score(sequences, prompt, answer, heatmaps=heatmaps)
+        no_change = [[math.log(1.0 - next(self.probabilities))] for _ in sequences]
+        return [next(self.captions) for _ in sequences], AnswerScores(np.array(no_change), scores.heatmaps)
 
 
 @pytest.fixture(scope="module")
@@ -58,26 +58,26 @@ def stateful(describer: Describer) -> RsPredictor:
 
 
 def test_pair_gives_four_tiles_with_verdicts_and_files(describer: Describer, tmp_path: Path) -> None:
-    scripted = RsPredictor(Scripted(describer, [CHANGE, NO_CHANGE[0]]), input_size=56)
+    script = [(CHANGE, 0.9), (NO_CHANGE[0], 0.1), (NO_CHANGE[0], 0.95), (CHANGE, 0.2)]
+    scripted = RsPredictor(Scripted(describer, script), input_size=56)
     result = scripted.describe(PAIR, batch_size=3, progress=False)
     assert result.names == ("before.tif", "after.tif") and len(result.steps) == 1 and result.skipped == 0
     tiles = result.steps[0].tiles
     assert [t.tile.index for t in tiles] == [(0, 0), (0, 1), (1, 0), (1, 1)]
-    assert [t.changed for t in tiles] == [True, False, True, False]
+    assert [t.changed for t in tiles] == [True, False, True, False]  # p(change) >= 0.5, whatever the caption
+    assert [t.score for t in tiles] == pytest.approx([0.9, 0.1, 0.95, 0.2])
+    assert [bool(t.note) for t in tiles] == [False, False, True, True]  # caption and p(change) disagree
     for tile in tiles:
-        assert tile.heatmap.shape == (HEATMAP_SIDE, HEATMAP_SIDE)
-        if tile.changed:
-            assert 0 < tile.score <= 1 and tile.score == pytest.approx(np.nanmean(tile.heatmap))
-        else:
-            assert tile.score == 0 and np.nanmax(tile.heatmap) == 0
-    assert [t.tile.index for t in result.steps[0].changed] == sorted(
-        [(0, 0), (1, 0)], key=lambda i: -next(t.score for t in tiles if t.tile.index == i)
-    )
+        assert tile.heatmap.shape == (HEATMAP_SIDE, HEATMAP_SIDE) and np.nanmax(tile.heatmap) <= 1
+        assert 0 <= tile.area <= 1 and (tile.changed or tile.area == 0)
+    assert [t.tile.index for t in result.steps[0].changed] == [(1, 0), (0, 0)]  # by p(change)
     assert result.quicklook.images[0].shape == (result.grid.height, result.grid.width, 3)
-    assert result.tiles_per_second > 0 and "Tiles with change: 2 (50.0%)" in result.report()
+    report = result.report()
+    assert result.tiles_per_second > 0 and "Tiles with change: 2 (50.0%)" in report
+    assert "disagree on 2 tile(s)" in report and "uncalibrated default" in report
 
     names = sorted(path.name for path in result.write(tmp_path))
-    assert names == ["heatmap.tif", "report.md", "tiles.geojson", "tiles.json", "tiles.png"]
+    assert names == ["changes.geojson", "heatmap.tif", "report.md", "tiles.geojson", "tiles.json", "tiles.png"]
     west, south, east, north = transform_bounds(
         result.grid.crs, "EPSG:4326", *result.grid.bounds, densify_pts=21
     )
@@ -93,8 +93,9 @@ def test_pair_gives_four_tiles_with_verdicts_and_files(describer: Describer, tmp
         assert heat.crs == result.grid.crs and heat.transform == result.grid.transform
         assert (heat.width, heat.height) == (result.grid.width, result.grid.height)
         assert heat.profile["tiled"] and heat.compression.name == "deflate"
+        assert heat.descriptions[0].startswith("change map")
         values = heat.read(1)
-    assert values[:100, :100].max() > 0 and values[:100, -100:].max() == 0  # tile (0, 0) changed, (0, 1) not
+    assert np.isfinite(values).all() and values.min() >= 0 and values.max() <= 1  # raw maps, one scale
     record = json.loads((tmp_path / "tiles.json").read_text())
     assert record["scenes"] == ["before.tif", "after.tif"] and len(record["steps"][0]["tiles"]) == 4
 
@@ -106,6 +107,7 @@ def test_series_of_three_dates_has_a_step_per_date(stateful: RsPredictor, scenes
     assert len(result.quicklook.images) == 3 and all(len(step.tiles) == 4 for step in result.steps)
     written = sorted(path.name for path in result.write(tmp_path / "out"))
     assert written == [
+        "changes.geojson",
         "heatmap_step1.tif",
         "heatmap_step2.tif",
         "report.md",
@@ -126,8 +128,10 @@ def test_png_pair_is_described_in_pixel_space(stateful: RsPredictor, scenes, tmp
     pair = [scenes.write_png(tmp_path / "A.png"), scenes.write_png(tmp_path / "B.png", seed=1)]
     result = stateful.describe(pair, tile_size=128, progress=False)
     assert len(result.steps[0].tiles) == 4 and result.grid.crs is None
-    result.write(tmp_path / "out")
-    assert json.loads((tmp_path / "out" / "tiles.geojson").read_text())["coordinate_space"] == "pixel"
+    written = sorted(path.name for path in result.write(tmp_path / "out"))
+    assert not any(name.endswith(".geojson") for name in written)  # GDAL would read any GeoJSON as lon/lat
+    assert json.loads((tmp_path / "out" / "tiles.json").read_text())["coordinate_space"] == "pixel"
+    assert "Coordinates: pixels" in result.report() and "no GeoJSON written" in result.report()
     with rasterio.open(tmp_path / "out" / "heatmap.tif") as heat:
         assert heat.crs is None and (heat.width, heat.height) == (256, 256)
 
@@ -135,17 +139,17 @@ def test_png_pair_is_described_in_pixel_space(stateful: RsPredictor, scenes, tmp
 def test_nodata_tiles_are_skipped_and_left_without_value(
     stateful: RsPredictor, scenes, tmp_path: Path
 ) -> None:
-    kwargs = dict(dtype="uint16", nodata=0, blank_cols=200)  # 320 px; tiles start at columns 0, 128 and 192
+    kwargs = dict(dtype="uint16", nodata=0, blank_cols=200)  # 320 px: two 160 px tiles per axis
     pair = [
         scenes.write_scene(tmp_path / "a.tif", **kwargs),
         scenes.write_scene(tmp_path / "b.tif", seed=3, **kwargs),
     ]
     result = stateful.describe(pair, tile_size=128, progress=False)
-    assert result.skipped == 6 and [t.tile.index[1] for t in result.steps[0].tiles] == [2, 2, 2]
+    assert result.skipped == 2 and [t.tile.index[1] for t in result.steps[0].tiles] == [1, 1]
     result.write(tmp_path / "out")
     with rasterio.open(tmp_path / "out" / "heatmap.tif") as heat:
         values = heat.read(1)
-    assert np.isnan(values[:, :192]).all() and np.isfinite(values[:, 210:]).all()
+    assert np.isnan(values[:, :160]).all() and np.isfinite(values[:, 210:]).all()
 
 
 @pytest.mark.parametrize("heatmaps", [False, True])
@@ -162,12 +166,18 @@ def test_batch_size_does_not_change_captions(stateful: RsPredictor, heatmaps: bo
     assert captions[0] == captions[1] and len(captions[0]) == 4
 
 
-def test_stateless_scores_are_the_flags(describer: Describer) -> None:
+def test_stateless_model_has_probabilities_but_no_maps(tmp_path: Path) -> None:
     plain = load_describer("tiny:qwen2_vl", max_new_tokens=2)
-    scripted = RsPredictor(Scripted(plain, [NO_CHANGE[3], CHANGE]), input_size=56)
+    scripted = RsPredictor(Scripted(plain, [(NO_CHANGE[3], 0.3), (CHANGE, 0.7)]), input_size=56)
     assert not scripted.has_heatmaps
-    tiles = scripted.describe(PAIR, progress=False).steps[0].tiles
-    assert [(t.changed, t.score, t.heatmap) for t in tiles] == [(False, 0.0, None), (True, 1.0, None)] * 2
+    result = scripted.describe(PAIR, progress=False, threshold=0.6)
+    tiles = result.steps[0].tiles
+    assert [(t.changed, t.heatmap, t.area) for t in tiles] == [(False, None, 0.0), (True, None, 0.0)] * 2
+    assert [t.score for t in tiles] == pytest.approx([0.3, 0.7] * 2)
+    result.write(tmp_path)
+    assert json.loads((tmp_path / "changes.geojson").read_text())["features"] == []  # no map, no polygons
+    with rasterio.open(tmp_path / "heatmap.tif") as heat:
+        assert heat.descriptions[0] == "tile p(change)"
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""Outputs: GeoJSON in EPSG:4326 inside the overlap, the heatmap GeoTIFF, the markdown summary."""
+"""Outputs: GeoJSON in EPSG:4326 inside the overlap (none for plain images), the heatmap GeoTIFF, the markdown
+summary."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def test_geojson_tiles_land_inside_the_overlap_in_lon_lat(utm_vs_mercator):
     series = utm_vs_mercator
     results = [TileResult(t.footprint(), f"caption {t.index}", t.index == (0, 0), 0.5) for t in series.tiles(64)]
     collection = json.loads(json.dumps(to_geojson(results)))
-    assert collection["type"] == "FeatureCollection" and "coordinate_space" not in collection
+    assert collection["type"] == "FeatureCollection"
     assert len(collection["features"]) == len(results) > 4
     west, south, east, north = transform_bounds(series.grid.crs, "EPSG:4326", *series.grid.bounds, densify_pts=21)
     assert 8.9 < west < east < 9.1 and 45.9 < south < north < 46.1  # lon, lat order
@@ -40,23 +41,23 @@ def test_geojson_tiles_land_inside_the_overlap_in_lon_lat(utm_vs_mercator):
         assert feature["geometry"]["type"] == "Polygon" and ring[0] == ring[-1] and len(ring) == 5
         assert all(west - eps <= lon <= east + eps and south - eps <= lat <= north + eps for lon, lat in ring)
     first = collection["features"][0]["properties"]
-    assert first == {"row": 0, "col": 0, "caption": "caption (0, 0)", "changed": True, "score": 0.5}
+    assert first == {"row": 0, "col": 0, "caption": "caption (0, 0)", "changed": True, "p_change": 0.5,
+                     "changed_area": 0.0, "disagreement": ""}
 
 
-def test_geojson_of_plain_images_is_in_pixels(tmp_path, scenes):
+def test_plain_images_get_no_geojson(tmp_path, scenes):
     series = open_pair(scenes.write_png(tmp_path / "A.png"), scenes.write_png(tmp_path / "B.png", seed=1))
     results = [TileResult(t.footprint(), "the scene is the same as before", False, 0.0) for t in series.tiles()]
-    collection = to_geojson(results)
-    assert collection["coordinate_space"] == "pixel"
-    assert collection["features"][0]["geometry"]["coordinates"][0][2] == [256.0, 256.0]
+    with pytest.raises(SceneError, match="no GeoJSON written: the scenes are plain images"):
+        to_geojson(results)
 
 
 def test_heatmap_geotiff_is_georeferenced_tiled_compressed_and_averaged(tmp_path, scenes):
     series = open_pair(scenes.write_scene(tmp_path / "a.tif"), scenes.write_scene(tmp_path / "b.tif", seed=5))
-    top_row = [t.footprint() for t in series.tiles(256) if t.index[0] == 0]  # columns 0-255 and 64-319
-    results = [TileResult(top_row[0], "a", True, 1.0, heatmap=np.ones((7, 7))),
-               TileResult(top_row[1], "b", True, 3.0)]  # no heatmap: its score fills the tile
-    for combine, overlap_value in (("mean", 2.0), ("max", 3.0)):
+    top_row = [t.footprint() for t in series.tiles(192, overlap=64) if t.index[0] == 0]  # columns 0-191, 128-319
+    results = [TileResult(top_row[0], "a", True, 0.25, heatmap=np.ones((7, 7))),
+               TileResult(top_row[1], "b", True, 0.75)]  # no heatmap: its score fills the tile
+    for combine, overlap_value in (("mean", 0.875), ("max", 1.0)):
         path = write_heatmap(tmp_path / f"heat_{combine}.tif", results, series.grid, combine=combine)
         with rasterio.open(path) as heat:
             assert heat.crs == series.grid.crs and heat.transform == series.grid.transform
@@ -64,9 +65,9 @@ def test_heatmap_geotiff_is_georeferenced_tiled_compressed_and_averaged(tmp_path
             assert heat.block_shapes == [(256, 256)] and heat.compression == Compression.deflate
             assert math.isnan(heat.nodata)
             values = heat.read(1)
-        assert np.all(values[:256, :64] == 1.0) and np.all(values[:256, 256:] == 3.0)
-        assert np.all(values[:256, 64:256] == overlap_value)
-        assert np.isnan(values[256:]).all()  # no tile covers the bottom rows
+        assert np.all(values[:192, :128] == 1.0) and np.all(values[:192, 192:] == 0.75)
+        assert np.all(values[:192, 128:192] == overlap_value)
+        assert np.isnan(values[192:]).all()  # no tile covers the bottom rows
 
 
 def test_heatmap_is_resized_bilinearly_and_nan_means_no_opinion(tmp_path, scenes):
@@ -84,11 +85,11 @@ def test_heatmap_is_resized_bilinearly_and_nan_means_no_opinion(tmp_path, scenes
 def test_summary_lists_the_most_changed_tiles_first(tmp_path, scenes):
     series = open_pair(scenes.write_png(tmp_path / "A.png"), scenes.write_png(tmp_path / "B.png", seed=1))
     [tile] = [t.footprint() for t in series.tiles()]
-    results = [TileResult(tile, "a road | is built", True, 0.4), TileResult(tile, "no change", False, 0.9),
-               TileResult(tile, "many buildings are built", True, 0.8)]
+    results = [TileResult(tile, "a road | is built", True, 0.4), TileResult(tile, "no change", False, 0.3),
+               TileResult(tile, "many buildings are built", True, 0.8, area=0.05)]
     text = summary_markdown(results, top_n=1)
     assert "- Tiles analysed: 3" in text and "- Tiles with change: 2 (66.7%)" in text
-    assert "| 1 | (0, 0) | 0.800 | many buildings are built |" in text and "road" not in text
+    assert "| 1 | (0, 0) | 0.800 | 5.0% | many buildings are built |" in text and "road" not in text
     assert "a road \\| is built" in summary_markdown(results)
     assert "No tile was flagged as changed." in summary_markdown(results[1:2])
 
@@ -100,3 +101,14 @@ def test_tile_result_rejects_unusable_values(tmp_path, scenes):
         TileResult(tile, "x", True, float("nan"))
     with pytest.raises(SceneError, match="heatmap shape"):
         TileResult(tile, "x", True, 1.0, heatmap=np.ones(5))
+
+
+def test_a_strong_small_change_outranks_diffuse_noise(tmp_path, scenes):
+    series = open_pair(scenes.write_png(tmp_path / "A.png"), scenes.write_png(tmp_path / "B.png", seed=1))
+    [tile] = [t.footprint() for t in series.tiles()]
+    noise = TileResult(tile, "noise", True, 0.62, np.full((8, 8), 0.3, np.float32), area=0.9)
+    building = TileResult(tile, "a building is built", True, 0.97, np.zeros((8, 8), np.float32), area=0.02)
+    wider = TileResult(tile, "two buildings are built", True, 0.97, np.zeros((8, 8), np.float32), area=0.05)
+    ranked = sorted([noise, building, wider], key=lambda r: r.rank, reverse=True)
+    assert ranked == [wider, building, noise]  # p(change) first, changed area breaks ties
+    assert "| 1 | (0, 0) | 0.970 | 5.0% | two buildings are built |" in summary_markdown([noise, building, wider])
