@@ -57,3 +57,21 @@ question
 
 # pytest reads it by name
 pytestmark
+
+# read by libraries: tempfile's module default, a Gradio session flag, pystac's Item fields, a processor's field
+_.tempdir
+_.is_closed
+_.end_datetime
+_.image_seq_length
+# header attributes of the hostile corpus's hand-built DICOMs (read by pydicom when the file is written)
+_.MediaStorageSOPClassUID
+_.SamplesPerPixel
+_.BitsStored
+_.HighBit
+_.PixelRepresentation
+_.PixelData
+# http.server hook, called by name
+_.do_HEAD
+# pytest fixtures, requested by parameter name
+scripted_cli
+specs

@@ -17,7 +17,6 @@ from scipy import ndimage
 from apps.rs_change.synthetic.render import Season
 
 NUISANCES = ("gain_offset", "haze", "hue", "noise", "jpeg", "misregistration", "shadow")
-IMAGE_LEVEL = frozenset(NUISANCES) - {"shadow"}
 
 
 def draw_kinds(rng: np.random.Generator) -> tuple[str, ...]:

@@ -46,7 +46,7 @@ def test_run_shows_views_table_and_downloads(stateful: RsPredictor) -> None:
     with rasterio.open(files[2]) as heat:
         assert heat.crs.to_epsg() == 32632
 
-    *_, files_again, folder_again = run_describe(stateful, *PAIR, 512, 8, 1.0, folder)
+    *_, folder_again = run_describe(stateful, *PAIR, 512, 8, 1.0, folder)
     assert not Path(folder.name).exists() and Path(folder_again.name).is_dir()  # superseded folder removed
     folder_again.cleanup()
 
