@@ -15,9 +15,9 @@ from apps.cli import main
 from apps.rs_change.calibration import FILENAME, ChangeCalibration, best_threshold
 from apps.rs_change.detection import SplitScores, pixel_metrics, tile_metrics
 from apps.rs_change.errors import SceneError
-from apps.rs_change.synthetic.scenes import make_pair
 from apps.rs_change.synthetic.make_dataset import write_dataset
 from apps.rs_change.synthetic.nuisance import NUISANCES
+from apps.rs_change.synthetic.scenes import make_pair
 
 
 @pytest.fixture(scope="module")
