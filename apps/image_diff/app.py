@@ -17,7 +17,7 @@ from PIL import Image
 from apps.common.predictor import DemoModelMissingError
 from apps.common.ui import demo_banner, safe_handler
 from apps.image_diff.make_examples import OUT as EXAMPLES_DIR
-from apps.image_diff.predictor import DiffPredictor, DiffResult
+from apps.image_diff.predictor import UNREADABLE, DiffPredictor, DiffResult
 
 TITLE = "Image diff — what edit turns one image into the next?"
 UPLOADS = ("Image 1 (oldest)", "Image 2", "Image 3 (optional)")
@@ -42,19 +42,31 @@ def step_labels(result: DiffResult) -> list[tuple[str, int]]:
 Pair = tuple[Image.Image, Image.Image]
 
 
+def notices(result: DiffResult) -> str:
+    """What the user reads before any answer: the model could not describe the pair."""
+    if result.readable:
+        return ""
+    return f"**{UNREADABLE[0].upper()}{UNREADABLE[1:]}.** Its answer {result.reading.reason}; what it wrote is below."
+
+
 @safe_handler
 def run_diff(
     predictor: DiffPredictor, first: str | None, second: str | None, third: str | None, heatmap: bool
-) -> tuple[str, str, gr.Textbox, Pair, gr.Radio, DiffResult]:
-    """Run button: instruction, category, what the model saw (shown when it says), the last step's
-    before/after, the step choice (shown for three images), and the result for later redraws. Empty upload
-    slots are skipped, keeping the order."""
+) -> tuple[gr.Markdown, str, str, gr.Textbox, gr.Accordion, str, Pair, gr.Radio, DiffResult]:
+    """Run button: notices (shown when there are any), the instruction (or that the model could not describe
+    the pair), category, what the model saw (shown when it says), the model's raw words behind a closed
+    disclosure (shown when they are unreadable), the last step's before/after, the step choice (shown for three
+    images), and the result for later redraws. Empty upload slots are skipped, keeping the order."""
     result = predictor.predict([path for path in (first, second, third) if path])
     last = result.steps - 1
+    notice = notices(result)
     return (
-        result.text,
-        " → ".join(result.categories),
-        gr.Textbox(value="\n".join(result.observations), visible=bool(result.observations)),
+        gr.Markdown(value=notice, visible=bool(notice)),
+        result.shown,
+        " → ".join(result.categories) if result.readable else "",
+        gr.Textbox(value="\n".join(result.observations), visible=result.readable and bool(result.observations)),
+        gr.Accordion(visible=not result.readable, open=False),
+        result.raw if not result.readable else "",
         result.step(last, heatmap=heatmap),
         gr.Radio(choices=step_labels(result), value=last, visible=result.steps > 1),
         result,
@@ -90,11 +102,14 @@ def build_tab(model: str | None) -> None:
     rows, labels = example_rows()
     gr.Examples(rows, uploads, example_labels=labels, cache_examples=False)
     run = gr.Button("Describe the change", variant="primary")
+    notice = gr.Markdown(visible=False)
     with gr.Row():
         with gr.Column():
             instruction = gr.Textbox(label="Edit instruction", interactive=False)
             category = gr.Textbox(label="Category (ImgEdit)", interactive=False)
             seen = gr.Textbox(label="What the model saw (before -> after)", interactive=False, visible=False)
+            with gr.Accordion("What the model wrote (not an instruction)", open=False, visible=False) as wrote:
+                raw = gr.Textbox(show_label=False, interactive=False)
             step = gr.Radio(label="Step", choices=[], visible=False)
             heatmap = gr.Checkbox(
                 label="Show change heatmap",
@@ -108,7 +123,7 @@ def build_tab(model: str | None) -> None:
     run.click(
         functools.partial(run_diff, predictor),
         [*uploads, heatmap],
-        [instruction, category, seen, view, step, state],
+        [notice, instruction, category, seen, wrote, raw, view, step, state],
         api_name="diff_describe",
     )
     gr.on([step.change, heatmap.change], show_step, [state, step, heatmap], view, api_visibility="private")

@@ -33,7 +33,7 @@ DEMO_NOTE = (
 
 
 def _describe(args: argparse.Namespace) -> int:
-    from apps.image_diff.predictor import DiffPredictor
+    from apps.image_diff.predictor import UNREADABLE, DiffPredictor
 
     images = load_images(args.images)
     predictor = DiffPredictor.load(args.model, max_new_tokens=args.max_new_tokens, sequence=args.sequence)
@@ -45,6 +45,9 @@ def _describe(args: argparse.Namespace) -> int:
     names = [path.name for path in args.images]
     if args.json:
         print(json.dumps(result.record(args.id or args.images[0].stem, names), indent=2, ensure_ascii=False))
+    elif not result.readable:
+        print(f"{UNREADABLE}: its answer {result.reading.reason}")
+        print(f"raw answer (not an instruction): {result.raw}\nmodel: {result.model}")
     else:
         for seen in result.observations:
             print(f"seen: {seen}")

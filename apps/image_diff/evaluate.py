@@ -10,6 +10,10 @@ ground truth.
   records one.
 - Exact match, per record: the answer equals the gold answer up to case, spacing and a final full stop.
 - BLEU-4 / METEOR / ROUGE-L / CIDEr of the answer against the gold answer (`evaluation.captions`).
+- Unreadable, per record: answers `readable.read` rejects for any model (empty, repeating itself, naming no
+  edit), and off-grammar: answers that are no instruction the generator writes (what the demo model was taught;
+  a model trained elsewhere may paraphrase). Both are counts, since an unreadable answer is never shown as an
+  instruction (`predictor.UNREADABLE`).
 
 All three read the instructions alone: an observation before an instruction (`answers.py`, the demo model's
 "before -> after: " prefix), in the answer or in the gold answer, is taken out first.
@@ -27,6 +31,7 @@ from apps.common import evaluate as common
 from apps.common.evaluate import BatchDescriber, SplitItem
 from apps.image_diff.answers import split_answer
 from apps.image_diff.categories import EditCategory, edit_categories
+from apps.image_diff.readable import read
 from apps.image_diff.synthetic import Category
 from evaluation.captions import SM_PARTS, score_captions
 from evaluation.datasets.files import field
@@ -78,6 +83,8 @@ def per_operation(counts: Counter[tuple[str, str, str | None]]) -> dict[str, dic
 def diff_report(
     items: Sequence[SplitItem], predictions: dict[str, str], *, split: str, system: str, meteor: bool
 ) -> Report:
+    unreadable = sum(not read(predictions[item.id], grammar=False).readable for item in items)
+    off_grammar = sum(not read(predictions[item.id], grammar=True).readable for item in items)
     # the instructions alone: observations (`answers.py`) are how a model reasons, not what it is scored on
     predictions = {id_: split_answer(text).instruction for id_, text in predictions.items()}
     items = [replace(item, answer=split_answer(item.answer).instruction) for item in items]
@@ -87,6 +94,7 @@ def diff_report(
     exact = 100.0 * sum(normalise(predictions[i.id]) == normalise(i.answer) for i in items) / len(items)
     text = score_captions({item.id: [item.answer] for item in items}, predictions, meteor=meteor)
     scores = {"Category Acc": category_acc, "Exact match": exact, **text}
+    readability = {"Unreadable": unreadable, "Off-grammar": off_grammar}
     pairs: Counter[tuple[str, str]] = Counter()
     for (gold, pred, _), n in counts.items():
         pairs[gold, pred] += n
@@ -97,8 +105,12 @@ def diff_report(
         accuracy = 100.0 * predicted[gold] / total if total else None
         per_category[gold] = {"edits": total, "Accuracy": accuracy, "predicted": predicted}
     main = markdown_table(
-        ["System", "Category Acc", "Exact match", *SM_PARTS],
-        [[system, *(number(scores.get(c)) for c in ("Category Acc", "Exact match", *SM_PARTS))]],
+        ["System", "Category Acc", "Exact match", *SM_PARTS, *readability],
+        [[
+            system,
+            *(number(scores.get(c)) for c in ("Category Acc", "Exact match", *SM_PARTS)),
+            *(f"{n}/{len(items)}" for n in readability.values()),
+        ]],
     )
     breakdown = markdown_table(
         ["Gold category", "Edits", "Accuracy", *(f"as {pred}" for pred in PREDICTED)],
@@ -116,7 +128,9 @@ def diff_report(
         f"## Image-edit instructions, {split} split ({len(items)} records, {edits} edits)\n\n{main}\n\n"
         "Category Acc is per edit (`apps.image_diff.categories` reads the answer; an edit it does not state is "
         "unknown); exact match is per record, up to case, spacing and a final full stop; the caption metrics "
-        f"score each answer against the gold answer.\n\n### Per gold category\n\n{breakdown}\n"
+        "score each answer against the gold answer. Unreadable counts answers that are empty, repeat themselves or "
+        "name no edit; off-grammar those that are no instruction `sve diff make-dataset` writes (the demo model's "
+        f"own grammar).\n\n### Per gold category\n\n{breakdown}\n"
     )
     if operations:
         markdown += f"\n### Per gold operation\n\n{by_operation}\n"
@@ -128,6 +142,7 @@ def diff_report(
         "records": len(items),
         "edits": edits,
         "scores": scores,
+        "readability": readability,
         "per_category": per_category,
         "per_operation": operations,
     }

@@ -25,10 +25,12 @@ from apps.common.predictor import DescriberBacked, load_app_describer
 from apps.image_diff.answers import split_answer
 from apps.image_diff.categories import EditCategory, edit_categories, edit_category
 from apps.image_diff.ingest import load_images
+from apps.image_diff.readable import Reading, is_no_edit, read
 from apps.image_diff.synthetic import EDIT_PROMPT, SEQUENCE_MODES, SEQUENCE_PROMPT, SequenceMode, in_order
 from sve_core.inference import Describer
 
 DEMO_MODEL_DIR = Path(__file__).resolve().parent / "demo_model"
+UNREADABLE = "the model could not describe this pair"
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,22 @@ class DiffResult:
     overlays: list[Image.Image]  # each image with its heatmap drawn on it (the image itself where None)
     model: str
     demo: bool  # True when running the embedded demo model
+    raw: str = ""  # the model's words as written, observations included
+    reading: Reading = Reading(True)  # `readable.read`: word salad is never shown as an instruction
+
+    @property
+    def readable(self) -> bool:
+        return self.reading.readable
+
+    @property
+    def edited(self) -> bool | None:
+        """False when the model answered no edit, None when its answer was unreadable."""
+        return None if not self.readable else not is_no_edit(self.text)
+
+    @property
+    def shown(self) -> str:
+        """What a user is shown as the answer: the instruction, or `UNREADABLE`."""
+        return self.text if self.readable else UNREADABLE
 
     @property
     def has_heatmaps(self) -> bool:
@@ -65,7 +83,10 @@ class DiffResult:
         fields `sve eval judge` reads from a list of records (evaluation/caption_files.py)."""
         return {
             "id": item_id,
-            "caption": self.text,
+            "caption": self.shown,
+            "readable": self.readable,
+            "edited": self.edited,
+            "raw": self.raw,
             "categories": list(self.categories),
             "observations": list(self.observations),
             "images": list(names),
@@ -103,14 +124,17 @@ class DiffPredictor(DescriberBacked):
                 images, EDIT_PROMPT if len(images) == 2 else SEQUENCE_PROMPT
             )
             answer, heatmaps = split_answer(description.text), description.heatmaps
-            text, observations = answer.instruction, answer.observations
+            text, observations, raw = answer.instruction, answer.observations, description.text
             categories = edit_categories(text, len(images) - 1)
+            readings = [read(raw, grammar=self.demo)]
         else:
             steps = [self.describer.describe_with_heatmaps(list(pair), EDIT_PROMPT) for pair in itertools.pairwise(images)]
             answers = [split_answer(step.text) for step in steps]
             text, heatmaps = in_order([a.instruction for a in answers]), [None, *(step.heatmaps[1] for step in steps)]
             observations = tuple(seen for a in answers for seen in a.observations)
             categories = [edit_category(a.instruction) for a in answers]
+            raw = "\n".join(step.text for step in steps)
+            readings = [read(step.text, grammar=self.demo) for step in steps]
         return DiffResult(
             text=text,
             categories=categories,
@@ -120,4 +144,6 @@ class DiffPredictor(DescriberBacked):
             overlays=[heatmap_overlay(image, heat) for image, heat in zip(images, heatmaps, strict=True)],
             model=self.name,
             demo=self.demo,
+            raw=raw,
+            reading=next((reading for reading in readings if not reading.readable), Reading(True)),
         )
