@@ -43,10 +43,14 @@ Pair = tuple[Image.Image, Image.Image]
 
 
 def notices(result: DiffResult) -> str:
-    """What the user reads before any answer: the model could not describe the pair."""
-    if result.readable:
-        return ""
-    return f"**{UNREADABLE[0].upper()}{UNREADABLE[1:]}.** Its answer {result.reading.reason}; what it wrote is below."
+    """What the user reads before any answer: the images are far from the demo model's training data, the model
+    could not describe the pair."""
+    lines = [f"**Unlike the training images.** {result.notice}"] if result.notice else []
+    if not result.readable:
+        lines.append(
+            f"**{UNREADABLE[0].upper()}{UNREADABLE[1:]}.** Its answer {result.reading.reason}; what it wrote is below."
+        )
+    return "\n\n".join(lines)
 
 
 @safe_handler

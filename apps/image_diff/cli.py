@@ -45,13 +45,16 @@ def _describe(args: argparse.Namespace) -> int:
     names = [path.name for path in args.images]
     if args.json:
         print(json.dumps(result.record(args.id or args.images[0].stem, names), indent=2, ensure_ascii=False))
-    elif not result.readable:
+        return 0
+    if result.notice:  # before any answer
+        print(f"notice: {result.notice}")
+    if not result.readable:
         print(f"{UNREADABLE}: its answer {result.reading.reason}")
         print(f"raw answer (not an instruction): {result.raw}\nmodel: {result.model}")
-    else:
-        for seen in result.observations:
-            print(f"seen: {seen}")
-        print(f"instruction: {result.text}\ncategory: {', '.join(result.categories)}\nmodel: {result.model}")
+        return 0
+    for seen in result.observations:
+        print(f"seen: {seen}")
+    print(f"instruction: {result.text}\ncategory: {', '.join(result.categories)}\nmodel: {result.model}")
     return 0
 
 

@@ -24,6 +24,7 @@ from apps.common.overlay import heatmap_overlay
 from apps.common.predictor import DescriberBacked, load_app_describer
 from apps.image_diff.answers import split_answer
 from apps.image_diff.categories import EditCategory, edit_categories, edit_category
+from apps.image_diff.domain import domain_notice
 from apps.image_diff.ingest import load_images
 from apps.image_diff.readable import Reading, is_no_edit, read
 from apps.image_diff.synthetic import EDIT_PROMPT, SEQUENCE_MODES, SEQUENCE_PROMPT, SequenceMode, in_order
@@ -46,6 +47,7 @@ class DiffResult:
     model: str
     demo: bool  # True when running the embedded demo model
     raw: str = ""  # the model's words as written, observations included
+    notice: str = ""  # `domain.domain_notice` for the demo model: the images are far from its training data
     reading: Reading = Reading(True)  # `readable.read`: word salad is never shown as an instruction
 
     @property
@@ -87,6 +89,7 @@ class DiffResult:
             "readable": self.readable,
             "edited": self.edited,
             "raw": self.raw,
+            "notice": self.notice,
             "categories": list(self.categories),
             "observations": list(self.observations),
             "images": list(names),
@@ -146,4 +149,5 @@ class DiffPredictor(DescriberBacked):
             demo=self.demo,
             raw=raw,
             reading=next((reading for reading in readings if not reading.readable), Reading(True)),
+            notice=domain_notice(images) if self.demo else "",
         )

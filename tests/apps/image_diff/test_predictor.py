@@ -50,6 +50,7 @@ def test_result_structure(stateful: DiffPredictor, names: list[str]) -> None:
         "readable": False,
         "edited": None,
         "raw": result.raw,
+        "notice": "",  # only the demo model is told its domain
         "categories": result.categories,
         "observations": list(result.observations),
         "images": names,
