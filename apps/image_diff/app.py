@@ -15,7 +15,7 @@ from PIL import Image
 
 from apps.common.predictor import DemoModelMissingError
 from apps.common.ui import demo_banner, example_manifest, safe_handler, standalone_page, unavailable
-from apps.image_diff.describe.predictor import DiffPredictor, DiffResult
+from apps.image_diff.describe.predictor import UNREADABLE, DiffPredictor, DiffResult
 from apps.image_diff.synthetic.make_examples import OUT as EXAMPLES_DIR
 
 TITLE = "Image diff — what edit turns one image into the next?"
@@ -41,19 +41,35 @@ def step_labels(result: DiffResult) -> list[tuple[str, int]]:
 Pair = tuple[Image.Image, Image.Image]
 
 
+def notices(result: DiffResult) -> str:
+    """What the user reads before any answer: the images are far from the demo model's training data, the model
+    could not describe the pair."""
+    lines = [f"**Unlike the training images.** {result.notice}"] if result.notice else []
+    if not result.readable:
+        lines.append(
+            f"**{UNREADABLE[0].upper()}{UNREADABLE[1:]}.** Its answer {result.reading.reason}; what it wrote is below."
+        )
+    return "\n\n".join(lines)
+
+
 @safe_handler
 def run_diff(
     predictor: DiffPredictor, first: str | None, second: str | None, third: str | None, heatmap: bool
-) -> tuple[str, str, gr.Textbox, Pair, gr.Radio, DiffResult]:
-    """Run button: instruction, category, what the model saw (shown when it says), the last step's
-    before/after, the step choice (shown for three images), and the result for later redraws. Empty upload
-    slots are skipped, keeping the order."""
+) -> tuple[gr.Markdown, str, str, gr.Textbox, gr.Accordion, str, Pair, gr.Radio, DiffResult]:
+    """Run button: notices (shown when there are any), the instruction (or that the model could not describe
+    the pair), category, what the model saw (shown when it says), the model's raw words behind a closed
+    disclosure (shown when they are unreadable), the last step's before/after, the step choice (shown for three
+    images), and the result for later redraws. Empty upload slots are skipped, keeping the order."""
     result = predictor.predict([path for path in (first, second, third) if path])
     last = result.steps - 1
+    notice = notices(result)
     return (
-        result.text,
-        " → ".join(result.categories),
-        gr.Textbox(value="\n".join(result.observations), visible=bool(result.observations)),
+        gr.Markdown(value=notice, visible=bool(notice)),
+        result.shown,
+        " → ".join(result.categories) if result.readable else "",
+        gr.Textbox(value="\n".join(result.observations), visible=result.readable and bool(result.observations)),
+        gr.Accordion(visible=not result.readable, open=False),
+        result.raw if not result.readable else "",
         result.step(last, heatmap=heatmap),
         gr.Radio(choices=step_labels(result), value=last, visible=result.steps > 1),
         result,
@@ -90,11 +106,14 @@ def build_tab(model: str | None) -> None:
     gr.Examples(rows, uploads, example_labels=labels, cache_examples=False)
     run = gr.Button("Describe the change", variant="primary")
     stop = gr.Button("Stop", variant="stop")  # cancels this run (Gradio drops queued runs of a closed tab)
+    notice = gr.Markdown(visible=False)
     with gr.Row():
         with gr.Column():
             instruction = gr.Textbox(label="Edit instruction", interactive=False)
             category = gr.Textbox(label="Category (ImgEdit)", interactive=False)
             seen = gr.Textbox(label="What the model saw (before -> after)", interactive=False, visible=False)
+            with gr.Accordion("What the model wrote (not an instruction)", open=False, visible=False) as wrote:
+                raw = gr.Textbox(show_label=False, interactive=False)
             step = gr.Radio(label="Step", choices=[], visible=False)
             heatmap = gr.Checkbox(
                 label="Show change heatmap",
@@ -108,7 +127,7 @@ def build_tab(model: str | None) -> None:
     running = run.click(
         functools.partial(run_diff, predictor),
         [*uploads, heatmap],
-        [instruction, category, seen, view, step, state],
+        [notice, instruction, category, seen, wrote, raw, view, step, state],
         api_name="diff_describe",
     )
     stop.click(None, cancels=[running])

@@ -32,7 +32,7 @@ DEMO_NOTE = (
 
 
 def _describe(args: argparse.Namespace) -> int:
-    from apps.image_diff.describe.predictor import DiffPredictor
+    from apps.image_diff.describe.predictor import UNREADABLE, DiffPredictor
 
     images = load_images(args.images)
     predictor = DiffPredictor.load(args.model, max_new_tokens=args.max_new_tokens, sequence=args.sequence)
@@ -44,10 +44,16 @@ def _describe(args: argparse.Namespace) -> int:
     names = [path.name for path in args.images]
     if args.json:
         print(json.dumps(result.record(args.id or args.images[0].stem, names), indent=2, ensure_ascii=False))
-    else:
-        for seen in result.observations:
-            print(f"seen: {seen}")
-        print(f"instruction: {result.text}\ncategory: {', '.join(result.categories)}\nmodel: {result.model}")
+        return 0
+    if result.notice:  # before any answer
+        print(f"notice: {result.notice}")
+    if not result.readable:
+        print(f"{UNREADABLE}: its answer {result.reading.reason}")
+        print(f"raw answer (not an instruction): {result.raw}\nmodel: {result.model}")
+        return 0
+    for seen in result.observations:
+        print(f"seen: {seen}")
+    print(f"instruction: {result.text}\ncategory: {', '.join(result.categories)}\nmodel: {result.model}")
     return 0
 
 

@@ -10,6 +10,14 @@ ground truth.
   records one.
 - Exact match, per record: the answer equals the gold answer up to case, spacing and a final full stop.
 - BLEU-4 / METEOR / ROUGE-L / CIDEr of the answer against the gold answer (`evaluation.captions`).
+- No edit, per record: precision and recall of the no-edit answer (`synthetic.NO_EDIT`) against the records
+  whose `meta.no_edit` says their pair shows none (identical or nuisance only, `make_dataset --no-edit-share`
+  and the nuisance split); category accuracy counts the edit records alone, so it stays comparable with splits
+  that hold none.
+- Unreadable, per record: answers `readable.read` rejects for any model (empty, repeating itself, naming no
+  edit), and off-grammar: answers that are no instruction the generator writes (what the demo model was taught;
+  a model trained elsewhere may paraphrase). Both are counts, since an unreadable answer is never shown as an
+  instruction (`predictor.UNREADABLE`).
 
 All three read the instructions alone: an observation before an instruction (`answers.py`, the demo model's
 "before -> after: " prefix), in the answer or in the gold answer, is taken out first.
@@ -27,6 +35,7 @@ from apps.common import evaluate as common
 from apps.common.evaluate import SplitItem
 from apps.image_diff.answers import split_answer
 from apps.image_diff.describe.categories import EditCategory, edit_categories
+from apps.image_diff.describe.readable import is_no_edit, read
 from apps.image_diff.synthetic.scene import Category
 from evaluation.captions import SM_PARTS, score_captions
 from evaluation.datasets.files import field
@@ -50,6 +59,23 @@ def gold_categories(item: SplitItem) -> list[str]:
     return [edit["category"] for edit in edits]
 
 
+def is_no_edit_item(item: SplitItem) -> bool:
+    """The record's pair shows no edit (`make_dataset`: `meta.no_edit`, `meta.edits` empty)."""
+    return "no_edit" in item.meta
+
+
+def no_edit_scores(items: Sequence[SplitItem], predictions: dict[str, str]) -> dict[str, float | int | None]:
+    """Precision and recall (in %) of answering no edit; None where nothing was predicted, or nothing is gold."""
+    gold = {item.id for item in items if is_no_edit_item(item)}
+    said = {item.id for item in items if is_no_edit(predictions[item.id])}
+    right = len(gold & said)
+    return {
+        "no-edit records": len(gold),
+        "No-edit precision": 100.0 * right / len(said) if said else None,
+        "No-edit recall": 100.0 * right / len(gold) if gold else None,
+    }
+
+
 def normalise(text: str) -> str:
     """What exact match compares: lower case, single spaces, no final full stop."""
     return " ".join(text.lower().split()).rstrip(".").rstrip()
@@ -59,6 +85,8 @@ def confusion(items: Sequence[SplitItem], predictions: dict[str, str]) -> Counte
     """(gold category, predicted category, gold operation or None) counts over every edit of every record."""
     counts: Counter[tuple[str, str, str | None]] = Counter()
     for item in items:
+        if is_no_edit_item(item):
+            continue
         gold = gold_categories(item)
         operations = [edit.get("operation") for edit in item.meta["edits"]]
         predicted = edit_categories(predictions[item.id], len(gold))
@@ -81,15 +109,20 @@ def per_operation(counts: Counter[tuple[str, str, str | None]]) -> dict[str, dic
 def diff_report(
     items: Sequence[SplitItem], predictions: dict[str, str], *, split: str, system: str, meteor: bool
 ) -> Report:
+    unreadable = sum(not read(predictions[item.id], grammar=False).readable for item in items)
+    off_grammar = sum(not read(predictions[item.id], grammar=True).readable for item in items)
     # the instructions alone: observations (`answers.py`) are how a model reasons, not what it is scored on
     predictions = {id_: split_answer(text).instruction for id_, text in predictions.items()}
     items = [replace(item, answer=split_answer(item.answer).instruction) for item in items]
     counts = confusion(items, predictions)
     edits = sum(counts.values())
-    category_acc = 100.0 * sum(n for (gold, pred, _), n in counts.items() if gold == pred) / edits
+    right = sum(n for (gold, pred, _), n in counts.items() if gold == pred)
+    category_acc = 100.0 * right / edits if edits else None
     exact = 100.0 * sum(normalise(predictions[i.id]) == normalise(i.answer) for i in items) / len(items)
     text = score_captions({item.id: [item.answer] for item in items}, predictions, meteor=meteor)
     scores = {"Category Acc": category_acc, "Exact match": exact, **text}
+    readability = {"Unreadable": unreadable, "Off-grammar": off_grammar}
+    no_edit = no_edit_scores(items, predictions)
     pairs: Counter[tuple[str, str]] = Counter()
     for (gold, pred, _), n in counts.items():
         pairs[gold, pred] += n
@@ -100,8 +133,14 @@ def diff_report(
         accuracy = 100.0 * predicted[gold] / total if total else None
         per_category[gold] = {"edits": total, "Accuracy": accuracy, "predicted": predicted}
     main = markdown_table(
-        ["System", "Category Acc", "Exact match", *SM_PARTS],
-        [[system, *(number(scores.get(c)) for c in ("Category Acc", "Exact match", *SM_PARTS))]],
+        ["System", "Category Acc", "Exact match", *SM_PARTS, *readability, "No-edit P", "No-edit R"],
+        [[
+            system,
+            *(number(scores.get(c)) for c in ("Category Acc", "Exact match", *SM_PARTS)),
+            *(f"{n}/{len(items)}" for n in readability.values()),
+            number(no_edit["No-edit precision"]),
+            number(no_edit["No-edit recall"]),
+        ]],
     )
     breakdown = markdown_table(
         ["Gold category", "Edits", "Accuracy", *(f"as {pred}" for pred in PREDICTED)],
@@ -116,10 +155,14 @@ def diff_report(
         [[op, str(row["edits"]), number(row["Accuracy"])] for op, row in operations.items()],
     )
     markdown = (
-        f"## Image-edit instructions, {split} split ({len(items)} records, {edits} edits)\n\n{main}\n\n"
-        "Category Acc is per edit (`apps.image_diff.describe.categories` reads the answer; an edit it does not state is "
-        "unknown); exact match is per record, up to case, spacing and a final full stop; the caption metrics "
-        f"score each answer against the gold answer.\n\n### Per gold category\n\n{breakdown}\n"
+        f"## Image-edit instructions, {split} split ({len(items)} records, {edits} edits, "
+        f"{no_edit['no-edit records']} pairs without an edit)\n\n{main}\n\n"
+        "Category Acc is per edit of the records with an edit (`apps.image_diff.describe.categories` reads the answer; an "
+        "edit it does not state is unknown); exact match is per record, up to case, spacing and a final full stop; the caption metrics "
+        "score each answer against the gold answer. Unreadable counts answers that are empty, repeat themselves or "
+        "name no edit; off-grammar those that are no instruction `sve diff make-dataset` writes (the demo model's "
+        "own grammar). No-edit P/R: precision and recall of answering 'no edit' against the pairs that show none "
+        f"(– where the split holds none, or nothing was answered so).\n\n### Per gold category\n\n{breakdown}\n"
     )
     if operations:
         markdown += f"\n### Per gold operation\n\n{by_operation}\n"
@@ -131,6 +174,8 @@ def diff_report(
         "records": len(items),
         "edits": edits,
         "scores": scores,
+        "readability": readability,
+        "no_edit": no_edit,
         "per_category": per_category,
         "per_operation": operations,
     }

@@ -24,6 +24,8 @@ from apps.common.overlay import heatmap_overlay
 from apps.common.predictor import DescriberBacked, load_app_describer
 from apps.image_diff.answers import split_answer
 from apps.image_diff.describe.categories import EditCategory, edit_categories, edit_category
+from apps.image_diff.describe.domain import domain_notice
+from apps.image_diff.describe.readable import Reading, is_no_edit, read
 from apps.image_diff.ingest import load_images
 from apps.image_diff.synthetic.edits import (
     EDIT_PROMPT,
@@ -35,6 +37,7 @@ from apps.image_diff.synthetic.edits import (
 from sve_core.inference import Describer, Request
 
 DEMO_MODEL_DIR = Path(__file__).resolve().parents[1] / "demo_model"
+UNREADABLE = "the model could not describe this pair"
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,23 @@ class DiffResult:
     overlays: list[Image.Image]  # each image with its heatmap drawn on it (the image itself where None)
     model: str
     demo: bool  # True when running the embedded demo model
+    raw: str = ""  # the model's words as written, observations included
+    notice: str = ""  # `domain.domain_notice` for the demo model: the images are far from its training data
+    reading: Reading = Reading(True)  # `readable.read`: word salad is never shown as an instruction
+
+    @property
+    def readable(self) -> bool:
+        return self.reading.readable
+
+    @property
+    def edited(self) -> bool | None:
+        """False when the model answered no edit, None when its answer was unreadable."""
+        return None if not self.readable else not is_no_edit(self.text)
+
+    @property
+    def shown(self) -> str:
+        """What a user is shown as the answer: the instruction, or `UNREADABLE`."""
+        return self.text if self.readable else UNREADABLE
 
     @property
     def has_heatmaps(self) -> bool:
@@ -71,7 +91,11 @@ class DiffResult:
         fields `sve eval judge` reads from a list of records (evaluation/caption_files.py)."""
         return {
             "id": item_id,
-            "caption": self.text,
+            "caption": self.shown,
+            "readable": self.readable,
+            "edited": self.edited,
+            "raw": self.raw,
+            "notice": self.notice,
             "categories": list(self.categories),
             "observations": list(self.observations),
             "images": list(names),
@@ -108,8 +132,9 @@ class DiffPredictor(DescriberBacked):
             prompt = EDIT_PROMPT if len(images) == 2 else SEQUENCE_PROMPT
             description = self.describer.predict([Request(images, prompt)], heatmaps=True)[0]
             answer, heatmaps = split_answer(description.text), description.heatmaps
-            text, observations = answer.instruction, answer.observations
+            text, observations, raw = answer.instruction, answer.observations, description.text
             categories = edit_categories(text, len(images) - 1)
+            readings = [read(raw, grammar=self.demo)]
         else:
             pairs = [Request(list(pair), EDIT_PROMPT) for pair in itertools.pairwise(images)]
             steps = self.describer.predict(pairs, batch_size=1, heatmaps=True)  # pairs may differ in size
@@ -117,6 +142,8 @@ class DiffPredictor(DescriberBacked):
             text, heatmaps = in_order([a.instruction for a in answers]), [None, *(step.heatmaps[1] for step in steps)]
             observations = tuple(seen for a in answers for seen in a.observations)
             categories = [edit_category(a.instruction) for a in answers]
+            raw = "\n".join(step.text for step in steps)
+            readings = [read(step.text, grammar=self.demo) for step in steps]
         return DiffResult(
             text=text,
             categories=categories,
@@ -126,4 +153,7 @@ class DiffPredictor(DescriberBacked):
             overlays=[heatmap_overlay(image, heat) for image, heat in zip(images, heatmaps, strict=True)],
             model=self.name,
             demo=self.demo,
+            raw=raw,
+            reading=next((reading for reading in readings if not reading.readable), Reading(True)),
+            notice=domain_notice(images) if self.demo else "",
         )

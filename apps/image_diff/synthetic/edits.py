@@ -38,6 +38,7 @@ from apps.image_diff.synthetic.scene import (
 EDIT_PROMPT = "What edit turns the first image into the second?"
 SEQUENCE_PROMPT = "What edits turn each image into the next? Describe them in order."
 DESCRIBE_PROMPT = "<image>Describe the image."  # single-image pretraining (docs/RECIPE.md)
+NO_EDIT = "no edit"  # the answer for a pair that shows no edit: identical, or nuisance only (`nuisance.py`)
 # How a model is asked about three images: all at once (SEQUENCE_PROMPT), or each consecutive pair (EDIT_PROMPT)
 # with the answers joined in order, for models trained on pairs only.
 SequenceMode = Literal["joint", "pairwise"]
@@ -104,7 +105,7 @@ def describe(scene: Scene) -> str:
 
 def _phrase(shape: Shape) -> str:
     """'a small blue triangle in the top left': an object as descriptions and observations name it."""
-    return f"{_article(_size_word(shape) + shape.label)} {_where(shape.region, 'at')}"
+    return f"{_article(_size_word(shape) + shape.label)} {where(shape.region, 'at')}"
 
 
 def _size_word(shape: Shape) -> str:
@@ -193,7 +194,7 @@ def _place(
     return None
 
 
-def _where(region: str, preposition: str) -> str:
+def where(region: str, preposition: str) -> str:
     """'in the top left', 'at the top', 'on the left', 'in the center'; with 'to': 'to the left'."""
     if preposition == "to":
         return f"to the {region}"
@@ -227,7 +228,7 @@ def _add(scene: Scene, rng: random.Random) -> tuple[Scene, Edit] | None:
     if not position:
         return None
     added = Shape(kind, color, *position, radius, _angle(rng))
-    edit = _edit("add", scene, rng, after=added, where=_where(region, "in"))
+    edit = _edit("add", scene, rng, after=added, where=where(region, "in"))
     return Scene(scene.background, (*scene.objects, added)), edit
 
 
@@ -277,7 +278,7 @@ def _move(scene: Scene, rng: random.Random) -> tuple[Scene, Edit] | None:
         return None
     new = replace(target, x=position[0], y=position[1])
     return _swap(scene, target, new), _edit(
-        "move", scene, rng, before=target, after=new, to=_where(region, "to")
+        "move", scene, rng, before=target, after=new, to=where(region, "to")
     )
 
 

@@ -12,6 +12,12 @@ models (docs/RECIPE.md).
 Every sample has its own random generator seeded by (seed, split, index), so a sample's bytes depend on
 nothing else: growing `--n-train` keeps the earlier samples, and each split draws from its own streams.
 
+No-edit pairs (`--no-edit-share`, default 0 so the shipped splits stay byte-identical): with that probability,
+drawn from a stream of its own, a sample becomes a pair whose second image is the first unchanged or after one
+nuisance (`nuisance.py`: JPEG, brightness, contrast, noise, resize, 1-2 px shift), answered `synthetic.NO_EDIT`
+and recorded as `meta.edits: []` with `meta.no_edit.nuisance`; every other sample keeps its bytes.
+`--n-nuisance N` writes `OUT/nuisance.jsonl`: N nuisance-only pairs (never identical) for evaluation.
+
     python -m apps.image_diff.synthetic.make_dataset --out data/image_diff --n-train 4000 --n-val 200 --n-test 200
 """
 
@@ -23,12 +29,22 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from apps.image_diff.synthetic.edits import DESCRIBE_PROMPT, answer, describe, random_sequence, user_prompt
+from apps.image_diff.synthetic.edits import (
+    DESCRIBE_PROMPT,
+    NO_EDIT,
+    answer,
+    describe,
+    random_sequence,
+    user_prompt,
+)
+from apps.image_diff.synthetic.nuisance import NUISANCES, Nuisance, apply
 from apps.image_diff.synthetic.render import render
+from apps.image_diff.synthetic.scene import EditSequence
 from sve_core.errors import module_main
 from sve_core.jsonl import write_jsonl
 
 MIN_SIZE = 48
+NUISANCE_SPLIT = "nuisance"
 
 
 @dataclass(frozen=True)
@@ -43,10 +59,16 @@ class DatasetConfig:
     size: int = 96
     max_images: int = 2
     observations: bool = False  # answers state what the edited object was and became (`answers.observed`)
+    no_edit_share: float = 0.0  # share of samples, in every split, that are no-edit pairs
+    n_nuisance: int = 0  # nuisance-only no-edit pairs in OUT/nuisance.jsonl
 
     def __post_init__(self) -> None:
-        if min(self.n_train, self.n_val, self.n_test) < 0:
-            raise ValueError(f"sample counts must be >= 0, got {self.n_train}/{self.n_val}/{self.n_test}")
+        if min(self.n_train, self.n_val, self.n_test, self.n_nuisance) < 0:
+            raise ValueError(
+                f"sample counts must be >= 0, got {self.n_train}/{self.n_val}/{self.n_test}/{self.n_nuisance}"
+            )
+        if not 0.0 <= self.no_edit_share <= 1.0:
+            raise ValueError(f"--no-edit-share must be between 0 and 1, got {self.no_edit_share}")
         if self.size < MIN_SIZE:
             raise ValueError(
                 f"--size must be at least {MIN_SIZE} px (smaller shapes vanish), got {self.size}"
@@ -63,6 +85,8 @@ def write_dataset(config: DatasetConfig) -> None:
         singles = write_split(config, split, count)
         if split == "train":
             write_jsonl(config.out / "describe.jsonl", singles)
+    if config.n_nuisance:
+        write_split(config, NUISANCE_SPLIT, config.n_nuisance)
 
 
 def write_split(config: DatasetConfig, split: str, count: int) -> list[dict]:
@@ -73,30 +97,50 @@ def write_split(config: DatasetConfig, split: str, count: int) -> list[dict]:
     singles, records = [], []
     for index in range(1, count + 1):
         rng = random.Random(f"{config.seed}:{split}:{index}")
-        num_images = rng.choice((2, 3)) if config.max_images == 3 else 2
+        nuisance = _no_edit(config, split, index)
+        num_images = rng.choice((2, 3)) if config.max_images == 3 and nuisance is None else 2
         sequence = random_sequence(rng, num_images)
+        if nuisance is not None:
+            sequence = EditSequence(sequence.scenes[:1] * 2, ())
         images = []
         for letter, scene in zip("abc", sequence.scenes, strict=False):
             relative = f"images/{split}/{index:06d}_{letter}.png"
-            render(scene, config.size).save(config.out / relative)
+            image = render(scene, config.size)
+            if nuisance is not None and letter == "b":
+                image = apply(image, nuisance, random.Random(f"{config.seed}:{split}:{index}:{nuisance}"))
+            image.save(config.out / relative)
             images.append(relative)
         record = {
             "messages": [
                 {"role": "user", "content": user_prompt(num_images)},
-                {"role": "assistant", "content": answer(sequence.edits, observations=config.observations)},
+                {
+                    "role": "assistant",
+                    "content": NO_EDIT if nuisance else answer(sequence.edits, observations=config.observations),
+                },
             ],
             "images": images,
             "meta": {"edits": [edit.meta(config.size) for edit in sequence.edits]},
         }
+        if nuisance is not None:
+            record["meta"]["no_edit"] = {"nuisance": nuisance}
         records.append(record)
         singles += [
             {"messages": [{"role": "user", "content": DESCRIBE_PROMPT},
                           {"role": "assistant", "content": describe(scene)}], "images": [image]}
             for image, scene in zip(images, sequence.scenes, strict=True)
         ]
-
     write_jsonl(config.out / f"{split}.jsonl", records)
     return singles
+
+
+def _no_edit(config: DatasetConfig, split: str, index: int) -> Nuisance | None:
+    """The nuisance of a no-edit sample, None for an edit; drawn apart from the sample's own stream."""
+    rng = random.Random(f"{config.seed}:{split}:{index}:no-edit")
+    if split == NUISANCE_SPLIT:
+        return rng.choice(NUISANCES)
+    if rng.random() >= config.no_edit_share:
+        return None
+    return rng.choice(("identical", *NUISANCES))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -115,6 +159,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="answers of one-object edits first say what the object was and became (the demo model's stage 2b)",
     )
+    parser.add_argument(
+        "--no-edit-share",
+        type=float,
+        default=0.0,
+        help="share of samples in every split that are no-edit pairs (identical or nuisance only), answered "
+        f"{NO_EDIT!r}; default 0 keeps older datasets byte-identical",
+    )
+    parser.add_argument(
+        "--n-nuisance",
+        type=int,
+        default=0,
+        help="number of nuisance-only no-edit pairs to write as OUT/nuisance.jsonl (default 0: none)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -127,10 +184,12 @@ def run(args: argparse.Namespace) -> int:
         size=args.size,
         max_images=args.max_images,
         observations=args.observations,
+        no_edit_share=args.no_edit_share,
+        n_nuisance=args.n_nuisance,
     )
     start = time.perf_counter()
     write_dataset(config)
-    total = config.n_train + config.n_val + config.n_test
+    total = config.n_train + config.n_val + config.n_test + config.n_nuisance
     print(f"wrote {total} samples to {config.out} in {time.perf_counter() - start:.1f} s")
     return 0
 

@@ -12,7 +12,7 @@ import pytest
 from apps.image_diff import app
 from apps.image_diff.app import build_demo, example_rows, run_diff, show_step
 from apps.image_diff.describe import predictor
-from apps.image_diff.describe.predictor import DiffPredictor
+from apps.image_diff.describe.predictor import UNREADABLE, DiffPredictor
 from apps.image_diff.synthetic.make_examples import OUT as EXAMPLES
 from sve_core import SVEConfig, make_stateful
 from sve_core.inference import Describer, load_describer
@@ -34,9 +34,7 @@ def _components(demo: gr.Blocks, kind: type) -> list:
 
 
 def test_run_and_redraw(stateful: DiffPredictor) -> None:
-    text, category, seen, (before, after), step, result = run_diff(stateful, PAIR[0], PAIR[1], None, True)
-    assert text == result.text and category == " → ".join(result.categories)
-    assert seen.visible is bool(result.observations)
+    *_, (before, after), step, result = run_diff(stateful, PAIR[0], PAIR[1], None, True)
     assert before is result.images[0] and after is result.overlays[1] and step.visible is False
 
     *_, (before, after), step, result = run_diff(stateful, *SEQUENCE, False)
@@ -46,9 +44,18 @@ def test_run_and_redraw(stateful: DiffPredictor) -> None:
     assert show_step(None, None, True) is None
 
 
+def test_word_salad_is_behind_a_disclosure(stateful: DiffPredictor) -> None:
+    """A random-initialised model's answer: a notice and the fixed sentence, its words in a closed accordion."""
+    notice, text, category, seen, wrote, raw, *_, result = run_diff(stateful, PAIR[0], PAIR[1], None, True)
+    assert not result.readable and text == UNREADABLE and category == "" and seen.visible is False
+    assert notice.visible and "The model could not describe this pair." in notice.value
+    assert wrote.visible is True and wrote.open is False and raw == result.raw and raw
+
+
 def test_observation_box_shows_what_the_model_saw(observing: DiffPredictor) -> None:
-    text, _, seen, *_ = run_diff(observing, *PAIR, None, True)
-    assert text == "make the red star blue"
+    notice, text, category, seen, wrote, raw, *_ = run_diff(observing, *PAIR, None, True)
+    assert text == "make the red star blue" and category == "adjust"
+    assert notice.visible is False and wrote.visible is False and raw == ""
     assert seen.visible and seen.value == "a red star at the top -> a blue star at the top"
 
 

@@ -50,6 +50,9 @@ def test_scores_match_hand_counts() -> None:
     assert scores["Category Acc"] == pytest.approx(50.0)  # 3 of 6 edits
     assert scores["Exact match"] == pytest.approx(20.0)
     assert 0.0 < scores["BLEU-4"] < 100.0 and "METEOR" not in scores
+    # every answer reads; "First, ..." with no "Then" is no sentence the generator writes
+    assert report.payload["readability"] == {"Unreadable": 0, "Off-grammar": 1}
+    assert "| 0/5 | 1/5 |" in report.markdown
     per_category = report.payload["per_category"]
     assert per_category["adjust"] == {
         "edits": 3,
@@ -97,4 +100,5 @@ def test_tiny_model_answers_a_generated_split(tmp_path: Path) -> None:
     assert all(isinstance(entry["caption"], str) for entry in saved)
     payload = json.loads((out / "diff_evaluate.json").read_text())
     assert payload["system"] == "tiny:qwen2_vl" and payload["records"] == 4 and payload["edits"] == 6
+    assert payload["readability"] == {"Unreadable": 4, "Off-grammar": 4}  # a random model writes word salad
     assert (out / "diff_evaluate.md").is_file()
