@@ -102,6 +102,15 @@ class FamilyAdapter:
         """(vision tokens per unit, language-model tokens per unit) for one call of the tower."""
         raise NotImplementedError
 
+    tiles_key: str | None = None  # the image processor output that counts each image's tiles, if it tiles
+
+    def pop_units_per_image(self, image_kwargs: dict[str, Any]) -> list[int] | None:
+        """Tower units of each image, taken (and removed: the model does not read it) from the image processor's
+        output; None when this family's images are one unit each or the count is absent."""
+        if self.tiles_key is None or self.tiles_key not in image_kwargs:
+            return None
+        return [int(n) for n in image_kwargs.pop(self.tiles_key)]
+
     def rotary(self, block_args: tuple, block_kwargs: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor] | None:
         """The (cos, sin) a block received, each (T, head_dim); None for absolute-position families."""
         return None
