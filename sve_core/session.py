@@ -13,6 +13,7 @@ import torch
 from torch import nn
 from transformers.utils import ModelOutput
 
+from sve_core import compat
 from sve_core.state import SessionCache
 
 
@@ -49,7 +50,7 @@ class StatefulSession:
         state = handle.state
         state.session, state.units_per_image = self.cache, units
         try:
-            out = self.model.get_image_features(pixel_values=pixel_values, return_dict=True, **image_kwargs)
+            out = compat.image_features(self.model, pixel_values, **image_kwargs)
         finally:
             state.session, state.units_per_image = None, None
         if self.features is None:
@@ -64,4 +65,4 @@ class StatefulSession:
         if self.features is None:
             raise ValueError("no images in this session yet: call add_images() first")
         inputs = {k: v for k, v in inputs.items() if k not in ("pixel_values",)}
-        return self.model.generate(**inputs, mm_encoder_outputs={"image": self.features})
+        return compat.generate_with_image_features(self.model, self.features, **inputs)

@@ -40,11 +40,11 @@ from transformers import (
     TrainingArguments,
     set_seed,
 )
-from transformers.core_model_loading import revert_weight_conversion
 from transformers.trainer_utils import get_last_checkpoint
 
 from sve_core.checkpoint import from_pretrained, save_stateful
 from sve_core.collator import IGNORE_INDEX, SFTCollator
+from sve_core.compat import revert_weight_conversion
 from sve_core.data import SFTDataset, load_datasets, texts
 from sve_core.inject import make_stateful, remove_stateful
 from sve_core.testing import tiny_vlm

@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from sve_core import compat
+
 
 @dataclass
 class QKV:
@@ -122,7 +124,7 @@ class FamilyAdapter:
         if self.layout == "batched":
             rows, tokens = hidden.shape[0], hidden.shape[1]
             return torch.arange(rows, device=hidden.device).repeat_interleave(tokens)
-        bounds = block_kwargs["cu_seqlens"] if "cu_seqlens" in block_kwargs else block_args[0]
+        bounds = compat.segment_bounds(block_args, block_kwargs)
         positions = torch.arange(hidden.shape[0], device=bounds.device)
         return torch.searchsorted(bounds[1:].to(positions.dtype), positions, right=True)
 
