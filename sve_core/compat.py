@@ -27,7 +27,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 from torch import nn
 
-TRANSFORMERS_RANGE = ">=5.20,<6"
+TRANSFORMERS_RANGE = ">=5.18,<6"
 
 
 class UnsupportedTransformersError(RuntimeError):
