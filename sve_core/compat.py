@@ -10,6 +10,8 @@ error naming the range, instead of an AttributeError deep in a forward. What we 
 - ``get_image_features(..., return_dict=True)`` returning a ModelOutput, and ``generate(mm_encoder_outputs=...)``
   taking pre-computed image features (`image_features`, `generate_with_image_features`);
 - Qwen2.5-VL's window order, ``transformers.vision_utils.get_vision_window_index`` (`vision_window_index`);
+- ``activation_checkpointing_enable`` (``gradient_checkpointing_enable`` in 5.18 and 5.19)
+  (`enable_activation_checkpointing`);
 - ``transformers.core_model_loading.revert_weight_conversion``, the hub names of converted weights
   (`revert_weight_conversion`);
 - the module paths and attribute names of each family's vision blocks, which live in `sve_core/families/`
@@ -71,6 +73,15 @@ def vision_window_index(grid_thw: torch.Tensor, vision_config: Any) -> torch.Ten
     order, _ = get_vision_window_index(grid_thw, spatial_merge_size=vision_config.spatial_merge_size,
                                        window_size=vision_config.window_size, patch_size=vision_config.patch_size)
     return order
+
+
+def enable_activation_checkpointing(model: nn.Module) -> None:
+    """Recompute each block in the backward (non-reentrant: stateful blocks receive their layout as a keyword
+    argument, so the recompute replays them). Older transformers (5.18, 5.19) call it gradient_checkpointing_enable."""
+    if hasattr(model, "activation_checkpointing_enable"):
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+    else:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
 
 
 def revert_weight_conversion(model: nn.Module, state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
