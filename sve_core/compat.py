@@ -10,8 +10,7 @@ error naming the range, instead of an AttributeError deep in a forward. What we 
 - ``get_image_features(..., return_dict=True)`` returning a ModelOutput, and ``generate(mm_encoder_outputs=...)``
   taking pre-computed image features (`image_features`, `generate_with_image_features`);
 - Qwen2.5-VL's window order, ``transformers.vision_utils.get_vision_window_index`` (`vision_window_index`);
-- ``activation_checkpointing_enable`` (``gradient_checkpointing_enable`` in 5.18 and 5.19)
-  (`enable_activation_checkpointing`);
+- ``activation_checkpointing_enable``, new in 5.23 (`enable_activation_checkpointing`);
 - ``transformers.core_model_loading.revert_weight_conversion``, the hub names of converted weights
   (`revert_weight_conversion`);
 - the module paths and attribute names of each family's vision blocks, which live in `sve_core/families/`
@@ -29,7 +28,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 from torch import nn
 
-TRANSFORMERS_RANGE = ">=5.18,<6"
+TRANSFORMERS_RANGE = ">=5.23,<6"
 
 
 class UnsupportedTransformersError(RuntimeError):
@@ -76,12 +75,10 @@ def vision_window_index(grid_thw: torch.Tensor, vision_config: Any) -> torch.Ten
 
 
 def enable_activation_checkpointing(model: nn.Module) -> None:
-    """Recompute each block in the backward (non-reentrant: stateful blocks receive their layout as a keyword
-    argument, so the recompute replays them). Older transformers (5.18, 5.19) call it gradient_checkpointing_enable."""
-    if hasattr(model, "activation_checkpointing_enable"):
-        model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
-    else:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    """Recompute each block in the backward, non-reentrant (stateful blocks receive their layout as a keyword
+    argument, which the recompute must replay). Under 5.18's gradient_checkpointing_enable the recompute saved
+    other tensors than the forward and the gradient test failed; this method is new in 5.23."""
+    model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
 
 
 def revert_weight_conversion(model: nn.Module, state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
