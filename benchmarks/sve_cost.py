@@ -71,8 +71,10 @@ def time_call(fn, device: str, repeats: int) -> float:
     return statistics.median(times)
 
 
-def flop_ratio(variant: str, n: int, d: int, ff: int) -> float:
-    """Analytic forward FLOPs of one stateful layer over one host layer (K = N previous-image tokens)."""
+def flop_ratio(variant: str, n: int, d: int, ff: int, depth: int | None = None) -> float:
+    """Analytic forward FLOPs of one stateful layer over one host layer (K = N previous-image tokens); with
+    `depth`, of the whole tower: the patch embedding (3 x 2 x 14 x 14 -> d per patch) and the 2x2 merger
+    (4d -> 4d -> 1536 per merged token) are not duplicated."""
     host = 2 * (4 * n * d * d + 2 * n * n * d + 2 * n * d * ff)
     added = {
         "stateless": 0, "adaln_zero": 0,
@@ -81,7 +83,10 @@ def flop_ratio(variant: str, n: int, d: int, ff: int) -> float:
         "self_ffn": 2 * (4 * n * d * d + 2 * n * n * d + 2 * n * d * ff),
         "self_ext": 2 * (2 * n * d * d + 2 * n * n * d),
     }[variant]
-    return (host + added) / host
+    if depth is None:
+        return (host + added) / host
+    outside = 2 * n * 1176 * d + 2 * (n // 4) * (4 * d * 4 * d + 4 * d * 1536)
+    return (outside + depth * (host + added)) / (outside + depth * host)
 
 
 def _status_kib(field: str) -> int:
@@ -119,11 +124,24 @@ def variant_table(args: argparse.Namespace) -> None:
     n = (args.image_size // 14) ** 2
     print(f"\n### Variants: 2 images at {args.image_size}x{args.image_size} ({n} patches each), depth {args.depth}, "
           f"{args.device}, {args.dtype}, median of {args.repeats}\n")
-    print("| variant | forward ms | time vs stateless | analytic FLOP ratio | peak memory MiB | memory vs stateless |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| variant | forward ms | time vs stateless (whole tower, measured) | FLOP ratio per block (analytic) "
+          "| FLOP ratio whole tower (analytic) | peak memory MiB | memory vs stateless |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for variant, r in results.items():
         print(f"| {variant} | {r['ms']:.0f} | {r['ms'] / base['ms']:.2f}x | {flop_ratio(variant, n, 1280, 5120):.2f}x "
+              f"| {flop_ratio(variant, n, 1280, 5120, args.depth):.2f}x "
               f"| {r['peak_bytes'] / 2**20:.0f} | {r['peak_bytes'] / base['peak_bytes']:.2f}x |")
+
+
+def flop_table(args: argparse.Namespace) -> None:
+    """The analytic ratios alone (no measurement), for the 2B tower's full depth of 32 and for `--depth`."""
+    n = (args.image_size // 14) ** 2
+    print(f"\n### Analytic forward FLOPs over stateless, {n} patches per image\n")
+    print(f"| variant | per block | whole tower, depth {args.depth} | whole tower, depth 32 |")
+    print("|---|---:|---:|---:|")
+    for variant in VARIANTS:
+        print(f"| {variant} | {flop_ratio(variant, n, 1280, 5120):.2f}x "
+              f"| {flop_ratio(variant, n, 1280, 5120, args.depth):.2f}x | {flop_ratio(variant, n, 1280, 5120, 32):.2f}x |")
 
 
 def turn_table(args: argparse.Namespace) -> None:
@@ -159,11 +177,15 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=8, help="largest k for the turn-k table")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--dtype", default="float32", help="float32 or bfloat16")
+    parser.add_argument("--flops-only", action="store_true", help="print the analytic FLOP ratios only (instant)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     torch.set_num_threads(max(1, torch.get_num_threads()))
     if args.worker:
         worker(args)
+        return
+    if args.flops_only:
+        flop_table(args)
         return
     variant_table(args)
     turn_table(args)

@@ -11,11 +11,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from sve_core.checkpoint import load_stateful, save_stateful
     from sve_core.config import VARIANTS, SVEConfig, SVEConfigError
     from sve_core.families import SUPPORTED_MODEL_TYPES, UnsupportedModelError
     from sve_core.inject import image_sequences, make_stateful, remove_stateful
 
 _EXPORTS = {
+    "load_stateful": "sve_core.checkpoint",
+    "save_stateful": "sve_core.checkpoint",
     "SUPPORTED_MODEL_TYPES": "sve_core.families",
     "VARIANTS": "sve_core.config",
     "SVEConfig": "sve_core.config",
@@ -27,7 +30,7 @@ _EXPORTS = {
 }
 __all__ = [
     "SUPPORTED_MODEL_TYPES", "VARIANTS", "SVEConfig", "SVEConfigError", "UnsupportedModelError",
-    "image_sequences", "make_stateful", "remove_stateful",
+    "image_sequences", "load_stateful", "make_stateful", "remove_stateful", "save_stateful",
 ]
 
 

@@ -9,6 +9,8 @@ extra. A batch may mix samples with different image counts.
 
 from __future__ import annotations
 
+import itertools
+
 import torch
 
 
@@ -63,3 +65,16 @@ def predecessors(samples: list[list[int]], num_images: int) -> list[int]:
         for before, after in zip(images, images[1:], strict=False):
             pred[after] = before
     return pred
+
+
+def units_of_images(num_units: int, units_per_image: list[int] | None) -> list[list[int]]:
+    """Consecutive tower units of each image, given how many units (tiles, crops) each image spans; one unit
+    an image when not given."""
+    if units_per_image is None:
+        return [[u] for u in range(num_units)]
+    if sum(units_per_image) != num_units or min(units_per_image, default=1) < 1:
+        raise GroupingError(f"units per image {list(units_per_image)} do not add up to the {num_units} tiles/rows "
+                            "given to the vision tower; pass the image processor's num_patches (InternVL) or "
+                            "num_crops (Gemma-3) for these very pixel_values")
+    bounds = [0, *itertools.accumulate(units_per_image)]
+    return [list(range(start, end)) for start, end in itertools.pairwise(bounds)]

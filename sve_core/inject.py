@@ -20,7 +20,7 @@ from torch import nn
 from sve_core.block import BlockRuntime, make_block_stateful, restore_block
 from sve_core.config import SVEConfig, SVEConfigError
 from sve_core.families import FamilyAdapter, adapter_for
-from sve_core.grouping import group_units, image_runs, predecessors
+from sve_core.grouping import group_units, image_runs, predecessors, units_of_images
 from sve_core.layout import Layout
 from sve_core.state import SVEState
 from sve_core.variants import VARIANT_MODULES
@@ -107,16 +107,21 @@ def remove_stateful(model: nn.Module) -> nn.Module:
 
 
 @contextlib.contextmanager
-def image_sequences(model: nn.Module, samples: list[list[int]]) -> Iterator[None]:
-    """Explicit grouping for callers who need one: image (tower unit) indices of each sample, oldest first.
+def image_sequences(model: nn.Module, samples: list[list[int]],
+                    units_per_image: list[int] | None = None) -> Iterator[None]:
+    """Explicit grouping for callers who need one: image indices of each sample, oldest first.
 
-    Example: ``with image_sequences(model, [[0, 1], [2, 3, 4]]): model.visual(pixels, grid_thw=grid)``."""
+    An image is one tower unit (a ``grid_thw`` row, a batch row) unless `units_per_image` says how many
+    consecutive units each image spans (InternVL's tiles: the image processor's ``num_patches``; Gemma-3's
+    pan-and-scan: ``num_crops + 1``). Example: ``with image_sequences(model, [[0, 1], [2, 3, 4]]):
+    model.visual(pixels, grid_thw=grid)``."""
     state = model.sve.state
-    previous, state.override = state.override, samples
+    previous = state.override, state.units_per_image
+    state.override, state.units_per_image = samples, units_per_image
     try:
         yield
     finally:
-        state.override = previous
+        state.override, state.units_per_image = previous
 
 
 def _announce_images(handle: SVEHandle):
@@ -153,7 +158,7 @@ def _plan_layout(handle: SVEHandle):
         vision_tokens, llm_tokens = handle.adapter.units(tower, args, kwargs)
         device = next(tower.parameters()).device
         if state.session is not None:
-            image_units = [[u] for u in range(len(vision_tokens))]
+            image_units = units_of_images(len(vision_tokens), state.units_per_image)
             preds = [i - 1 for i in range(len(image_units))]
             if state.session.empty:
                 preds[0] = 0
@@ -161,7 +166,7 @@ def _plan_layout(handle: SVEHandle):
         else:
             prefix = 0
             if state.override is not None:
-                image_units = [[u] for u in range(len(vision_tokens))]
+                image_units = units_of_images(len(vision_tokens), state.units_per_image)
                 samples = state.override
             elif state.image_runs is not None and sum(map(sum, state.image_runs)) == sum(llm_tokens):
                 image_units, samples = group_units(llm_tokens, state.image_runs)

@@ -1,6 +1,6 @@
 """`StatefulSession`: incremental inference over a growing image sequence (one conversation).
 
-The session keeps the last image's input to every stateful layer, so appending image k runs the vision tower on
+The session keeps the last image's input (all of its tiles) to every stateful layer, so appending image k runs the vision tower on
 image k only; features of earlier images are kept and handed to `generate()` as pre-computed
 ``mm_encoder_outputs``. Image k's features equal those of encoding the whole sequence at once.
 """
@@ -13,6 +13,7 @@ import torch
 from torch import nn
 from transformers.utils import ModelOutput
 
+from sve_core import compat
 from sve_core.state import SessionCache
 
 
@@ -38,14 +39,20 @@ class StatefulSession:
 
     @torch.no_grad()
     def add_images(self, pixel_values: torch.Tensor, **image_kwargs: Any) -> ModelOutput:
-        """Encode the new image(s) only (processor outputs for them, e.g. ``image_grid_thw``), continuing the
-        sequence from the previous turn. Returns their image features."""
-        state = self.model.sve.state
-        state.session = self.cache
+        """Encode the new image(s) only, continuing the sequence from the previous turn, and return their image
+        features. Pass the image processor's whole output for them: ``image_grid_thw``, and the tile counts of
+        families whose images span several tiles (InternVL's ``num_patches``, Gemma-3's ``num_crops``)."""
+        handle = self.model.sve
+        units = handle.adapter.pop_units_per_image(image_kwargs)
+        if units is None and handle.adapter.tiles_key is not None and pixel_values.shape[0] > 1:
+            raise ValueError(f"{pixel_values.shape[0]} tiles given without {handle.adapter.tiles_key!r}: pass the "
+                             "image processor's whole output, so the session knows which tiles form one image")
+        state = handle.state
+        state.session, state.units_per_image = self.cache, units
         try:
-            out = self.model.get_image_features(pixel_values=pixel_values, return_dict=True, **image_kwargs)
+            out = compat.image_features(self.model, pixel_values, **image_kwargs)
         finally:
-            state.session = None
+            state.session, state.units_per_image = None, None
         if self.features is None:
             self.features = out
         else:
@@ -58,4 +65,4 @@ class StatefulSession:
         if self.features is None:
             raise ValueError("no images in this session yet: call add_images() first")
         inputs = {k: v for k, v in inputs.items() if k not in ("pixel_values",)}
-        return self.model.generate(**inputs, mm_encoder_outputs={"image": self.features})
+        return compat.generate_with_image_features(self.model, self.features, **inputs)

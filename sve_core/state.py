@@ -11,7 +11,7 @@ import torch
 
 @dataclass
 class SessionCache:
-    """The last encoded image's input to every stateful layer (and its rotary positions), so the next image can
+    """The last encoded image's input (every tile of it) to every stateful layer (and its rotary positions), so the next image can
     attend to it without re-encoding it."""
 
     tokens: dict[int, torch.Tensor] = field(default_factory=dict)  # layer -> (N, D)
@@ -26,9 +26,10 @@ class SessionCache:
 class SVEState:
     image_runs: list[list[int]] | None = None  # from input_ids, set for the duration of one model forward
     override: list[list[int]] | None = None  # explicit grouping: image indices per sample, in order
+    units_per_image: list[int] | None = None  # tower units (tiles, crops) of each image, for override/session
     layout: object | None = None  # sve_core.layout.Layout of the tower call in progress
     session: SessionCache | None = None  # set while an incremental session encodes
-    keep_last: int = 0  # number of tokens of the last image to cache into `session`
+    keep_last: int = 0  # tokens of the last image (all of its tiles) to cache into `session`
     probe: dict[int, list[torch.Tensor]] | None = None  # layer -> recorded (I, N) change maps (heatmaps)
 
     def remember(self, layer: int, x: torch.Tensor, rotary: tuple[torch.Tensor, torch.Tensor] | None) -> None:

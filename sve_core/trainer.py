@@ -40,11 +40,11 @@ from transformers import (
     TrainingArguments,
     set_seed,
 )
-from transformers.core_model_loading import revert_weight_conversion
 from transformers.trainer_utils import get_last_checkpoint
 
 from sve_core.checkpoint import from_pretrained, save_stateful
 from sve_core.collator import IGNORE_INDEX, SFTCollator
+from sve_core.compat import enable_activation_checkpointing, revert_weight_conversion
 from sve_core.data import Problem, SFTDataset, load_datasets, texts
 from sve_core.errors import UserError
 from sve_core.inject import make_stateful, remove_stateful
@@ -311,7 +311,7 @@ def train(config: TrainConfig, callbacks: Sequence[TrainerCallback] = ()) -> Tra
     set_trainable(model, config.trainable, config.lora)
     if config.gradient_checkpointing:
         # stateful blocks receive their layout as a keyword argument, so the backward recompute replays them
-        model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+        enable_activation_checkpointing(model)
     output_dir = Path(config.output_dir)
     collator = SFTCollator(processor, config.supervise, stop_token_ids=stop_token_ids(model, processor))
     collator(train_samples[:1])  # a template the answers cannot be located in fails now, not mid-epoch

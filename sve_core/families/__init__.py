@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from sve_core.compat import check_transformers
 from sve_core.families.base import FamilyAdapter, HostParts
 from sve_core.families.discovery import DiscoveryError
 from sve_core.families.gemma3 import Gemma3Adapter
@@ -26,6 +27,7 @@ class UnsupportedModelError(ValueError):
 
 
 def adapter_for(model: nn.Module) -> FamilyAdapter:
+    check_transformers()
     model_type = getattr(getattr(model, "config", None), "model_type", None)
     for adapter in ADAPTERS:
         if model_type in adapter.model_types:

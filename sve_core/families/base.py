@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from sve_core import compat
+
 
 @dataclass
 class QKV:
@@ -102,6 +104,15 @@ class FamilyAdapter:
         """(vision tokens per unit, language-model tokens per unit) for one call of the tower."""
         raise NotImplementedError
 
+    tiles_key: str | None = None  # the image processor output that counts each image's tiles, if it tiles
+
+    def pop_units_per_image(self, image_kwargs: dict[str, Any]) -> list[int] | None:
+        """Tower units of each image, taken (and removed: the model does not read it) from the image processor's
+        output; None when this family's images are one unit each or the count is absent."""
+        if self.tiles_key is None or self.tiles_key not in image_kwargs:
+            return None
+        return [int(n) for n in image_kwargs.pop(self.tiles_key)]
+
     def rotary(self, block_args: tuple, block_kwargs: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor] | None:
         """The (cos, sin) a block received, each (T, head_dim); None for absolute-position families."""
         return None
@@ -113,7 +124,7 @@ class FamilyAdapter:
         if self.layout == "batched":
             rows, tokens = hidden.shape[0], hidden.shape[1]
             return torch.arange(rows, device=hidden.device).repeat_interleave(tokens)
-        bounds = block_kwargs["cu_seqlens"] if "cu_seqlens" in block_kwargs else block_args[0]
+        bounds = compat.segment_bounds(block_args, block_kwargs)
         positions = torch.arange(hidden.shape[0], device=bounds.device)
         return torch.searchsorted(bounds[1:].to(positions.dtype), positions, right=True)
 

@@ -1,8 +1,10 @@
 """Gemma-3: SigLIP layers at ``model.model.vision_tower.encoder.layers[i]`` (transformers 5 dropped the inner
 ``vision_model`` wrapper); separate q/k/v, LayerNorm, fc1/fc2 MLP, absolute positions; images arrive as a batch
 ``(num_images, 3, H, W)``, one row per image; the projector average-pools each row to ``mm_tokens_per_image``
-language-model tokens. Pan-and-scan (off by default) gives each crop its own placeholder run, so SVE would
-treat crops as further images of the sequence."""
+language-model tokens. Pan-and-scan (off by default) adds crops after each image, each with its own placeholder
+run, and the processor drops ``num_crops`` before the model sees it: a plain model call cannot tell a crop from a
+further image, so pass the grouping (``image_sequences(..., units_per_image=[c + 1 for c in num_crops])``); a
+session reads ``num_crops`` from the image processor's output itself."""
 
 from __future__ import annotations
 
@@ -17,6 +19,11 @@ from sve_core.families.base import QKV, FamilyAdapter, HostParts
 class Gemma3Adapter(FamilyAdapter):
     model_types = ("gemma3",)
     layout = "batched"
+    tiles_key = "num_crops"
+
+    def pop_units_per_image(self, image_kwargs: dict[str, Any]) -> list[int] | None:
+        crops = super().pop_units_per_image(image_kwargs)
+        return None if crops is None else [c + 1 for c in crops]  # the whole image, then its crops
 
     def vision_tower(self, model: nn.Module) -> nn.Module:
         return getattr(model, "model", model).vision_tower

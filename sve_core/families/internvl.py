@@ -1,6 +1,7 @@
 """InternVL: ``model.model.vision_tower.encoder.layer[i]``; separate q/k/v (optional qk-norm), LayerScale on
 both branches, absolute positions, a CLS token; images arrive as a batch of 448px tiles, and an image may span
-several tiles (all tiles of one image form one SVE unit, found from the placeholder runs)."""
+several tiles (all tiles of one image form one SVE image: found from the placeholder runs in a model call, from
+the image processor's ``num_patches`` in a session)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sve_core.families.base import QKV, FamilyAdapter, HostParts
 class InternVLAdapter(FamilyAdapter):
     model_types = ("internvl",)
     layout = "batched"
+    tiles_key = "num_patches"
 
     def vision_tower(self, model: nn.Module) -> nn.Module:
         return getattr(model, "model", model).vision_tower

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from transformers.vision_utils import get_vision_window_index
 
+from sve_core.compat import vision_window_index
 from sve_core.families.qwen2_vl import Qwen2VLAdapter
 
 
@@ -20,8 +20,7 @@ class Qwen25VLAdapter(Qwen2VLAdapter):
     def token_grid(self, values: torch.Tensor, inputs: dict[str, Any], image: int) -> torch.Tensor:
         vision = self.config.vision_config
         grid = inputs["image_grid_thw"][image : image + 1]
-        order, _ = get_vision_window_index(grid.cpu(), spatial_merge_size=vision.spatial_merge_size,
-                                           window_size=vision.window_size, patch_size=vision.patch_size)
+        order = vision_window_index(grid.cpu(), vision)
         groups = values[: int(grid.prod())].reshape(len(order), -1)  # (merge groups in window order, m*m)
         raster = torch.empty_like(groups)
         raster[order.to(groups.device)] = groups

@@ -10,6 +10,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from sve_core import compat
 from sve_core.families.base import QKV, FamilyAdapter, HostParts
 
 
@@ -35,7 +36,7 @@ class Qwen2VLAdapter(FamilyAdapter):
         return tokens, [n // merge for n in tokens]
 
     def rotary(self, block_args: tuple, block_kwargs: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor] | None:
-        return block_kwargs["position_embeddings"]
+        return compat.rotary(block_kwargs)
 
     def run_host_attention(self, block: nn.Module, hidden: torch.Tensor, block_args: tuple,
                            block_kwargs: dict[str, Any]) -> torch.Tensor:

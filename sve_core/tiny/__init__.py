@@ -9,6 +9,7 @@ its builder; `FAMILIES` lists them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 
 import torch
@@ -24,7 +25,10 @@ BUILDERS: dict[str, Builder] = {
     "qwen2_5_vl": qwen.qwen2_5_vl,
     "qwen3_vl": qwen.qwen3_vl,
     "qwen3_5": qwen.qwen3_5,
+    "qwen3_vl_moe": functools.partial(qwen.qwen3_vl, moe=True),
+    "qwen3_5_moe": functools.partial(qwen.qwen3_5, moe=True),
     "glm4v": glm.glm4v,
+    "glm4v_moe": glm.glm4v_moe,
     "glm46v": glm.glm46v,
     "internvl": internvl.internvl,
     "gemma3": gemma3.gemma3,

@@ -1,4 +1,4 @@
-"""Tiny GLM-4.1V (`glm4v`) and GLM-4.6V (`glm46v`) models.
+"""Tiny GLM-4.1V (`glm4v`), GLM-4.5V (`glm4v_moe`: routed-expert decoder) and GLM-4.6V (`glm46v`) models.
 
 Both use the same vision tower (`Glm4vVisionModel`: fused qkv, RMSNorm, SwiGLU blocks, 2D RoPE plus resampled
 learned positions, a conv downsample to language-model tokens) and a GLM-4 decoder; GLM-4.6V only wraps them
@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from transformers import PreTrainedModel, ProcessorMixin
 
-from sve_core.tiny.spec import TinySpec, mrope, text_config
+from sve_core.tiny.spec import TinySpec, experts, mrope, text_config
 from sve_core.tiny.tokenizer import Tokens, build_tokenizer, chat_template
 
 TOKENS = Tokens(
@@ -31,6 +31,8 @@ def _build(spec: TinySpec, corpus: Iterable[str], *, flavour: str) -> tuple[PreT
 
     names = {"glm4v": ("Glm4vConfig", "Glm4vForConditionalGeneration", "Glm4vProcessor", "Glm4vImageProcessor",
                        "Glm4vVideoProcessor"),
+             "glm4v_moe": ("Glm4vMoeConfig", "Glm4vMoeForConditionalGeneration", "Glm4vProcessor",
+                           "Glm4vImageProcessor", "Glm4vVideoProcessor"),
              "glm46v": ("Glm46VConfig", "Glm46VForConditionalGeneration", "Glm46VProcessor", "Glm46VImageProcessor",
                         "Glm46VVideoProcessor")}[flavour]
     config_class, model_class, processor_class, image_class, video_class = (getattr(transformers, n) for n in names)
@@ -40,6 +42,10 @@ def _build(spec: TinySpec, corpus: Iterable[str], *, flavour: str) -> tuple[PreT
     text = text_config(spec, len(tokenizer), pad_token_id=ids("<|endoftext|>"),
                        rope_parameters=mrope(spec.text_head_dim // 2, partial_rotary_factor=0.5))
     text.pop("head_dim")  # GLM-4 derives it from hidden_size / num_attention_heads
+    if flavour == "glm4v_moe":  # GLM-4.5V: the first layer dense, then routed experts plus a shared one
+        sparse = experts(spec)
+        text.update(n_routed_experts=sparse.pop("num_experts"), n_shared_experts=1, first_k_dense_replace=1,
+                    n_group=1, topk_group=1, **sparse)
     config = config_class(
         text_config=text,
         vision_config=dict(depth=spec.vision_depth, hidden_size=spec.vision_width, num_heads=spec.vision_heads,
@@ -63,6 +69,10 @@ def _build(spec: TinySpec, corpus: Iterable[str], *, flavour: str) -> tuple[PreT
 
 def glm4v(spec: TinySpec, corpus: Iterable[str]) -> tuple[PreTrainedModel, ProcessorMixin]:
     return _build(spec, corpus, flavour="glm4v")
+
+
+def glm4v_moe(spec: TinySpec, corpus: Iterable[str]) -> tuple[PreTrainedModel, ProcessorMixin]:
+    return _build(spec, corpus, flavour="glm4v_moe")
 
 
 def glm46v(spec: TinySpec, corpus: Iterable[str]) -> tuple[PreTrainedModel, ProcessorMixin]:

@@ -10,6 +10,7 @@ vision blocks and the language model:
 - Qwen3-VL: 16 px patches, learned position embeddings plus rotary, a DeepStack tap feeding the first LLM layer.
 - Qwen3.5: Qwen3-VL's tower without DeepStack; the language model alternates gated delta-net (linear attention,
   torch fallback on CPU) and full-attention layers.
+- Qwen3-VL-MoE and Qwen3.5-MoE: the same towers; decoder MLPs are sparse experts (`spec.experts`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Iterable
 
 from transformers import PreTrainedModel, ProcessorMixin
 
-from sve_core.tiny.spec import TinySpec, mrope, text_config
+from sve_core.tiny.spec import TinySpec, experts, mrope, text_config
 from sve_core.tiny.tokenizer import Tokens, build_tokenizer, chat_template
 
 CHATML = chat_template(turn="<|im_start|>{role}\n{content}<|im_end|>\n",
@@ -118,46 +119,45 @@ def _qwen3_vision(spec: TinySpec) -> dict:
                 temporal_patch_size=2, num_position_embeddings=grid * grid)
 
 
-def qwen3_vl(spec: TinySpec, corpus: Iterable[str]) -> tuple[PreTrainedModel, ProcessorMixin]:
-    from transformers import (
-        Qwen3VLConfig,
-        Qwen3VLForConditionalGeneration,
-        Qwen3VLProcessor,
-        Qwen3VLVideoProcessor,
-    )
+def qwen3_vl(spec: TinySpec, corpus: Iterable[str], *, moe: bool = False) -> tuple[PreTrainedModel, ProcessorMixin]:
+    """Qwen3-VL, or with `moe` Qwen3-VL-MoE (the same tower; sparse-expert decoder layers)."""
+    import transformers
+    from transformers import Qwen3VLProcessor, Qwen3VLVideoProcessor
 
+    prefix = "Qwen3VLMoe" if moe else "Qwen3VL"
+    config_class, model_class = (getattr(transformers, prefix + name) for name in ("Config", "ForConditionalGeneration"))
     tokenizer = build_tokenizer(TOKENS, spec.vocab_size, corpus)
-    config = Qwen3VLConfig(
+    config = config_class(
         text_config=text_config(spec, len(tokenizer), rope_parameters=mrope(spec.text_head_dim, mrope_interleaved=True),
-                                **_special(tokenizer)),
+                                **_special(tokenizer), **(experts(spec) if moe else {})),
         # one DeepStack tap after the first half of the tower (the hub models tap three)
         vision_config=dict(_qwen3_vision(spec), deepstack_visual_indexes=[max(0, spec.vision_depth // 2 - 1)]),
         **_token_ids(tokenizer),
     )
-    model = Qwen3VLForConditionalGeneration(config)
+    model = model_class(config)
     return model, _processor(Qwen3VLProcessor, Qwen3VLVideoProcessor, tokenizer, spec, patch=16)
 
 
-def qwen3_5(spec: TinySpec, corpus: Iterable[str]) -> tuple[PreTrainedModel, ProcessorMixin]:
-    from transformers import (
-        Qwen3_5Config,
-        Qwen3_5ForConditionalGeneration,
-        Qwen3VLProcessor,
-        Qwen3VLVideoProcessor,
-    )
+def qwen3_5(spec: TinySpec, corpus: Iterable[str], *, moe: bool = False) -> tuple[PreTrainedModel, ProcessorMixin]:
+    """Qwen3.5, or with `moe` Qwen3.5-MoE (the same tower; sparse experts plus a shared expert per layer)."""
+    import transformers
+    from transformers import Qwen3VLProcessor, Qwen3VLVideoProcessor
 
+    prefix = "Qwen3_5Moe" if moe else "Qwen3_5"
+    config_class, model_class = (getattr(transformers, prefix + name) for name in ("Config", "ForConditionalGeneration"))
+    sparse = dict(experts(spec), shared_expert_intermediate_size=spec.text_width) if moe else {}
     tokenizer = build_tokenizer(TOKENS, spec.vocab_size, corpus)
     head_dim = spec.text_head_dim
     partial = 0.5  # the hub models rotate a quarter of each head; half keeps a usable section split here
     layer_types = ["linear_attention" if (i + 1) % 2 else "full_attention" for i in range(spec.text_layers)]
-    config = Qwen3_5Config(
+    config = config_class(
         text_config=text_config(
             spec, len(tokenizer), layer_types=layer_types, linear_conv_kernel_dim=4, linear_key_head_dim=head_dim,
             linear_value_head_dim=head_dim, linear_num_key_heads=1, linear_num_value_heads=spec.text_heads,
             rope_parameters=mrope(int(head_dim * partial), mrope_interleaved=True, partial_rotary_factor=partial),
-            **_special(tokenizer)),
+            **_special(tokenizer), **sparse),
         vision_config=_qwen3_vision(spec),
         **_token_ids(tokenizer),
     )
-    model = Qwen3_5ForConditionalGeneration(config)
+    model = model_class(config)
     return model, _processor(Qwen3VLProcessor, Qwen3VLVideoProcessor, tokenizer, spec, patch=16)

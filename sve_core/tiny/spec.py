@@ -36,6 +36,11 @@ def text_config(spec: TinySpec, vocab: int, **extra: object) -> dict:
                 head_dim=spec.text_head_dim, max_position_embeddings=2048, **extra)
 
 
+def experts(spec: TinySpec) -> dict:
+    """Sparse-expert decoder MLPs (the MoE families): 4 experts of the decoder's width, 2 routed per token."""
+    return dict(num_experts=4, num_experts_per_tok=2, moe_intermediate_size=spec.text_width)
+
+
 def mrope(rotary_dim: int, **extra: object) -> dict:
     """Multimodal RoPE over `rotary_dim` channels: sections (t, h, w) summing to rotary_dim / 2, in Qwen's
     roughly 1:1.5:1.5 proportions."""

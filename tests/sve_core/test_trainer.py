@@ -21,6 +21,7 @@ from apps.cli import main as sve
 from sve_core import SVEConfig, make_stateful
 from sve_core.checkpoint import from_pretrained, load_stateful
 from sve_core.collator import SFTCollator
+from sve_core.compat import enable_activation_checkpointing
 from sve_core.data import SFTDataset, load_jsonl, texts
 from sve_core.tiny import FAMILIES, tiny_vlm
 from sve_core.train_config import LoraSettings, TrainConfig, load_train_config
@@ -260,7 +261,7 @@ def test_activation_checkpointing_keeps_the_gradients(dataset):
         return {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
 
     plain = gradients()
-    model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+    enable_activation_checkpointing(model)
     checkpointed = gradients()
     assert plain.keys() == checkpointed.keys()
     for name in plain:
