@@ -15,7 +15,7 @@ from pathlib import Path
 
 from evaluation.errors import EvaluationInputError
 from evaluation.report import Report
-from sve_core.errors import run_command
+from sve_core.errors import group_main
 
 
 def _captions(args: argparse.Namespace) -> Report:
@@ -201,10 +201,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m evaluation.cli COMMAND ...` (what a multi-process `sve eval` starts in each process)."""
-    parser = argparse.ArgumentParser(prog="python -m evaluation.cli")
-    register(parser.add_subparsers())
-    args = parser.parse_args(["eval", *(sys.argv[1:] if argv is None else argv)])
-    return run_command(f"sve eval {args.eval_command}", args.func, args)
+    return group_main("eval", "evaluation.cli", register, argv)
 
 
 if __name__ == "__main__":

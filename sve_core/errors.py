@@ -47,3 +47,14 @@ def module_main(module: str, doc: str | None, add_arguments: Callable[[argparse.
     parser = argparse.ArgumentParser(prog=f"python -m {module}", description=(doc or "").split("\n")[0])
     add_arguments(parser)
     return run_command(parser.prog, run, parser.parse_args(argv))
+
+
+def group_main(group: str, module: str, register: Callable[[argparse._SubParsersAction], None],
+               argv: Sequence[str] | None) -> int:
+    """The ``python -m <module> COMMAND ...`` entry point of a module owning the `sve <group>` subcommands (what
+    torchrun and ``accelerate launch -m`` start in each process): the same parser as `sve <group>`, the one error
+    path."""
+    parser = argparse.ArgumentParser(prog=f"python -m {module}")
+    register(parser.add_subparsers())
+    args = parser.parse_args([group, *(sys.argv[1:] if argv is None else argv)])
+    return run_command(f"sve {group} {getattr(args, f'{group}_command')}", args.func, args)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from PIL import Image
@@ -29,7 +28,7 @@ from apps.rs_change.describe import run as describe_run
 from apps.rs_change.scene.config import GRID_CHOICES
 from apps.rs_change.synthetic import make_dataset
 from evaluation.datasets.levir_cc import LevirCC
-from sve_core.errors import run_command
+from sve_core.errors import group_main
 
 
 def _predict_levircc(args: argparse.Namespace) -> int:
@@ -245,10 +244,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m apps.rs_change.cli COMMAND ...`: what `accelerate launch -m` and torchrun start."""
-    parser = argparse.ArgumentParser(prog="python -m apps.rs_change.cli")
-    register(parser.add_subparsers())
-    args = parser.parse_args(["rs", *(sys.argv[1:] if argv is None else argv)])
-    return run_command(f"sve rs {args.rs_command}", args.func, args)
+    return group_main("rs", "apps.rs_change.cli", register, argv)
 
 
 if __name__ == "__main__":
