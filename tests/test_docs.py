@@ -28,6 +28,8 @@ FILES = {  # a path in the docs -> (our file standing in for it) or None
     "runs/cxr_qwen3_5_4b_sve": None,  # None: the embedded demo model
     "prior_study/": str(ROOT / "apps/cxr/examples/prior"),
     "current_study.zip": str(ROOT / "apps/cxr/examples/current.zip"),
+    "apps/cxr/examples/prior/image_1.dcm": str(ROOT / "apps/cxr/examples/prior/image_1.dcm"),
+    "apps/cxr/examples/current/image_1.dcm": str(ROOT / "apps/cxr/examples/current/image_1.dcm"),
 }
 
 
