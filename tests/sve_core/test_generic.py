@@ -1,13 +1,16 @@
 """The generic adapter's discovery: what it finds on a real tower, what a declared VisionSpec changes, and that
-wrongly named parts are refused by the proof on one block rather than injected."""
+wrongly named parts are refused by the proof on one block rather than injected; a model nothing can adapt names
+the supported types and what to declare."""
 
 import pytest
 import torch
+from torch import nn
 
-from sve_core import SVEConfig, UnsupportedModelError, make_stateful
+from sve_core import SUPPORTED_MODEL_TYPES, SVEConfig, UnsupportedModelError, make_stateful
 from sve_core.families import GenericAdapter, adapter_for, vision_spec
 from sve_core.families.vision_spec import VisionSpec, VisionSpecError, register_vision_spec
-from sve_core.tiny import tiny_vlm
+from sve_core.tiny import FAMILIES, tiny_vlm
+from tests.sve_core.helpers import llava_pixtral
 
 
 @pytest.fixture
@@ -49,3 +52,25 @@ def test_malformed_specs_name_the_field(fields, message):
         VisionSpec(**fields)
     with pytest.raises(VisionSpecError, match="unknown field"):
         VisionSpec.from_dict({"layers": "x"})
+
+
+def _llava_pixtral() -> nn.Module:
+    return llava_pixtral()[0]
+
+
+def _text_only() -> nn.Module:
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    return Qwen2ForCausalLM(Qwen2Config(vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                                        num_attention_heads=2, num_key_value_heads=1))
+
+
+@pytest.mark.parametrize(("build", "declare"), [(_llava_pixtral, "VisionSpec(norms="), (_text_only, "VisionSpec(tower=")],
+                         ids=["llava_pixtral", "text_only"])
+def test_unsupported_models_list_the_supported_types(build, declare):
+    model = build()
+    with pytest.raises(UnsupportedModelError, match=f"model_type='{model.config.model_type}'") as error:
+        make_stateful(model, SVEConfig())
+    assert declare in str(error.value)  # what to declare in the explicit spec
+    assert all(t in str(error.value) for t in SUPPORTED_MODEL_TYPES)
+    assert set(FAMILIES) <= set(SUPPORTED_MODEL_TYPES)
