@@ -45,6 +45,13 @@ def check_transformers(version: str | None = None) -> None:
             f"(pip install 'transformers{TRANSFORMERS_RANGE}')")
 
 
+def generate_cache(cache: Any) -> dict[str, Any]:
+    """`generate()`'s argument for a key/value cache to continue from: ``cache`` since transformers 5.24,
+    ``past_key_values`` before (still accepted after, with a deprecation warning)."""
+    version = Version(sys.modules["transformers"].__version__)
+    return {"cache" if version >= Version("5.24") else "past_key_values": cache}
+
+
 def rotary(block_kwargs: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
     """The (cos, sin) a flat-family vision block received, each (T, head_dim)."""
     return block_kwargs["position_embeddings"]

@@ -23,6 +23,7 @@ from PIL import Image
 
 from sve_core.checkpoint import from_pretrained
 from sve_core.collator import SFTCollator, load_image
+from sve_core.compat import generate_cache
 from sve_core.data import IMAGE_PLACEHOLDER, Sample
 
 Progress = Callable[[int], None]  # called with how many requests were just answered
@@ -183,7 +184,7 @@ class Describer:
                 for key, value in inputs.items() if cache is None or key != "pixel_values"
             }
             if cache is not None:
-                continued["cache"] = cache
+                continued.update(generate_cache(cache))
             out = self.model.generate(**continued, max_new_tokens=self.max_new_tokens, do_sample=False)
         texts = self.processor.batch_decode(out[:, prompt_end:], skip_special_tokens=True)
         return [t.strip() for t in texts], scores
