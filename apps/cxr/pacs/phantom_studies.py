@@ -43,7 +43,7 @@ def phantom_studies() -> list[list[Dataset]]:
         1: [
             [_Image(prior, "PA"), _Image(prior, "LL")],
             [_Image(current, "PA"), _Image(current, "LL")],
-            [_Image(replace(current, noise_seed=current.noise_seed + 1), "PA")],
+            [_Image(_follow_up(current), "PA")],
             [_Image(current, "PA", body_part="HAND")],
         ],
         2: [[_Image(prior, "LL")], [_Image(current, "PA")]],
@@ -59,6 +59,13 @@ def phantom_studies() -> list[list[Dataset]]:
                 ]
             )
     return studies
+
+
+def _follow_up(visit: Visit) -> Visit:
+    """The same findings on a later film: a new positioning, breath and exposure, as a real follow-up has."""
+    dx, dy = visit.shift
+    return replace(visit, shift=(dx + 0.03, dy - 0.02), rotation_deg=visit.rotation_deg + 2.0,
+                   inspiration=visit.inspiration + 0.02, gain=visit.gain * 1.1, noise_seed=visit.noise_seed + 1)
 
 
 def _dataset(patient: Patient, image: _Image, identity: PhantomIdentity, study: int) -> Dataset:
