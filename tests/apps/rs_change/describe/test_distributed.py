@@ -18,7 +18,7 @@ from apps.rs_change.synthetic.make_examples import OUT as EXAMPLES
 from evaluation.distributed import ShardLog, share
 from sve_core.inference import load_describer
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 PAIR = [str(EXAMPLES / "before.tif"), str(EXAMPLES / "after.tif")]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
 

@@ -29,7 +29,7 @@ from apps.rs_change.outputs.stac_item import validate_item
 from sve_core.inference import load_describer
 
 pytestmark = pytest.mark.stac
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 DATA = ROOT / "tests" / "data" / "stac"
 STAC_VENV = ROOT / ".venv-stac"
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
