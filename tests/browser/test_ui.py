@@ -75,7 +75,7 @@ def check_result(page: Page, tab: Tab) -> None:
     """Wait (bounded) for the run's output and check what the page shows. Tables are virtualised (only the
     rows in view are in the DOM), so their size is read from the grid's `aria-rowcount`."""
     if tab.id == "cxr":
-        findings = page.get_by_role("grid", name="Findings (27, Medical-Diff-VQA)")
+        findings = page.get_by_role("grid", name="Findings (27, Medical-Diff-VQA; ◆ = changed)")
         expect(findings).to_have_attribute("aria-rowcount", "28", timeout=RUN_TIMEOUT_MS)  # header + 27
         expect(textbox_value(page, "Comparison report")).not_to_have_value("")
         report_file = block(page, "Downloads (report.json, report.md)").locator('a[download="report.json"]')
