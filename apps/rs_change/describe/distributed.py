@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -53,9 +52,6 @@ class SceneShare(SceneSeries):
         return (f for f in super().footprints(size, overlap) if f.index in self.only)
 
 
-UNCAPPED = sys.maxsize  # the scene's tile count was checked against --max-tiles once, before any tile was read
-
-
 def describe_distributed(predictor: RsPredictor, series: SceneSeries, run: TileRun, out: Path,
                          *, progress: bool = True) -> SceneResult | None:
     """This process's share of `series`; the merged `SceneResult` in the main process, None in the others."""
@@ -80,7 +76,7 @@ def describe_distributed(predictor: RsPredictor, series: SceneSeries, run: TileR
             part = predictor.describe_series(_restricted(series, batch), tile_size=run.tile_size,
                                              overlap=run.overlap, batch_size=run.batch_size,
                                              min_valid=run.min_valid, heatmaps=run.heatmaps, progress=False,
-                                             max_tiles=UNCAPPED, threshold=run.threshold)
+                                             threshold=run.threshold)
             images = np.stack(part.quicklook.images)
             pictures = images if pictures is None else np.maximum(pictures, images)
             if number == len(batches) or time.monotonic() - saved > QUICKLOOK_EVERY_S:
@@ -98,7 +94,7 @@ def _merge(predictor: RsPredictor, series: SceneSeries, run: TileRun, log: Shard
            footprints: list[TileFootprint], seconds: float) -> SceneResult:
     template = predictor.describe_series(_restricted(series, []), tile_size=run.tile_size, overlap=run.overlap,
                                          min_valid=run.min_valid, heatmaps=run.heatmaps, progress=False,
-                                         max_tiles=UNCAPPED, threshold=run.threshold)
+                                         threshold=run.threshold)
     done = log.done()
     steps = [ChangeStep(s.before, s.after, []) for s in template.steps]
     for footprint in footprints:

@@ -53,6 +53,12 @@ HEATMAP_SIDE = 32  # kept per tile: 4 KB, enough for a map; the GeoTIFF writer r
 ImageLike = np.ndarray | Image.Image  # (H, W, 3) uint8 or a PIL image
 
 
+def check_series_tiles(series: SceneSeries, tile_size: int, overlap: int, *, max_tiles: int) -> None:
+    """Refuse a run over the aligned scenes of more than `max_tiles` tiles (`--max-tiles`), before any is read."""
+    check_tile_count(tile_count(series.grid.width, series.grid.height, tile_size, overlap),
+                     max_tiles=max_tiles, name=series.paths[0].name)
+
+
 class RsPredictor(DescriberBacked):
     """One describer shared by every request (it serialises generation itself)."""
 
@@ -96,6 +102,7 @@ class RsPredictor(DescriberBacked):
         if scenes:
             check_scene_tiles(scenes[0], tile_size, overlap, max_tiles=max_tiles)
         series = open_series(scenes, config=IngestConfig(bands=bands, grid=grid))
+        check_series_tiles(series, tile_size, overlap, max_tiles=max_tiles)
         return self.describe_series(
             series,
             tile_size=tile_size,
@@ -104,7 +111,6 @@ class RsPredictor(DescriberBacked):
             min_valid=min_valid,
             heatmaps=heatmaps,
             progress=progress,
-            max_tiles=max_tiles,
             threshold=threshold,
         )
 
@@ -118,15 +124,12 @@ class RsPredictor(DescriberBacked):
         min_valid: float = 0.5,
         heatmaps: bool = True,
         progress: bool = True,
-        max_tiles: int = DEFAULT_MAX_TILES,
         threshold: float | None = None,
     ) -> SceneResult:
-        """`describe` on scenes already opened, for callers that check the files before loading a model.
-        `threshold` overrides the calibrated p(change) threshold."""
+        """`describe` on scenes already opened, for callers that check the files (and `check_series_tiles`)
+        before loading a model. `threshold` overrides the calibrated p(change) threshold."""
         if batch_size < 1:
             raise ValueError(f"batch_size={batch_size}: expected at least 1")
-        check_tile_count(tile_count(series.grid.width, series.grid.height, tile_size, overlap),
-                         max_tiles=max_tiles, name=series.paths[0].name)
         calibration = self.calibration
         if threshold is not None:
             if not 0.0 <= threshold <= 1.0:

@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     """The describe command; torch, the model and the STAC stack are imported only here."""
     from apps.common.policy.raster import check_scene_tiles
     from apps.rs_change.describe.distributed import RUN_FOLDER, TileRun, describe_distributed
-    from apps.rs_change.describe.predictor import RsPredictor
+    from apps.rs_change.describe.predictor import RsPredictor, check_series_tiles
     from apps.rs_change.describe.sources import SOURCES_FOLDER, resolve
     from apps.rs_change.outputs.cog import write_cogs
     from apps.rs_change.outputs.geojson import NO_GEOREFERENCE
@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     bands = args.bands if args.stac is None and not args.remote else None
     check_scene_tiles(sources.paths[0], args.tile_size, args.overlap, max_tiles=args.max_tiles)
     series = open_series(sources.paths, config=IngestConfig(bands=bands, grid=args.grid))
+    check_series_tiles(series, args.tile_size, args.overlap, max_tiles=args.max_tiles)
     if state.is_main_process:
         for warning in series.warnings:
             print(f"warning: {warning}", file=sys.stderr)
