@@ -42,10 +42,12 @@ Pair = tuple[Image.Image, Image.Image]
 
 
 def notices(result: DiffResult) -> str:
-    """What the user reads before any answer: the images are far from the demo model's training data, the model
-    could not describe the pair."""
+    """What the user reads before any answer: the images are far from the demo model's training data, the
+    model's words disagree with its p(edit), the model could not describe the pair."""
     lines = [f"**Unlike the training images.** {result.notice}"] if result.notice else []
-    if not result.readable:
+    if result.disagreement:
+        lines.append(f"**Words and probability disagree.** {result.disagreement}")
+    if result.edited and not result.readable:
         lines.append(
             f"**{UNREADABLE[0].upper()}{UNREADABLE[1:]}.** Its answer {result.reading.reason}; what it wrote is below."
         )
@@ -63,13 +65,14 @@ def run_diff(
     result = predictor.predict([path for path in (first, second, third) if path])
     last = result.steps - 1
     notice = notices(result)
+    described = result.edited and result.readable
     return (
         gr.Markdown(value=notice, visible=bool(notice)),
-        result.shown,
-        " → ".join(result.categories) if result.readable else "",
-        gr.Textbox(value="\n".join(result.observations), visible=result.readable and bool(result.observations)),
-        gr.Accordion(visible=not result.readable, open=False),
-        result.raw if not result.readable else "",
+        f"{result.shown[0].upper()}{result.shown[1:]} ({result.verdict})",
+        " → ".join(result.categories) if described else "",
+        gr.Textbox(value="\n".join(result.observations), visible=described and bool(result.observations)),
+        gr.Accordion(visible=not described, open=False),
+        result.raw if not described else "",
         result.step(last, heatmap=heatmap),
         gr.Radio(choices=step_labels(result), value=last, visible=result.steps > 1),
         result,
