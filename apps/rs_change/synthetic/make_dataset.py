@@ -29,6 +29,7 @@ from PIL import Image
 from apps.rs_change.synthetic.geoscene import write_scene_pair
 from apps.rs_change.synthetic.levircc_records import image_record, levir_filename
 from apps.rs_change.synthetic.nuisance import apply_nuisance
+from apps.rs_change.synthetic.real_texture import on_real_texture
 from apps.rs_change.synthetic.render import to_rgb8
 from apps.rs_change.synthetic.scenes import make_pair, make_scene
 from evaluation.datasets.levir_cc import PROMPT as CHANGE_PROMPT
@@ -51,6 +52,7 @@ class PairJob:
     size: int  # side of the training copies
     change_rate: float
     nuisance_rate: float = 0.0
+    real_rate: float = 0.0
 
 
 def write_pair(job: PairJob) -> tuple[int, list[str], dict[str, Any]]:
@@ -60,9 +62,14 @@ def write_pair(job: PairJob) -> tuple[int, list[str], dict[str, Any]]:
                      nuisance_rate=job.nuisance_rate)
     name = levir_filename(job.split, job.number)
     small = [f"images_{job.size}/{job.split}/{job.number:06d}_{suffix}.png" for suffix in ("a", "b")]
-    later = apply_nuisance(to_rgb8(pair.after), pair.nuisance, np.random.default_rng(pair.nuisance_seed))
+    earlier, later, nuisance = to_rgb8(pair.before), to_rgb8(pair.after), pair.nuisance
+    real = np.random.default_rng([job.seed, split_index, job.number, 11])  # apart: other pairs stay the same
+    on_real = real.random() < job.real_rate
+    if on_real:
+        earlier, later, nuisance = on_real_texture(earlier, later, pair.change_mask, real)
+    later = apply_nuisance(later, nuisance, np.random.default_rng(pair.nuisance_seed))
     Image.fromarray(pair.change_mask.astype(np.uint8) * 255).save(job.out / "images" / job.split / "label" / name)
-    for rgb, letter, small_path in ((to_rgb8(pair.before), "A", small[0]), (later, "B", small[1])):
+    for rgb, letter, small_path in ((earlier, "A", small[0]), (later, "B", small[1])):
         image = Image.fromarray(rgb)
         image.save(job.out / "images" / job.split / letter / name, compress_level=PNG_LEVEL)
         image.resize((job.size, job.size), Image.Resampling.LANCZOS).save(job.out / small_path,
@@ -72,13 +79,13 @@ def write_pair(job: PairJob) -> tuple[int, list[str], dict[str, Any]]:
            "images": small,
            "meta": {"changeflag": pair.changeflag, "change": pair.change.kind, "count": pair.change.count,
                     "levircc": f"images/{job.split}/{{A,B}}/{name}", "references": pair.sentences,
-                    "mask": f"images/{job.split}/label/{name}", "nuisance": list(pair.nuisance),
+                    "mask": f"images/{job.split}/label/{name}", "nuisance": list(nuisance), "real_texture": on_real,
                     "descriptions": list(pair.descriptions)}}
     return pair.changeflag, pair.sentences, row
 
 
 def write_dataset(out: Path, counts: dict[str, int], *, seed: int, size: int, change_rate: float,
-                  workers: int, nuisance_rate: float = 0.0) -> dict[str, int]:
+                  workers: int, nuisance_rate: float = 0.0, real_rate: float = 0.0) -> dict[str, int]:
     """LEVIR-CC JSON + images and the training JSONL for every split; returns changed pairs per split."""
     records, changed, imgid = [], {}, 0
     with ExitStack() as stack:
@@ -86,7 +93,7 @@ def write_dataset(out: Path, counts: dict[str, int], *, seed: int, size: int, ch
         for split in SPLITS:
             for sub in (f"images/{split}/A", f"images/{split}/B", f"images/{split}/label", f"images_{size}/{split}"):
                 (out / sub).mkdir(parents=True, exist_ok=True)
-            jobs = [PairJob(out, split, n, seed, size, change_rate, nuisance_rate)
+            jobs = [PairJob(out, split, n, seed, size, change_rate, nuisance_rate, real_rate)
                     for n in range(1, counts[split] + 1)]
             changed[split] = 0
             results = pool.imap(write_pair, jobs, chunksize=8) if pool else map(write_pair, jobs)
@@ -135,6 +142,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="fraction of pairs whose later date also gets nuisance change (gain/offset, haze, hue, "
                         "noise, JPEG, sub-2 px misregistration, sun direction; apps/rs_change/nuisance.py), the "
                         "label unchanged; 0 reproduces the datasets made before it existed")
+    parser.add_argument("--real-texture-rate", type=float, default=0.0,
+                        help="fraction of pairs drawn on a real photograph's texture (scikit-learn's sample "
+                        "images), the synthetic change pasted in, the later date with radiometric nuisance "
+                        "(apps/rs_change/synthetic/real_texture.py); 0 reproduces the datasets made before it existed")
     parser.add_argument("--n-scenes", type=int, default=3, help="georeferenced GeoTIFF scene pairs to write")
     parser.add_argument("--scene-size", type=int, default=1024, help="side (px, 0.5 m each) of the GeoTIFF scenes")
     parser.add_argument("--workers", type=int, default=1, help="processes rendering pairs in parallel")
@@ -143,13 +154,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     counts = {"train": args.n_train, "val": args.n_val, "test": args.n_test}
     if (min(counts.values()) < 0 or args.size < 8 or not 0 <= args.change_rate <= 1 or args.workers < 1
-            or not 0 <= args.nuisance_rate <= 1):
-        raise ValueError("expected counts >= 0, --size >= 8, 0 <= --change-rate <= 1, 0 <= --nuisance-rate <= 1 "
-                         "and --workers >= 1")
+            or not 0 <= args.nuisance_rate <= 1 or not 0 <= args.real_texture_rate <= 1):
+        raise ValueError("expected counts >= 0, --size >= 8, 0 <= --change-rate <= 1, 0 <= --nuisance-rate <= 1, "
+                         "0 <= --real-texture-rate <= 1 and --workers >= 1")
     start = time.perf_counter()
     args.out.mkdir(parents=True, exist_ok=True)
     changed = write_dataset(args.out, counts, seed=args.seed, size=args.size, change_rate=args.change_rate,
-                            workers=args.workers, nuisance_rate=args.nuisance_rate)
+                            workers=args.workers, nuisance_rate=args.nuisance_rate,
+                            real_rate=args.real_texture_rate)
     pairs_done = time.perf_counter()
     scenes = write_scenes(args.out, args.n_scenes, seed=args.seed, size=args.scene_size)
     arguments = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if not callable(v)}
