@@ -54,13 +54,8 @@ function mount() {
   }));
   const view = { zoom: 1, x: 0, y: 0 };
   const link = root.querySelector(".cxrv-link");
+  const presets = [...root.querySelectorAll("[data-preset]")];
   let pending = false;
-
-  function setWindow(study, lower, upper) {
-    const width = Math.max(upper - lower, study.span / 1000);
-    const centre = (lower + upper) / 2;
-    study.window = { centre, width };
-  }
 
   function draw(study) {
     if (!study.codes) return;
@@ -105,8 +100,11 @@ function mount() {
   }
 
   function preset(name) {
-    for (const study of studies) setWindow(study, ...study.windows[name]);
-    root.querySelectorAll("[data-preset]").forEach((b) => b.setAttribute("aria-pressed", b.dataset.preset === name));
+    for (const study of studies) {
+      const [lower, upper] = study.windows[name];
+      study.window = { centre: (lower + upper) / 2, width: Math.max(upper - lower, study.span / 1000) };
+    }
+    for (const button of presets) button.setAttribute("aria-pressed", button.dataset.preset === name);
     redraw();
   }
 
@@ -193,7 +191,7 @@ function mount() {
       nudge(study, 0, (Number(study.widthInput.value) - study.window.width) / study.span);
     });
   }
-  root.querySelectorAll("[data-preset]").forEach((button) => on(button, "click", () => preset(button.dataset.preset)));
+  for (const button of presets) on(button, "click", () => preset(button.dataset.preset));
   on(root.querySelector(".cxrv-reset"), "click", () => {
     fit();
     preset("default");

@@ -1,25 +1,25 @@
-"""The chest X-ray tab's study viewer: prior and current side by side on two canvases, zoomed and panned together,
-windowed on the images' own values, with each study's date and view, the interval, the comparison's
+"""The chest X-ray tab's study viewer: prior and current side by side on two canvases, zoomed and panned
+together, windowed on the images' own values, with each study's date and view, the interval, the comparison's
 limitations, and the change heatmap as an overlay with its legend.
 
-Why canvases and not two `gr.Image`s: a window must act on the pre-window values (`CxrImage.values`, 12-16 bits),
-not on a picture already windowed to 8 bits, where widening the window only stretches 256 grey levels. So each
-image's values travel to the browser as 16-bit codes (`value = offset + code * step`; exact for integer data
-spanning at most 65 536 levels, 1/65 535 of the image's range otherwise) and `viewer.js` windows them on a
-canvas at every drag. Wire format of the codes: each row's differences (a PNG "Sub" filter), high-byte plane
-then low-byte plane, zlib, base64: it compresses a radiograph's smooth gradients well, and the browser inflates
-it natively (`DecompressionStream`). Images are first averaged down to `MAX_SIDE` pixels on the long side, so
-a 3000 x 2500 film costs about 1.5 MB of page rather than 15.
+Why canvases and not two `gr.Image`s: a window must act on the pre-window values (`CxrImage.values`, 12-16
+bits), not on a picture already windowed to 8 bits, where widening the window only stretches 256 grey levels.
+So each image's values travel to the browser as 16-bit codes (`value = offset + code * step`; exact for
+integer data spanning at most 65 536 levels, 1/65 535 of the image's range otherwise) and `viewer.js` windows
+them on a canvas at every drag. Wire format of the codes: each row's differences (a PNG "Sub" filter), the
+high-byte plane then the low-byte plane, zlib, base64: it compresses a radiograph's smooth gradients well, and
+the browser inflates it natively (`DecompressionStream`). Images are first averaged down to `MAX_SIDE` pixels
+on the long side, which bounds the page at a few MB whatever the detector.
 
 The presets are `apps.cxr.dicom.windows.WINDOW_PRESETS` as value ranges of each image; "default" is the
 file's own window where it is linear (a window centre/width, a percentile window, a bitmap's range) and the
-straight line closest to it where it is not (a VOI LUT table, a sigmoid). A drag or slider moves a window in
+straight line closest to it where it is not (a VOI LUT table, a sigmoid). A drag or slider moves a window by
 fractions of each image's value range, so linked windows move alike on detectors with different units.
 
-The page gets only what the issue asks to show: pixel values, the two study dates, the interval and the views
-(the comparison header's, `SeriesValidity`); no name, ID or UID exists in a `CxrResult`, and nothing is logged.
-`gr.HTML` does not run `<script>` tags of its value, so the script is the component's `js_on_load` (Gradio 6),
-and the data rides in a `data-payload` attribute of the rendered HTML.
+The page gets only what the issue asks to show: pixel values, the two study dates, the interval and the
+views (the comparison header's, `SeriesValidity`); no name, ID or UID exists in a `CxrResult`, and nothing is
+logged. `gr.HTML` does not run `<script>` tags of its value, so the script is the component's `js_on_load`
+(Gradio 6), and the data rides in a `data-payload` attribute of the rendered HTML.
 """
 
 from __future__ import annotations
@@ -38,25 +38,26 @@ from PIL import Image
 
 from apps.cxr.dicom.image import CxrImage
 from apps.cxr.dicom.transforms import AUTO_WINDOW_PERCENTILES
+from apps.cxr.dicom.validity import StepValidity
 from apps.cxr.dicom.windows import WINDOW_PRESETS
 from apps.cxr.report.result import CxrResult
 
 MAX_SIDE = 1024  # display grid: long side in pixels (zooming further magnifies these pixels)
-COLORMAP = "inferno"  # as `apps.common.overlay.heatmap_overlay` draws: lightness rises monotonically (CVD-safe)
+COLORMAP = "inferno"  # as `apps.common.overlay.heatmap_overlay`: lightness rises monotonically (CVD-safe)
 HEATMAP_OPACITY = 0.45  # the overlay's initial opacity, `heatmap_overlay`'s alpha
 LEGEND_STOPS = 11
 HEATMAP_MEANING = (
-    "Change heatmap: how differently the model encodes each spot of the current study from the same spot of the "
-    "prior (SVE key dissimilarity), scaled so that this pair's most changed spot is 1. It shows where the "
-    "images differ most, not whether a finding changed: even near-identical films have a brightest spot."
+    "Change heatmap: how differently the model encodes each spot of the current study from the same spot "
+    "of the prior (SVE key dissimilarity), scaled so that this pair's most changed spot is 1. It shows where "
+    "the images differ most, not whether a finding changed: even near-identical films have a brightest spot."
 )
 HELP = (
-    "Wheel or +/−: zoom both · drag or arrow keys: pan both · right-drag (across = width, up/down = level) or "
-    "the sliders: window · double-click or 0: fit"
+    "Wheel or +/−: zoom both · drag or arrow keys: pan both · right-drag (across = width, up/down = level) "
+    "or the sliders: window · double-click or 0: fit"
 )
 READOUT_HELP = (
-    "window centre (C) and width (W) in this file's values after its modality LUT, negated for MONOCHROME1 so "
-    "that larger always means denser"
+    "window centre (C) and width (W) in this file's values after its modality LUT, negated for MONOCHROME1 "
+    "so that larger always means denser"
 )
 _ASSETS = Path(__file__).resolve().parent
 _CODES = 65535
@@ -92,7 +93,7 @@ class EncodedValues:
 
 
 def display_grid(array: np.ndarray) -> np.ndarray:
-    """`array` (H, W) averaged down so that its long side is at most `MAX_SIDE` (unchanged if it already is)."""
+    """`array` (H, W) averaged down so that its long side is at most `MAX_SIDE` (as it is if already so)."""
     height, width = array.shape
     factor = max(height, width) / MAX_SIDE
     if factor <= 1:
@@ -149,30 +150,52 @@ def _legend(colours: list[list[int]]) -> str:
     )
 
 
-def _captions(result: CxrResult, step: int) -> tuple[str, str]:
-    """What is written under the prior and the current image: date, interval, view (⚠ when they differ)."""
-    header = result.validity.steps[step]
+def _captions(header: StepValidity) -> list[str]:
+    """What is written under the prior and the current image: date, view (⚠ when they differ), interval."""
+    warn = ' <span class="cxrv-warn" title="the views differ: see Limitations">⚠</span>'
     differ = header.views[0] != header.views[1]
-    texts = []
-    for name, when, view in zip(("Prior", "Current"), header.dates, header.views, strict=True):
-        date = when.isoformat() if when else "date not recorded"
-        texts.append(f"<strong>{name}</strong> · {html.escape(date)} · view {html.escape(view)}"
-                     + (' <span class="cxrv-warn" title="the views differ: see Limitations">⚠</span>' if differ else ""))
+    texts = [
+        f"<strong>{name}</strong> · {html.escape(when.isoformat() if when else 'date not recorded')} · "
+        f"view {html.escape(view)}{warn if differ else ''}"
+        for name, when, view in zip(("Prior", "Current"), header.dates, header.views, strict=True)
+    ]
     if header.interval_days is not None:
         texts[1] += f" · {header.interval_days} days after the prior"
-    return texts[0], texts[1]
+    return texts
 
 
-def _panel(index: int, caption: str, label: str, window: tuple[float, float], values: tuple[float, float],
-           heat: bool) -> str:
-    """One study: its stage (zoomed and panned with the other's), caption and window sliders in its own values."""
+def _toolbar(presets: list[str], heat: bool) -> str:
+    buttons = "".join(
+        f'<button type="button" data-preset="{name}" title="{html.escape(_preset_help(name))}">'
+        f"{name}</button>"
+        for name in presets
+    )
+    heat_controls = (
+        '<label><input type="checkbox" class="cxrv-heat-on"> change heatmap</label>'
+        '<label>opacity <input type="range" class="cxrv-opacity" min="0" max="1" step="0.05" '
+        f'value="{HEATMAP_OPACITY}" aria-label="heatmap opacity"></label>'
+    )
+    no_heat = '<span class="cxrv-note">no change heatmap: this model has no stateful layers</span>'
+    return (
+        f'<div class="cxrv-toolbar" role="toolbar" aria-label="Viewer controls"><span>Window:</span>{buttons}'
+        '<label><input type="checkbox" class="cxrv-link" checked> link windows</label>'
+        f'<button type="button" class="cxrv-reset">Reset</button>{heat_controls if heat else no_heat}</div>'
+    )
+
+
+def _panel(
+    index: int, caption: str, window: tuple[float, float], values: tuple[float, float], heat: bool
+) -> str:
+    """One study: its stage (zoomed and panned with the other's), caption, and window sliders (its values)."""
     (lower, upper), (low, high) = window, values
-    span = max(high - low, 1e-6)
-    centre, width = (lower + upper) / 2, upper - lower
+    span, centre, width = max(high - low, 1e-6), (lower + upper) / 2, upper - lower
+    label = f"{('Prior', 'Current')[index]} study radiograph"
 
     def slider(kind: str, value: float, minimum: float, maximum: float) -> str:
-        return (f'<label>{kind} <input type="range" class="cxrv-{kind}" min="{minimum:.8g}" max="{maximum:.8g}" '
-                f'step="any" value="{value:.8g}" aria-label="{label}: window {kind}"></label>')
+        return (
+            f'<label>{kind} <input type="range" class="cxrv-{kind}" min="{minimum:.8g}" max="{maximum:.8g}" '
+            f'step="any" value="{value:.8g}" aria-label="{label}: window {kind}"></label>'
+        )
 
     heat_canvas = '<canvas class="cxrv-heat" hidden aria-hidden="true"></canvas>' if heat else ""
     return (
@@ -181,61 +204,41 @@ def _panel(index: int, caption: str, label: str, window: tuple[float, float], va
         f'<div class="cxrv-layer"><canvas class="cxrv-image" role="img" aria-label="{label}"></canvas>'
         f"{heat_canvas}</div></div>"
         f'<figcaption><div class="cxrv-caption">{caption}</div><div class="cxrv-wl">'
-        f'{slider("centre", centre, min(low, centre), max(high, centre))}'
-        f'{slider("width", width, min(span / 1000, width), max(2 * span, width))}'
+        f"{slider('centre', centre, min(low, centre), max(high, centre))}"
+        f"{slider('width', width, min(span / 1000, width), max(2 * span, width))}"
         f'<output class="cxrv-readout" title="{READOUT_HELP}"></output></div></figcaption></figure>'
     )
 
 
 def viewer_html(result: CxrResult | None) -> str:
-    """The viewer of `result`'s last comparison (the current study against the one before it); "" before a run."""
+    """The viewer of `result`'s last comparison (the current study and the one before it); "" before a run."""
     if result is None:
         return ""
-    step = result.steps[-1]
+    step, header = result.steps[-1], result.validity.steps[-1]
     images = [result.images[step.prior], result.images[step.current]]
     grids = [display_grid(image.values) for image in images]
-    encoded = [EncodedValues.encode(grid) for grid in grids]
     ranges = [(float(grid.min()), float(grid.max())) for grid in grids]
     windows = [preset_windows(image) for image in images]
     heat = step.heatmap is not None
-    colours = _colours()
     payload = {
         "studies": [
-            {**asdict(code), "windows": window, "range": list(values)}
-            for code, window, values in zip(encoded, windows, ranges, strict=True)
+            {**asdict(EncodedValues.encode(grid)), "windows": window, "range": list(values)}
+            for grid, window, values in zip(grids, windows, ranges, strict=True)
         ],
         "heatmap": _heatmap_layer(step.heatmap) if heat else None,
-        "colours": colours,
+        "colours": _colours(),
     }
-    captions = _captions(result, len(result.steps) - 1)
-    labels = [f"{name} study radiograph" for name in ("Prior", "Current")]
-    presets = "".join(
-        f'<button type="button" data-preset="{html.escape(name)}" title="{html.escape(_preset_help(name))}">'
-        f"{html.escape(name)}</button>" for name in windows[0]
+    captions = _captions(header)
+    panels = "".join(
+        _panel(i, captions[i], windows[i]["default"], ranges[i], heat and i == 1) for i in (0, 1)
     )
-    heat_controls = (
-        '<label><input type="checkbox" class="cxrv-heat-on"> change heatmap</label>'
-        f'<label>opacity <input type="range" class="cxrv-opacity" min="0" max="1" step="0.05" '
-        f'value="{HEATMAP_OPACITY}" aria-label="heatmap opacity"></label>'
-    ) if heat else '<span class="cxrv-note">no change heatmap: this model has no stateful layers</span>'
-    limitations = result.validity.steps[-1].limitations
-    notes = "".join(f"<li>{html.escape(text[0].upper() + text[1:])}.</li>" for text in limitations)
+    legend = f'<div class="cxrv-legend-box" hidden>{_legend(payload["colours"])}</div>' if heat else ""
+    notes = "".join(f"<li>{html.escape(text[0].upper() + text[1:])}.</li>" for text in header.limitations)
+    limits = f'<div class="cxrv-limits" role="note"><strong>Limitations:</strong><ul>{notes}</ul></div>'
     return (
         f'<div class="cxrv" data-payload="{html.escape(json.dumps(payload), quote=True)}">'
-        '<div class="cxrv-toolbar" role="toolbar" aria-label="Viewer controls">'
-        f'<span>Window:</span>{presets}'
-        '<label><input type="checkbox" class="cxrv-link" checked> link windows</label>'
-        '<button type="button" class="cxrv-reset">Reset</button>'
-        f"{heat_controls}</div>"
-        '<div class="cxrv-pair">'
-        + "".join(
-            _panel(i, captions[i], labels[i], windows[i]["default"], ranges[i], heat and i == 1) for i in (0, 1)
-        )
-        + "</div>"
-        + (f'<div class="cxrv-legend-box" hidden>{_legend(colours)}</div>' if heat else "")
-        + (f'<div class="cxrv-limits" role="note"><strong>Limitations:</strong><ul>{notes}</ul></div>'
-           if notes else "")
-        + f'<p class="cxrv-help">{html.escape(HELP)}</p></div>'
+        f'{_toolbar(list(windows[0]), heat)}<div class="cxrv-pair">{panels}</div>{legend}'
+        f'{limits if notes else ""}<p class="cxrv-help">{html.escape(HELP)}</p></div>'
     )
 
 
