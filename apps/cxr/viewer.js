@@ -113,6 +113,7 @@ function mount() {
     for (const study of studies) {
       study.layer.style.transform = transform;
       study.canvas.classList.toggle("cxrv-pixels", view.zoom > 2);
+      study.stage.style.touchAction = view.zoom > 1 ? "none" : "pan-y"; // at fit, a swipe scrolls the page
     }
   }
 
@@ -192,6 +193,12 @@ function mount() {
     });
   }
   for (const button of presets) on(button, "click", () => preset(button.dataset.preset));
+  for (const button of root.querySelectorAll("[data-zoom]")) {
+    on(button, "click", () => {
+      const box = studies[0].stage.getBoundingClientRect();
+      zoomAt(Number(button.dataset.zoom), box.width / 2, box.height / 2);
+    });
+  }
   on(root.querySelector(".cxrv-reset"), "click", () => {
     fit();
     preset("default");

@@ -52,8 +52,8 @@ HEATMAP_MEANING = (
     "the images differ most, not whether a finding changed: even near-identical films have a brightest spot."
 )
 HELP = (
-    "Wheel or +/−: zoom both · drag or arrow keys: pan both · right-drag (across = width, up/down = level) "
-    "or the sliders: window · double-click or 0: fit"
+    "Wheel, +/− keys or buttons: zoom both · drag or arrow keys: pan both · right-drag (across = width, "
+    "up/down = level) or the sliders: window · double-click or 0: fit"
 )
 READOUT_HELP = (
     "window centre (C) and width (W) in this file's values after its modality LUT, negated for MONOCHROME1 "
@@ -179,6 +179,8 @@ def _toolbar(presets: list[str], heat: bool) -> str:
     return (
         f'<div class="cxrv-toolbar" role="toolbar" aria-label="Viewer controls"><span>Window:</span>{buttons}'
         '<label><input type="checkbox" class="cxrv-link" checked> link windows</label>'
+        '<button type="button" data-zoom="1.25" aria-label="zoom in">+</button>'
+        '<button type="button" data-zoom="0.8" aria-label="zoom out">−</button>'
         f'<button type="button" class="cxrv-reset">Reset</button>{heat_controls if heat else no_heat}</div>'
     )
 

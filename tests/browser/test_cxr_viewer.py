@@ -8,11 +8,12 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.serving import Server
+from tests.browser.test_ui import TABS, run_example
 
 pytestmark = pytest.mark.browser
 
 RUN_TIMEOUT_MS = 480_000  # a tiny model on 2 shared CPU cores
-EXAMPLE = "Synthetic phantom pair: DICOM files"
+CXR = next(tab for tab in TABS if tab.id == "cxr")
 # Per canvas: a checksum of its drawn pixels (red channel; the image is grey) and its pixel count.
 PIXELS = """() => [...document.querySelectorAll('#cxr-viewer .cxrv-image')].map((canvas) => {
     const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
@@ -36,10 +37,8 @@ def viewer(server: Server, browser: object) -> Locator:
     context.set_default_timeout(30_000)
     page = context.new_page()
     page.goto(server.url)
-    page.get_by_role("tab", name="Chest X-ray").click()
-    page.get_by_text(EXAMPLE).first.click()
-    page.wait_for_timeout(1_000)  # the example's files reach both uploads
-    page.get_by_role("button", name="Compare").click()
+    page.get_by_role("tab", name=CXR.name).click()
+    run_example(page, CXR)
     root = page.locator("#cxr-viewer")
     expect(root.locator(".cxrv-image[data-ready=true]")).to_have_count(2, timeout=RUN_TIMEOUT_MS)
     yield root
@@ -106,6 +105,9 @@ def test_zoom_and_pan_stay_synchronised(viewer: Locator) -> None:
     stages.nth(1).press("+")  # the keyboard zooms both too
     keyed = page.evaluate(PLACES)
     assert keyed[0] == keyed[1] and keyed[0] != panned[0]
+    viewer.get_by_role("button", name="zoom out").click()  # and so do the toolbar's buttons
+    buttoned = page.evaluate(PLACES)
+    assert buttoned[0] == buttoned[1] and buttoned[0] != keyed[0]
     stages.first.dblclick()
     fitted = page.evaluate(PLACES)
     assert fitted[0] == fitted[1] and fitted[0][0] == "translate(0px, 0px) scale(1)"
