@@ -55,6 +55,7 @@ HELP = (
     "Wheel, +/− keys or buttons: zoom both · drag or arrow keys: pan both · right-drag (across = width, "
     "up/down = level) or the sliders: window · double-click or 0: fit"
 )
+LINK_HELP = "move both windows together, by the same fraction of each image's value range"
 READOUT_HELP = (
     "window centre (C) and width (W) in this file's values after its modality LUT, negated for MONOCHROME1 "
     "so that larger always means denser"
@@ -178,7 +179,7 @@ def _toolbar(presets: list[str], heat: bool) -> str:
     no_heat = '<span class="cxrv-note">no change heatmap: this model has no stateful layers</span>'
     return (
         f'<div class="cxrv-toolbar" role="toolbar" aria-label="Viewer controls"><span>Window:</span>{buttons}'
-        '<label><input type="checkbox" class="cxrv-link" checked> link windows</label>'
+        f'<label title="{LINK_HELP}"><input type="checkbox" class="cxrv-link" checked> link windows</label>'
         '<button type="button" data-zoom="1.25" aria-label="zoom in">+</button>'
         '<button type="button" data-zoom="0.8" aria-label="zoom out">−</button>'
         f'<button type="button" class="cxrv-reset">Reset</button>{heat_controls if heat else no_heat}</div>'
