@@ -43,6 +43,7 @@ from apps.cxr.pacs.panel import build_panel
 from apps.cxr.phantoms.make_examples import OUT as EXAMPLES_DIR
 from apps.cxr.report.predictor import CxrPredictor, CxrResult, check_study
 from apps.cxr.report.result import DEMO_WARNING, RESEARCH_NOTE, TABLE_HEADERS, comparison_header, write_report
+from apps.cxr.viewer import viewer_component, viewer_html
 
 TITLE = "Chest X-ray — what changed since the prior study?"
 UPLOAD_HELP = "DICOM, PNG or JPEG files of one study (a folder's files are fine), or one zip"
@@ -189,6 +190,7 @@ def build_tab(model: str | None) -> None:
             interactive=predictor.has_heatmaps,
             info=None if predictor.has_heatmaps else NO_HEATMAP,
         )
+    viewer = viewer_component()  # prior and current with synchronised zoom/pan and window/level
     with gr.Row():
         prior_view = gr.Image(label="Prior", type="pil", interactive=False)
         current_view = gr.Image(label="Current", type="pil", interactive=False)
@@ -207,6 +209,7 @@ def build_tab(model: str | None) -> None:
         [notes, answer, report, table, prior_view, current_view, downloads, result, folder],
         api_name="cxr_compare",
     )
+    running.success(safe_handler(viewer_html), result, viewer, api_visibility="private")
     for upload, status in ((prior, prior_status), (current, current_status)):
         gr.on(
             [upload.change, body_part.change],
