@@ -16,7 +16,6 @@ from pathlib import Path
 from xstatic.pkg import leaflet
 
 LEAFLET_DIR = Path(leaflet.BASE_DIR)
-LEAFLET_VERSION = leaflet.VERSION
 
 
 @functools.cache

@@ -67,7 +67,7 @@ POLYGON_STYLE = {"color": POLYGON_COLOUR, "weight": 2, "dashArray": "6 4", "fill
 Bounds = list[list[float]]  # [[south, west], [north, east]] in the map's coordinates
 ToMap = Callable[[dict[str, Any]], dict[str, Any]]  # a GeoJSON geometry in the grid's CRS -> map coordinates
 # the empty map, each scene picture with its bounds, the geometry converter, and the title's coordinate note
-Space = tuple[folium.Map, list[tuple[np.ndarray | Image.Image, Bounds]], ToMap, str]
+Space = tuple[folium.Map, list[tuple[np.ndarray, Bounds]], ToMap, str]
 
 
 def web_map(result: SceneResult, *, step: int = -1, basemap: str | None = None,
@@ -107,8 +107,8 @@ def web_map(result: SceneResult, *, step: int = -1, basemap: str | None = None,
 
 
 def _lonlat_space(grid: Grid, images: list[np.ndarray], max_side: int) -> Space:
-    """A Web Mercator map with a scale bar, the scenes warped onto it, geometries in lon/lat."""
-    page = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)
+    """A Web Mercator map, the scenes warped onto it, geometries in lon/lat."""
+    page = folium.Map(tiles=None, zoom_snap=0.25)
     page.options.update(min_zoom=1, max_zoom=22)
     overlays = [_mercator_overlay(image, grid, max_side) for image in images]
     where = f"; {crs_name(grid.crs)} shown in lon/lat"
@@ -116,14 +116,16 @@ def _lonlat_space(grid: Grid, images: list[np.ndarray], max_side: int) -> Space:
 
 
 def _pixel_space(grid: Grid, images: list[np.ndarray], max_side: int) -> Space:
-    """A CRS.Simple map in scene pixels (no scale bar: pixels have no ground size), the scene's top up."""
+    """A CRS.Simple map in scene pixels, the scene's top up."""
     page = folium.Map(tiles=None, crs="Simple", zoom_snap=0.25)
     page.options.update(min_zoom=-6, max_zoom=6)
     bounds = [[-float(grid.height), 0.0], [0.0, float(grid.width)]]
-    pictures = [Image.fromarray(image) for image in images]
-    for picture in pictures:
+    overlays = []
+    for image in images:
+        picture = Image.fromarray(image)
         picture.thumbnail((max_side, max_side))
-    return page, [(picture, bounds) for picture in pictures], _pixels(grid), ""
+        overlays.append((np.asarray(picture), bounds))
+    return page, overlays, _pixels(grid), ""
 
 
 def map_frame(result: SceneResult, *, height: int = MAP_HEIGHT) -> str:
@@ -164,7 +166,7 @@ def _polygon_features(change: ChangeStep, map_threshold: float, to_map: ToMap, *
 def _tile_style(feature: dict[str, Any]) -> dict[str, Any]:
     facts = feature["properties"]
     colour = p_colour(facts["p_change"])
-    return {"color": colour, "fillColor": colour, "fillOpacity": 0.3, "weight": 4 if facts["changed"] else 1,
+    return {"color": colour, "fillColor": colour, "fillOpacity": 0.2, "weight": 4 if facts["changed"] else 1,
             "opacity": 1.0 if facts["changed"] else 0.7}
 
 
@@ -208,7 +210,7 @@ def _mercator_overlay(image: np.ndarray, grid: Grid, max_side: int) -> tuple[np.
     return warped.transpose(1, 2, 0), [[south, west], [north, east]]
 
 
-def _png(picture: np.ndarray | Image.Image) -> str:
+def _png(picture: np.ndarray) -> str:
     buffer = io.BytesIO()
-    (picture if isinstance(picture, Image.Image) else Image.fromarray(picture)).save(buffer, format="PNG")
+    Image.fromarray(picture).save(buffer, format="PNG", compress_level=1)  # fast: the page is not kept
     return png_data_uri(buffer.getvalue())

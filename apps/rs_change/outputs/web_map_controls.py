@@ -36,6 +36,12 @@ STYLE = """
 .sve-legend .sve-key { display: inline-block; width: 18px; height: 0; margin-right: 4px;
   vertical-align: middle; }
 .sve-popup p { margin: 4px 0; }
+@media (max-width: 560px) {  /* a phone: smaller controls, so they leave the scene visible */
+  .sve-box, .sve-readout, .sve-legend, .leaflet-control-layers { font-size: 11px; }
+  .sve-box { max-width: 40vw; }
+  .sve-legend .sve-ramp, .sve-legend .sve-scale { width: 110px; }
+  .sve-legend .sve-hint { display: none; }
+}
 """
 
 
@@ -47,13 +53,7 @@ def p_colour(p_change: float) -> str:
 class ControlStyle(MacroElement):
     """The controls' stylesheet, in the page's head."""
 
-    _template = Template("""
-        {% macro header(this, kwargs) %}<style>{{ this.style }}</style>{% endmacro %}
-    """)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.style = STYLE
+    _template = Template("{% macro header(this, kwargs) %}<style>" + STYLE + "</style>{% endmacro %}")
 
 
 class SceneBox(MacroElement):
@@ -78,7 +78,8 @@ class SceneBox(MacroElement):
                 const slider = L.DomUtil.create("input", "sve-swipe", label);
                 label.append("after");
                 Object.assign(slider, {type: "range", min: 0, max: 100, value: 50});
-                slider.setAttribute("aria-label", {{ this.swipe_label|tojson }});
+                slider.setAttribute("aria-label",
+                                    "Swipe: the before-scene left of the line, the after-scene right of it");
                 const line = L.DomUtil.create("div", "sve-swipe-line", map.createPane("sveSwipeLine"));
                 line.parentNode.style.zIndex = 270;  // above both scenes, below the tiles and popups
                 line.parentNode.style.pointerEvents = "none";
@@ -108,23 +109,26 @@ class SceneBox(MacroElement):
     def __init__(self, title: str, warning: str = "") -> None:
         super().__init__()
         self.title, self.warning, self.pane = title, warning, BEFORE_PANE
-        self.swipe_label = "Swipe: the before-scene left of the line, the after-scene right of it"
 
 
 class CoordinateReadout(MacroElement):
-    """Bottom left: the mouse position, in lon/lat (WGS84) or in scene pixels (x = column, y = row)."""
+    """Bottom left: the mouse position, in lon/lat (WGS84) or in scene pixels (x = column, y = row), and for
+    lon/lat a metric scale bar (pixels have no ground size)."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
         (function (map) {
             const pixels = {{ this.pixels|tojson }};
-            const idle = {{ this.idle|tojson }};
+            const idle = pixels ? "x —, y — (pixels)" : "lat —, lon —";
+            if (!pixels) {
+                L.control.scale({imperial: false}).addTo(map);  // metres; the readout goes above it
+            }
             const readout = L.control({position: "bottomleft"});
             readout.onAdd = function () {
                 const div = L.DomUtil.create("div", "sve-readout");
                 div.setAttribute("aria-live", "off");
                 div.textContent = idle;
-                map.on("mousemove", function (event) {
+                map.on("mousemove click", function (event) {  // a click (a tap on a phone) as well
                     const at = event.latlng;
                     div.textContent = pixels
                         ? `x ${Math.round(at.lng)} px, y ${Math.round(-at.lat)} px`
@@ -141,8 +145,6 @@ class CoordinateReadout(MacroElement):
     def __init__(self, *, pixels: bool) -> None:
         super().__init__()
         self.pixels = pixels
-        self.idle = ("x, y: move the mouse over the scene (pixels)" if pixels
-                     else "lat, lon: move the mouse over the map")
 
 
 class Legend(MacroElement):
@@ -174,7 +176,7 @@ class Legend(MacroElement):
             f"changed: p &ge; {threshold:.2f}</div>"
             f'<div><span class="sve-key" style="border-top: 2px dashed {POLYGON_COLOUR}"></span>'
             f"change polygons: map &ge; {map_threshold:.2f}</div>"
-            "<div>Click a tile for its caption</div>"
+            '<div class="sve-hint">Click a tile for its caption</div>'
         )
 
 
