@@ -109,7 +109,7 @@ def web_map(result: SceneResult, *, step: int = -1, basemap: str | None = None,
 def _lonlat_space(grid: Grid, images: list[np.ndarray], max_side: int) -> Space:
     """A Web Mercator map, the scenes warped onto it, geometries in lon/lat."""
     page = folium.Map(tiles=None, zoom_snap=0.25)
-    page.options.update(min_zoom=1, max_zoom=22)
+    page.options.update(min_zoom=1, max_zoom=22)  # the map's own limits (folium's arguments set a tile layer's)
     overlays = [_mercator_overlay(image, grid, max_side) for image in images]
     where = f"; {crs_name(grid.crs)} shown in lon/lat"
     return page, overlays, lambda geometry: to_lonlat(geometry, grid.crs), where
