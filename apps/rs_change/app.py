@@ -36,7 +36,7 @@ from apps.common.ui import (
 from apps.rs_change.describe.predictor import RsPredictor
 from apps.rs_change.errors import SceneError
 from apps.rs_change.outputs.tile_map import tile_map
-from apps.rs_change.outputs.web_map import MAP_HEIGHT, map_frame
+from apps.rs_change.outputs.web_map import map_frame
 from apps.rs_change.synthetic.make_examples import OUT as EXAMPLES_DIR
 
 TITLE = "Remote sensing — what changed between two acquisitions?"
@@ -148,7 +148,7 @@ def build_tab(model: str | None) -> None:
     view = gr.ImageSlider(
         label="Before / after, overlap of the two scenes (drag the handle)", type="pil", interactive=False
     )
-    web_map = gr.HTML(label="Interactive map", min_height=MAP_HEIGHT)
+    web_map = gr.HTML(label="Interactive map")  # an iframe of its own height (web_map.MAP_HEIGHT)
     with gr.Row():
         tiles = gr.Image(label=TILE_MAP_LABEL, type="pil", interactive=False)
         with gr.Column():
