@@ -1,7 +1,7 @@
 """The RS tab's interactive map in a real (headless) browser, with every request outside 127.0.0.1 refused:
 the map loads (Leaflet inlined), pans when dragged, shows a tile's caption when the tile is clicked, swipes
-between the dates and reads out the mouse position; plain images say they are pixels; and after a run of the
-tab's example the same map is on the page."""
+between the dates, reads out the mouse position and fits the scene once it has a size; plain images say they
+are pixels; and after a run of the tab's example the same map is on the page."""
 
 from __future__ import annotations
 
@@ -49,17 +49,18 @@ def offline(page: Page) -> list[str]:
     return refused
 
 
-def open_map(page: Page) -> tuple[Frame, dict]:
-    """The map's frame, once Leaflet has drawn it, and the frame's box on the page."""
+def open_map(page: Page) -> Frame:
+    """The map's frame, once Leaflet has drawn it."""
     frame_element = page.locator(FRAME)
     frame_element.scroll_into_view_if_needed()
     frame = frame_element.element_handle().content_frame()
     expect(frame.locator(".sve-legend")).to_be_visible()
-    return frame, frame_element.bounding_box()
+    return frame
 
 
-def click_tile(page: Page, frame: Frame, box: dict, label: str) -> str:
+def click_tile(page: Page, frame: Frame, label: str) -> str:
     """Click the tile `label` ("Tile 0,1") and return its popup's text."""
+    box = map_box(frame)
     x, y = frame.evaluate(TILE_POINT, label)
     page.mouse.click(box["x"] + x, box["y"] + y)
     popup = frame.locator(".leaflet-popup-content")
@@ -71,13 +72,26 @@ def centre(frame: Frame) -> tuple[float, float]:
     return tuple(frame.evaluate("() => { const c = sveMap.getCenter(); return [c.lat, c.lng]; }"))
 
 
-def drag(page: Page, box: dict, dx: float, dy: float) -> None:
+def map_box(frame: Frame) -> dict:
+    """The map's box on the page, measured now (the page above it may have grown since it was drawn)."""
+    element = frame.locator(".folium-map")
+    element.scroll_into_view_if_needed()
+    return element.bounding_box()
+
+
+def drag(page: Page, frame: Frame, dx: float, dy: float) -> None:
     """Drag the map from a point inside it (below the scene box, left of the legend) by (dx, dy)."""
+    box = map_box(frame)
     x, y = box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.6
     page.mouse.move(x, y)
     page.mouse.down()
     page.mouse.move(x + dx, y + dy, steps=12)
     page.mouse.up()
+
+
+def hover_centre(page: Page, frame: Frame) -> None:
+    box = map_box(frame)
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
 
 
 @pytest.fixture
@@ -90,19 +104,22 @@ def utm_map(tmp_path: Path) -> str:
 def test_the_map_pans_and_a_tile_click_shows_its_caption(page: Page, utm_map: str) -> None:
     refused = offline(page)
     page.set_content(utm_map)
-    frame, box = open_map(page)
+    frame = open_map(page)
+    home = centre(frame)
 
-    text = click_tile(page, frame, box, "Tile 0,1")
+    text = click_tile(page, frame, "Tile 0,1")
     assert caption((0, 1)) in text and "Tile 0,1: no change" in text and "p(change) 0." in text
     page.keyboard.press("Escape")  # closes the popup
     expect(frame.locator(".leaflet-popup-content")).to_have_count(0)
 
     before = centre(frame)
-    drag(page, box, -160, -90)  # the content moves up-left: the view goes east and south
+    drag(page, frame, -160, -90)  # the content moves up-left: the view goes east and south
     after = centre(frame)
     assert after[1] > before[1] and after[0] < before[0], (before, after)
+    frame.get_by_role("button", name="Whole scene").click()
+    assert centre(frame) == pytest.approx(home, abs=1e-9)
 
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    hover_centre(page, frame)
     expect(frame.locator(".sve-readout")).to_contain_text(re.compile(r"lat 46\.\d+°, lon 9\.\d+°"))
     expect(frame.locator(".leaflet-control-scale-line").first).to_be_visible()
 
@@ -112,16 +129,25 @@ def test_the_map_pans_and_a_tile_click_shows_its_caption(page: Page, utm_map: st
     assert refused == []
 
 
+def test_a_map_drawn_while_hidden_shows_the_whole_scene_once_visible(page: Page, utm_map: str) -> None:
+    """A tab switched away during the run: the iframe starts with no size, and must not stay at world zoom."""
+    page.set_content(f'<div id="tab" style="display: none">{utm_map}</div>')
+    frame = page.locator(FRAME).element_handle().content_frame()
+    frame.wait_for_function("() => window.sveMap && sveMap.getSize().x === 0")
+    page.eval_on_selector("#tab", "tab => { tab.style.display = 'block'; }")
+    frame.wait_for_function("() => sveMap.getZoom() > 12")  # about 3 km of scene in a 560 px high map
+
+
 def test_plain_images_say_pixels(page: Page, tmp_path: Path) -> None:
     refused = offline(page)
     result = fake_result(write_png(tmp_path / "A.png"), write_png(tmp_path / "B.png", seed=1))
     page.set_content(map_frame(result))
-    frame, box = open_map(page)
+    frame = open_map(page)
     expect(frame.get_by_text(PIXEL_WARNING)).to_be_visible()
     expect(frame.locator(".leaflet-control-scale")).to_have_count(0)
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    hover_centre(page, frame)
     expect(frame.locator(".sve-readout")).to_contain_text(re.compile(r"x -?\d+ px, y -?\d+ px"))
-    assert caption((1, 0)) in click_tile(page, frame, box, "Tile 1,0")
+    assert caption((1, 0)) in click_tile(page, frame, "Tile 1,0")
     assert refused == []
 
 
@@ -131,10 +157,10 @@ def test_the_rs_tab_shows_the_map_after_a_run(page: Page, server: Server) -> Non
     open_tab(page, server, tab)
     run_example(page, tab)
     expect(page.locator(FRAME)).to_have_count(1, timeout=RUN_TIMEOUT_MS)
-    frame, box = open_map(page)
-    text = click_tile(page, frame, box, "Tile 0,0")
+    frame = open_map(page)
+    text = click_tile(page, frame, "Tile 0,0")
     assert text.startswith("Tile 0,0: ") and "p(change)" in text
     before = centre(frame)
-    drag(page, box, 120, 60)
+    drag(page, frame, 120, 60)
     assert centre(frame) != before
     assert refused == []

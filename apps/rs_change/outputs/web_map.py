@@ -48,6 +48,7 @@ from apps.rs_change.outputs.web_map_controls import (
     POPUP,
     ControlStyle,
     CoordinateReadout,
+    HomeView,
     Legend,
     SceneBox,
     p_colour,
@@ -99,10 +100,10 @@ def web_map(result: SceneResult, *, step: int = -1, basemap: str | None = None,
                    style_function=lambda _: POLYGON_STYLE).add_to(page)
     folium.LayerControl(collapsed=False).add_to(page)
     page.add_child(ControlStyle())
+    page.add_child(HomeView(overlays[0][1]))
     page.add_child(SceneBox(f"{names[0]} → {names[1]}{where}", "" if result.georeferenced else PIXEL_WARNING))
     page.add_child(CoordinateReadout(pixels=not result.georeferenced))
     page.add_child(Legend(calibration.threshold, calibration.map_threshold))
-    page.fit_bounds(overlays[0][1])
     return page.get_root().render()
 
 

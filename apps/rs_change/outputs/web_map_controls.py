@@ -1,6 +1,6 @@
 """The RS map's own Leaflet controls, as folium elements (small and self-written, so nothing is fetched): the
-scene box (what the map shows, in which coordinates, and the before/after swipe), the mouse-position readout,
-the p(change) legend and the tile popup.
+scene box (what the map shows, in which coordinates, and the before/after swipe), the whole-scene view, the
+mouse-position readout, the p(change) legend and the tile popup.
 
 The swipe clips the before-scene's pane to the left of a line the slider moves (the after-scene lies under it,
 whole), so the left part shows the before date and the right part the after date; the slider is an ordinary
@@ -25,6 +25,8 @@ STYLE = """
 .sve-box, .sve-readout, .sve-legend { background: rgba(255, 255, 255, 0.92); color: #111; padding: 4px 8px;
   border-radius: 4px; box-shadow: 0 1px 4px rgba(0, 0, 0, 0.35); font: 13px/1.35 system-ui, sans-serif; }
 .sve-box { max-width: 42vw; }
+.sve-home { font: 12px system-ui, sans-serif; padding: 3px 8px; border: 2px solid rgba(0, 0, 0, 0.2);
+  border-radius: 4px; background: #fff; cursor: pointer; }
 .sve-box .sve-warning { font-weight: 700; color: #7a2e00; }
 .sve-box label { display: flex; gap: 6px; align-items: center; margin-top: 2px; }
 .sve-box input[type=range] { flex: 1; min-width: 80px; }
@@ -109,6 +111,45 @@ class SceneBox(MacroElement):
     def __init__(self, title: str, warning: str = "") -> None:
         super().__init__()
         self.title, self.warning, self.pane = title, warning, BEFORE_PANE
+
+
+class HomeView(MacroElement):
+    """The whole scene in view: at the start, again whenever the map's size changes until the user pans or
+    zooms, and on the "Whole scene" button. An iframe's page can run before the iframe is laid out (or while
+    its tab is hidden) and then fits the scene into no space at all, which left it zoomed out to the world; a
+    `ResizeObserver` sees the size arrive (the window's resize event does not always fire then)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function (map) {
+            const home = L.latLngBounds({{ this.bounds|tojson }});
+            let touched = false;
+            ["mousedown", "touchstart", "wheel", "keydown"].forEach(function (name) {
+                map.getContainer().addEventListener(name, function () { touched = true; }, {passive: true});
+            });
+            const fit = function () { map.fitBounds(home, {animate: false}); };
+            new ResizeObserver(function () {
+                map.invalidateSize({animate: false});
+                if (!touched) { fit(); }
+            }).observe(map.getContainer());
+            fit();
+            const control = L.control({position: "topleft"});
+            control.onAdd = function () {
+                const button = L.DomUtil.create("button", "sve-home");
+                button.type = "button";
+                button.textContent = "Whole scene";
+                L.DomEvent.disableClickPropagation(button);
+                L.DomEvent.on(button, "click", fit);
+                return button;
+            };
+            control.addTo(map);
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, bounds: list[list[float]]) -> None:
+        super().__init__()
+        self.bounds = bounds
 
 
 class CoordinateReadout(MacroElement):
