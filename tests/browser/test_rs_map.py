@@ -14,7 +14,7 @@ from playwright.sync_api import Frame, Page, expect
 
 from apps.rs_change.outputs.web_map import FRAME_TITLE, PIXEL_WARNING, map_frame
 from tests.browser.serving import Server
-from tests.browser.test_ui import RUN_TIMEOUT_MS, TABS, open_tab, run_example
+from tests.browser.test_ui import RUN_TIMEOUT_MS, TABS, block, open_tab
 from tests.data.rs_change.data import utm_grid, write_png, write_scene
 from tests.data.rs_change.results import caption, fake_result
 
@@ -155,7 +155,10 @@ def test_the_rs_tab_shows_the_map_after_a_run(page: Page, server: Server) -> Non
     refused = offline(page)
     (tab,) = [tab for tab in TABS if tab.id == "rs"]
     open_tab(page, server, tab)
-    run_example(page, tab)
+    page.get_by_text(tab.example, exact=False).first.click()
+    for label in tab.uploads:  # as test_ui.run_example, with time for a busy machine to take the files
+        expect(block(page, label).locator("a, .file-name, td").first).to_be_visible(timeout=60_000)
+    page.get_by_role("button", name=tab.run).click()
     expect(page.locator(FRAME)).to_have_count(1, timeout=RUN_TIMEOUT_MS)
     frame = open_map(page)
     text = click_tile(page, frame, "Tile 0,0")
