@@ -72,6 +72,9 @@ _.PixelRepresentation
 _.PixelData
 # http.server hook, called by name
 _.do_HEAD
+# folium's CDN link lists, read by folium when a map renders (the RS web map empties them)
+_.default_js
+_.default_css
 # pytest fixtures, requested by parameter name
 scripted_cli
 specs

@@ -6,7 +6,8 @@ a message naming the file (`safe_handler`), with the app still up. The before/af
 are quicklooks assembled from the tiles the model read (`quicklook.py`), so they show what it saw; the tile map
 draws the scene-scale change map, the change polygons and its legend over the after-scene. The threshold slider
 starts at the model's calibrated p(change) threshold; the table shows every tile's p(change) and where its
-caption disagrees with its flag.
+caption disagrees with its flag. The interactive map (`web_map.py`, an offline Leaflet page in an iframe) shows
+the same result with pan, zoom, a before/after swipe and a caption per tile.
 
 Files on disk: the GeoJSON and heatmap GeoTIFF downloads are written (with the other `SceneResult` files) into
 one `TemporaryDirectory` per session, replaced at the next run and removed when the session ends (`gr.State`
@@ -35,6 +36,7 @@ from apps.common.ui import (
 from apps.rs_change.describe.predictor import RsPredictor
 from apps.rs_change.errors import SceneError
 from apps.rs_change.outputs.tile_map import tile_map
+from apps.rs_change.outputs.web_map import map_frame
 from apps.rs_change.synthetic.make_examples import OUT as EXAMPLES_DIR
 
 TITLE = "Remote sensing — what changed between two acquisitions?"
@@ -50,9 +52,9 @@ DELETE_CACHE = (600, 3600)
 SESSION_TTL_S = 3600  # a forgotten tab's downloads are dropped after this long
 TQDM_PROGRESS = gr.Progress(track_tqdm=True)  # a marker: Gradio gives each call its own tracker in its place
 
-# before/after quicklooks, tile map, summary, tile table, download paths, download folder
+# before/after quicklooks, interactive map (iframe HTML), tile map, summary, tile table, download paths, folder
 Outputs = tuple[
-    tuple[Image.Image, Image.Image], Image.Image, str, list[list[object]], list[str], TemporaryDirectory
+    tuple[Image.Image, Image.Image], str, Image.Image, str, list[list[object]], list[str], TemporaryDirectory
 ]
 
 
@@ -74,8 +76,9 @@ def run_describe(
     downloads: TemporaryDirectory | None,
     progress: gr.Progress = TQDM_PROGRESS,
 ) -> Outputs:
-    """Describe button: the quicklooks, the tile map, the summary, the tile table, the downloads and their
-    folder (for clean-up). `progress` is never called: Gradio shows the predictor's tqdm bar through it."""
+    """Describe button: the quicklooks, the interactive map, the tile map, the summary, the tile table, the
+    downloads and their folder (for clean-up). `progress` is never called: Gradio shows the predictor's tqdm
+    bar through it."""
     if not before or not after:
         raise SceneError("upload both scenes: the before (older) and the after acquisition")
     result = predictor.describe(
@@ -91,8 +94,8 @@ def run_describe(
         for tile in result.steps[0].tiles
     ]
     files = [str(Path(folder.name) / name) for name in DOWNLOADS if (Path(folder.name) / name).is_file()]
-    return (quicklooks, tile_map(result.steps[-1], result.quicklook, result.calibration), result.report(), table,
-            files, folder)
+    return (quicklooks, map_frame(result), tile_map(result.steps[-1], result.quicklook, result.calibration),
+            result.report(), table, files, folder)
 
 
 def build_tab(model: str | None) -> None:
@@ -145,6 +148,7 @@ def build_tab(model: str | None) -> None:
     view = gr.ImageSlider(
         label="Before / after, overlap of the two scenes (drag the handle)", type="pil", interactive=False
     )
+    web_map = gr.HTML(label="Interactive map")  # an iframe of its own height (web_map.MAP_HEIGHT)
     with gr.Row():
         tiles = gr.Image(label=TILE_MAP_LABEL, type="pil", interactive=False)
         with gr.Column():
@@ -166,7 +170,7 @@ def build_tab(model: str | None) -> None:
     running = run.click(
         functools.partial(run_describe, predictor),
         [before, after, tile_size, batch_size, threshold, folder],
-        [view, tiles, summary, table, downloads, folder],
+        [view, web_map, tiles, summary, table, downloads, folder],
         api_name="rs_describe",
     )
     stop.click(None, cancels=[running])

@@ -44,16 +44,17 @@ def to_lonlat(geometry: dict[str, Any], crs: CRS) -> dict[str, Any]:
         projected = transform_geom(crs, WGS84, geometry, precision=7)
         polygon = orient(shape(projected), sign=1.0)
     except (RasterioError, CPLE_BaseError, ValueError) as error:
-        raise SceneError(f"the scene's CRS ({_name(crs)}) cannot be expressed in longitude/latitude over these tiles "
+        raise SceneError(f"the scene's CRS ({crs_name(crs)}) cannot be expressed in longitude/latitude over these tiles "
                          "(e.g. a geostationary view past the Earth's limb); reproject the scenes onto a map "
                          "projection (gdalwarp -t_srs EPSG:4326) first") from error
     if not polygon.is_valid or polygon.is_empty:
-        raise SceneError(f"the scene's CRS ({_name(crs)}) gives invalid lon/lat outlines over these tiles; "
+        raise SceneError(f"the scene's CRS ({crs_name(crs)}) gives invalid lon/lat outlines over these tiles; "
                          "reproject the scenes onto a map projection (gdalwarp -t_srs EPSG:4326) first")
     return mapping(polygon)
 
 
-def _name(crs: CRS) -> str:
+def crs_name(crs: CRS) -> str:
+    """'EPSG:32632', or the PROJ string of a CRS without an EPSG code."""
     epsg = crs.to_epsg()
     return f"EPSG:{epsg}" if epsg else crs.to_proj4() or "a custom CRS"
 

@@ -34,8 +34,9 @@ def _components(demo: gr.Blocks, kind: type) -> list:
 
 
 def test_run_shows_views_table_and_downloads(stateful: RsPredictor) -> None:
-    (before, after), tiles, summary, table, files, folder = run_describe(stateful, *PAIR, 256, 3, 0.0, None)
+    (before, after), web_map, tiles, summary, table, files, folder = run_describe(stateful, *PAIR, 256, 3, 0.0, None)
     assert before.size == after.size == (488, 496)  # the overlap of the shifted pair
+    assert web_map.startswith("<iframe") and "srcdoc=" in web_map and "Tile 1,1: changed" in web_map
     assert tiles.size == (488, 496 + LEGEND_HEIGHT)  # the after-scene over its legend
     assert summary.startswith("# Change summary: before.tif → after.tif") and "Tiles analysed: 4" in summary
     assert "Tiles with change: 4" in summary and "p(change) threshold" in summary  # threshold 0: all flagged
