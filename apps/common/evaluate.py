@@ -92,13 +92,17 @@ def require_unique_ids(items: Sequence[SplitItem]) -> None:
         raise DatasetFormatError(f"{items[0].source.rsplit(':', 1)[0]}: ids {describe_ids(repeated)} repeat.")
 
 
+Prepare = Callable[[Sequence[str]], Sequence[Any]]  # an item's image paths -> what the app's predictor feeds
+
+
 def predict(
-    describer: Describer, items: Sequence[SplitItem], *, batch_size: int, desc: str
+    describer: Describer, items: Sequence[SplitItem], *, batch_size: int, desc: str, prepare: Prepare | None = None
 ) -> dict[str, str]:
-    """id -> answer, in file order, through `Describer.predict` (batches of one prompt and image count)."""
+    """id -> answer, in file order, through `Describer.predict` (batches of one prompt and image count);
+    `prepare` turns each item's image paths into the images the app's own predictor would ask about."""
     from sve_core.inference import Request  # torch and transformers: only when a model runs
 
-    requests = [Request(item.images, item.prompt) for item in items]
+    requests = [Request(prepare(item.images) if prepare else item.images, item.prompt) for item in items]
     with tqdm(total=len(items), desc=desc, unit="item") as bar:
         found = describer.predict(requests, batch_size=batch_size, progress=bar.update)
     return {item.id: answer.text for item, answer in zip(items, found, strict=True)}
@@ -124,9 +128,10 @@ def answers(
     load: Callable[[str | None, int], Describer],
     *,
     name: str,
+    prepare: Prepare | None = None,
 ) -> Answers:
     """`--predictions` read back and checked against the split's ids, or `load(--model, --max-new-tokens)`'s
-    answers, saved to OUT/<name>_predictions.json first."""
+    answers (each item's images through `prepare`, see `predict`), saved to OUT/<name>_predictions.json first."""
     require_unique_ids(items)
     if args.predictions is not None:
         references = {item.id: [item.answer] for item in items}
@@ -135,7 +140,7 @@ def answers(
             {item.id: predictions[item.id] for item in items}, args.predictions.name, args.predictions
         )
     describer = load(args.model, args.max_new_tokens)
-    predictions = predict(describer, items, batch_size=args.batch_size, desc=name)
+    predictions = predict(describer, items, batch_size=args.batch_size, desc=name, prepare=prepare)
     path = write_predictions(args.out / f"{name}_predictions.json", predictions)
     return Answers(predictions, describer.name, path)
 

@@ -45,6 +45,8 @@ def notices(result: DiffResult) -> str:
     """What the user reads before any answer: the images are far from the demo model's training data, the
     model's words disagree with its p(edit), the model could not describe the pair."""
     lines = [f"**Unlike the training images.** {result.notice}"] if result.notice else []
+    if result.aligned:
+        lines.append(f"**Aligned.** {result.aligned}")
     if result.disagreement:
         lines.append(f"**Words and probability disagree.** {result.disagreement}")
     if result.edited and not result.readable:

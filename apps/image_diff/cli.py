@@ -55,6 +55,8 @@ def _describe(args: argparse.Namespace) -> int:
         return 0
     if result.notice:  # before any answer
         print(f"notice: {result.notice}")
+    if result.aligned:
+        print(f"note: {result.aligned}")
     print(f"verdict: {'edited' if result.edited else 'no difference found'} ({result.verdict}; "
           f"{result.calibration.describe()})")
     if result.disagreement:

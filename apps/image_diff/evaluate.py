@@ -46,6 +46,7 @@ from apps.image_diff.answers import split_answer
 from apps.image_diff.describe.calibration import EditCalibration
 from apps.image_diff.describe.categories import EditCategory, edit_categories
 from apps.image_diff.describe.readable import is_no_edit, read
+from apps.image_diff.describe.registration import register
 from apps.image_diff.synthetic.scene import Category
 from evaluation.captions import SM_PARTS, score_captions
 from evaluation.datasets.files import field
@@ -104,11 +105,16 @@ def edit_probabilities(predictor: DiffPredictor, items: Sequence[SplitItem], *, 
         for (prompt, _), group in groups.items():
             for start in range(0, len(group), batch_size):
                 batch = group[start:start + batch_size]
-                sequences = [[Image.open(path).convert("RGB") for path in item.images] for item in batch]
+                sequences = [prepared(item.images) for item in batch]
                 found.update(zip((item.id for item in batch), predictor.edit_probabilities(sequences, prompt),
                                  strict=True))
                 bar.update(len(batch))
     return np.array([found[item.id] for item in items])
+
+
+def prepared(paths: Sequence[str]) -> list[Image.Image]:
+    """An item's images as `DiffPredictor.predict_images` asks about them: aligned where shifted by a few px."""
+    return register([Image.open(path).convert("RGB") for path in paths])[0]
 
 
 def verdict_scores(items: Sequence[SplitItem], scores: EditScores) -> dict[str, float | int | None]:
@@ -268,7 +274,7 @@ def run(args: argparse.Namespace) -> int:
         from apps.image_diff.describe.predictor import DiffPredictor  # torch and transformers: only here
 
         predictor = DiffPredictor.load(args.model, max_new_tokens=args.max_new_tokens)
-    result = common.answers(args, items, lambda *_: predictor.describer, name="image_diff")
+    result = common.answers(args, items, lambda *_: predictor.describer, name="image_diff", prepare=prepared)
     edits = None
     if predictor is not None:
         calibration = predictor.calibration

@@ -28,6 +28,7 @@ from apps.image_diff.describe.calibration import EditCalibration, edit_probabili
 from apps.image_diff.describe.categories import EditCategory, edit_categories, edit_category
 from apps.image_diff.describe.domain import domain_notice
 from apps.image_diff.describe.readable import Reading, is_no_edit, read
+from apps.image_diff.describe.registration import alignment_notice, register
 from apps.image_diff.ingest import load_images
 from apps.image_diff.synthetic.edits import (
     EDIT_PROMPT,
@@ -58,6 +59,7 @@ class DiffResult:
     demo: bool  # True when running the embedded demo model
     raw: str = ""  # the model's words as written, observations included
     notice: str = ""  # `domain.domain_notice` for the demo model: the images are far from its training data
+    aligned: str = ""  # `registration.alignment_notice`: a later image was moved back by a few pixels
     reading: Reading = Reading(True)  # `readable.read`: word salad is never shown as an instruction
     p_edits: tuple[float, ...] = (1.0,)  # p(edit) per question asked: one per step (pairwise), else one
     calibration: EditCalibration = EditCalibration()  # its `threshold` decides `edited`
@@ -137,6 +139,7 @@ class DiffResult:
             "disagreement": self.disagreement,
             "raw": self.raw,
             "notice": self.notice,
+            "aligned": self.aligned,
             "categories": list(self.categories),
             "observations": list(self.observations),
             "images": list(names),
@@ -177,7 +180,9 @@ class DiffPredictor(DescriberBacked):
 
     def predict_images(self, images: list[Image.Image]) -> DiffResult:
         """`predict` on images already through `load_images`, for callers that check files before loading a
-        model (the CLI, so a typo fails at once)."""
+        model (the CLI, so a typo fails at once). Later images shifted as a whole by a few pixels are aligned
+        to the first first (`registration.py`)."""
+        images, shifts = register(images)
         if len(images) == 2 or self.sequence == "joint":
             prompt = EDIT_PROMPT if len(images) == 2 else SEQUENCE_PROMPT
             description = self.describer.predict([Request(images, prompt)], heatmaps=True)[0]
@@ -208,6 +213,7 @@ class DiffPredictor(DescriberBacked):
             raw=raw,
             reading=next((reading for reading in readings if not reading.readable), Reading(True)),
             notice=domain_notice(images) if self.demo else "",
+            aligned=alignment_notice(shifts),
             p_edits=tuple(p_edits),
             calibration=self.calibration,
         )
