@@ -23,18 +23,26 @@ from tempfile import TemporaryDirectory
 import gradio as gr
 from PIL import Image
 
+from apps.common.policy.raster import DEFAULT_MAX_TILES, check_scene_tiles
 from apps.common.predictor import DemoModelMissingError
 from apps.common.ui import (
+    PROBLEM,
+    clear_on_change,
     demo_banner,
     example_manifest,
     remove_folder,
+    reported,
+    run_controls,
     safe_handler,
     standalone_page,
+    stop_requested,
     unavailable,
+    user_message,
 )
-from apps.rs_change.describe.predictor import RsPredictor
+from apps.rs_change.describe.predictor import RsPredictor, check_series_tiles
 from apps.rs_change.errors import SceneError
 from apps.rs_change.outputs.tile_map import tile_map
+from apps.rs_change.scene.ingest import open_series
 from apps.rs_change.synthetic.make_examples import OUT as EXAMPLES_DIR
 
 TITLE = "Remote sensing — what changed between two acquisitions?"
@@ -49,11 +57,14 @@ TILE_MAP_LABEL = ("After-scene: red = changed tile (with its change map), grey =
 DELETE_CACHE = (600, 3600)
 SESSION_TTL_S = 3600  # a forgotten tab's downloads are dropped after this long
 TQDM_PROGRESS = gr.Progress(track_tqdm=True)  # a marker: Gradio gives each call its own tracker in its place
+SUMMARY_LABEL = "Change summary"
+TABLE_LABEL = "Tiles"
 
 # before/after quicklooks, tile map, summary, tile table, download paths, download folder
 Outputs = tuple[
     tuple[Image.Image, Image.Image], Image.Image, str, list[list[object]], list[str], TemporaryDirectory
 ]
+BLANK = (None, None, "", None, None, None)  # every output of a run, cleared
 
 
 def example_rows() -> tuple[list[list[str]], list[str]]:
@@ -79,7 +90,11 @@ def run_describe(
     if not before or not after:
         raise SceneError("upload both scenes: the before (older) and the after acquisition")
     result = predictor.describe(
-        [before, after], tile_size=int(tile_size), batch_size=int(batch_size), threshold=float(threshold)
+        [before, after],
+        tile_size=int(tile_size),
+        batch_size=int(batch_size),
+        threshold=float(threshold),
+        stop=stop_requested,
     )
     if downloads is not None:
         downloads.cleanup()
@@ -95,6 +110,24 @@ def run_describe(
             files, folder)
 
 
+def scenes_status(before: str | None, after: str | None, tile_size: float) -> str:
+    """An upload changed: the ingestion's checks on what is there (one scene's header and tile count; both
+    scenes' overlap, bands and contrast), so a refusal shows before the run, next to the uploads."""
+    if not before and not after:
+        return ""
+    try:
+        if before and after:
+            series = open_series([before, after])
+            check_series_tiles(series, int(tile_size), 0, max_tiles=DEFAULT_MAX_TILES)
+            return f"✓ The scenes overlap on {series.grid.width} x {series.grid.height} pixels." + "".join(
+                f" ⚠ {warning}" for warning in series.warnings
+            )
+        check_scene_tiles(before or after, int(tile_size), 0, max_tiles=DEFAULT_MAX_TILES)
+    except Exception as error:  # noqa: BLE001 - any refusal is shown next to the uploads, in the user's words
+        return f"{PROBLEM}{user_message(error)}"
+    return "✓ Readable scene; add the " + ("after" if before else "before") + " scene."
+
+
 def build_tab(model: str | None) -> None:
     """Lay out the tab inside the caller's `gr.Blocks`/`gr.Tab`. Without the embedded demo model the tab says
     how to make it instead, so the rest of `sve serve` still starts."""
@@ -108,6 +141,7 @@ def build_tab(model: str | None) -> None:
             predictor.demo,
             domain="aerial scenes",
             kind="remote-sensing",
+            flag="--rs-model",
             suffix=", so expect rough captions on real imagery",
         )
     )
@@ -120,6 +154,7 @@ def build_tab(model: str | None) -> None:
             file_types=SCENE_TYPES,
             type="filepath",
         )
+    status = gr.Markdown(label="Scenes check")
     rows, labels = example_rows()
     gr.Examples(rows, [before, after], example_labels=labels, cache_examples=False)
     with gr.Row():
@@ -141,14 +176,15 @@ def build_tab(model: str | None) -> None:
             info=predictor.calibration.describe(),
         )
         run = gr.Button("Describe the change", variant="primary")
-        stop = gr.Button("Stop", variant="stop")  # cancels this run (Gradio drops queued runs of a closed tab)
+        stop = gr.Button("Stop", variant="stop")
+    problem = gr.Markdown(label="Problem", elem_id="rs-problem")
     view = gr.ImageSlider(
         label="Before / after, overlap of the two scenes (drag the handle)", type="pil", interactive=False
     )
     with gr.Row():
         tiles = gr.Image(label=TILE_MAP_LABEL, type="pil", interactive=False)
         with gr.Column():
-            summary = gr.Markdown()
+            summary = gr.Markdown(label=SUMMARY_LABEL)
             downloads = gr.File(
                 label=DOWNLOADS_LABEL,
                 file_count="multiple",
@@ -157,19 +193,24 @@ def build_tab(model: str | None) -> None:
     table = gr.Dataframe(
         headers=TABLE_HEADERS,
         datatype=["number", "number", "bool", "number", "str", "str", "str"],
-        label="Tiles",
+        label=TABLE_LABEL,
         interactive=False,
         wrap=True,
     )
     folder = gr.State(None, time_to_live=SESSION_TTL_S, delete_callback=remove_folder)
 
-    running = run.click(
-        functools.partial(run_describe, predictor),
+    outputs = [problem, view, tiles, summary, table, downloads, folder]
+    run_controls(
+        run,
+        stop,
+        reported(functools.partial(run_describe, predictor), BLANK),
         [before, after, tile_size, batch_size, threshold, folder],
-        [view, tiles, summary, table, downloads, folder],
+        outputs,
         api_name="rs_describe",
     )
-    stop.click(None, cancels=[running])
+    clear_on_change([before, after, tile_size, threshold], outputs, ("", *BLANK))
+    gr.on([before.change, after.change, tile_size.change], scenes_status, [before, after, tile_size], status,
+          api_visibility="private")
 
 
 def build_demo(model: str | None) -> gr.Blocks:

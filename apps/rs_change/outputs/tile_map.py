@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from apps.common.overlay import heatmap_overlay
+from apps.common.overlay import colour_ramp, font, heatmap_overlay
 from apps.rs_change.calibration import ChangeCalibration
 from apps.rs_change.outputs.polygons import change_polygons
 from apps.rs_change.outputs.results import ChangeStep, TileResult
@@ -60,12 +60,11 @@ def with_legend(image: Image.Image, scale: float, threshold: float) -> Image.Ima
     """`image` above a legend strip: the colour ramp from 0 to `scale` and what the outlines mean."""
     width = max(image.width, 360)
     legend = Image.new("RGB", (width, LEGEND_HEIGHT), "white")
-    ramp = heatmap_overlay(Image.new("RGB", (160, 10), "white"), np.tile(np.linspace(0, 1, 160), (10, 1)), alpha=1.0)
-    legend.paste(ramp, (8, 6))
-    draw = ImageDraw.Draw(legend)
-    draw.text((8, 18), f"0          change map          {scale:.3g}", fill="black")
-    draw.text((180, 4), f"red: p(change) >= {threshold:.2f}", fill=CHANGED)
-    draw.text((180, 18), "cyan: change polygons", fill=POLYGON)
+    legend.paste(colour_ramp(160, 10), (8, 6))
+    draw, small = ImageDraw.Draw(legend), font(12)
+    draw.text((8, 18), f"0          change map          {scale:.3g}", fill="black", font=small)
+    draw.text((180, 4), f"red: p(change) >= {threshold:.2f}", fill=CHANGED, font=small)
+    draw.text((180, 18), "cyan: change polygons", fill=POLYGON, font=small)
     canvas = Image.new("RGB", (width, image.height + LEGEND_HEIGHT), "white")
     canvas.paste(image, (0, 0))
     canvas.paste(legend, (0, image.height))
