@@ -23,6 +23,16 @@ _FOLDERS = re.compile(r"(?<![\w.])(?:/[^/\s:'\"]+)+/(?=[^/\s])")  # the folders 
 DEMO_BANNER = ("**Demo model** — a tiny model trained by our own trainer on synthetic {domain}. It shows how the "
                "suite works; it is not a real {kind} model{suffix}. To run your own, start the suite with "
                "`sve serve {flag} <hub id or folder>`.")
+# Input errors are written for the command line too; in the UI, what only a GDAL or DICOM expert reads goes.
+PLAIN_WORDS = (
+    (re.compile(r" \([0-9A-Fa-f]{4},[0-9A-Fa-f]{4}\)"), ""),  # DICOM tag numbers: (0018,5101)
+    (re.compile(r" \(no 'DICM' marker at byte 128\)"), ""),
+    (re.compile(r"DICOM Part 10 file"), "DICOM file"),
+    (re.compile(r"not a readable (?:GTiff|PNG|JPEG) file \([^)]*\)"), "not a readable image file"),  # GDAL's reason
+    (re.compile(r"; VRT, GDAL_WMS and other formats are not accepted: convert with gdal_translate -of COG"),
+     "; save it as a GeoTIFF first"),
+    (re.compile(r"\bGTiff\b"), "GeoTIFF"),
+)
 GENERIC_ERROR = "Something went wrong while processing this input. Please check the files and try again."
 PROBLEM = "⛔ "  # opens every error note, so a reader (and a test) tells it from a result
 # Layout fixes for narrow (phone) and wide screens: file names wrap instead of shrinking to their last letters,
@@ -89,9 +99,16 @@ def user_message(error: Exception) -> str:
     if isinstance(error, gr.Error):
         return str(error.message)
     if isinstance(error, ValueError | OSError):
-        return without_folders(str(error))
+        return plain_words(without_folders(str(error)))
     log.error("request failed with %s", type(error).__name__, exc_info=False)
     return GENERIC_ERROR
+
+
+def plain_words(message: str) -> str:
+    """`message` without the GDAL and DICOM jargon of `PLAIN_WORDS`."""
+    for pattern, words in PLAIN_WORDS:
+        message = pattern.sub(words, message)
+    return message
 
 
 def problem_note(error: Exception) -> str:

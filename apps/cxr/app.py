@@ -235,8 +235,8 @@ def build_tab(model: str | None) -> None:
     problem = gr.Markdown(label="Problem", elem_id="cxr-problem")
     notes = gr.Markdown(label="Comparison notes")
     report = gr.Textbox(label="Comparison report", interactive=False)
+    window = gr.Radio(list(WINDOW_PRESETS), value="default", label="Window")
     with gr.Row():
-        window = gr.Radio(list(WINDOW_PRESETS), value="default", label="Window")
         heatmap = gr.Checkbox(
             label="Show change heatmap on the current study",
             value=predictor.has_heatmaps,
@@ -247,10 +247,13 @@ def build_tab(model: str | None) -> None:
                             interactive=predictor.has_heatmaps)
     with gr.Row():
         with gr.Column():
-            prior_view = gr.Image(label="Prior", type="pil", interactive=False, elem_id="cxr-prior-view")
+            prior_view = gr.Image(label="Prior", type="pil", interactive=False, elem_id="cxr-prior-view",
+                                  alt_text="The prior chest radiograph under the chosen window")
             prior_caption = gr.Markdown(label="Prior image: date and view")
         with gr.Column():
-            current_view = gr.Image(label="Current", type="pil", interactive=False, elem_id="cxr-current-view")
+            current_view = gr.Image(label="Current", type="pil", interactive=False, elem_id="cxr-current-view",
+                                    alt_text="The current chest radiograph, with the change heatmap and its "
+                                    "colour bar when shown")
             current_caption = gr.Markdown(label="Current image: date, view and limitations")
     table = gr.Dataframe(
         headers=FINDINGS_HEADERS, label=FINDINGS_LABEL, interactive=False, max_height=1400, wrap=True

@@ -179,7 +179,7 @@ def build_tab(model: str | None) -> None:
         with gr.Column():
             view = gr.ImageSlider(label=VIEW_LABEL, type="pil", interactive=False, slider_position=START)
             legend = gr.Image(label="Heatmap legend", type="pil", interactive=False, height=60,
-                              elem_id="diff-legend")
+                              elem_id="diff-legend", alt_text=f"Colour bar of the {RELATIVE_CHANGE}")
     state = gr.State(None)
 
     outputs = [problem, notice, instruction, category, seen, raw, view, legend, step, state]

@@ -41,6 +41,7 @@ from apps.common.ui import (
 )
 from apps.rs_change.describe.predictor import RsPredictor, check_series_tiles
 from apps.rs_change.errors import SceneError
+from apps.rs_change.outputs.scene_result import SceneResult
 from apps.rs_change.outputs.tile_map import tile_map
 from apps.rs_change.scene.ingest import open_series
 from apps.rs_change.synthetic.make_examples import OUT as EXAMPLES_DIR
@@ -60,11 +61,20 @@ TQDM_PROGRESS = gr.Progress(track_tqdm=True)  # a marker: Gradio gives each call
 SUMMARY_LABEL = "Change summary"
 TABLE_LABEL = "Tiles"
 
-# before/after quicklooks, tile map, summary, tile table, download paths, download folder
+OVERLAY, AFTER, BEFORE = "After, with the change map", "After only", "Before only"
+OPACITY = 0.6
+
+# before/after quicklooks, tile map, summary, tile table, download paths, download folder, result
 Outputs = tuple[
-    tuple[Image.Image, Image.Image], Image.Image, str, list[list[object]], list[str], TemporaryDirectory
+    tuple[Image.Image, Image.Image],
+    Image.Image,
+    str,
+    list[list[object]],
+    list[str],
+    TemporaryDirectory,
+    SceneResult,
 ]
-BLANK = (None, None, "", None, None, None)  # every output of a run, cleared
+BLANK = (None, None, "", None, None, None, None)  # every output of a run, cleared
 
 
 def example_rows() -> tuple[list[list[str]], list[str]]:
@@ -83,10 +93,13 @@ def run_describe(
     batch_size: float,
     threshold: float,
     downloads: TemporaryDirectory | None,
+    opacity: float = OPACITY,
+    mode: str = OVERLAY,
     progress: gr.Progress = TQDM_PROGRESS,
 ) -> Outputs:
     """Describe button: the quicklooks, the tile map, the summary, the tile table, the downloads and their
-    folder (for clean-up). `progress` is never called: Gradio shows the predictor's tqdm bar through it."""
+    folder (for clean-up), and the result for redraws. `progress` is never called: Gradio shows the predictor's
+    tqdm bar through it. The Stop button ends the run between two batches of tiles (`stop_requested`)."""
     if not before or not after:
         raise SceneError("upload both scenes: the before (older) and the after acquisition")
     result = predictor.describe(
@@ -106,8 +119,18 @@ def run_describe(
         for tile in result.steps[0].tiles
     ]
     files = [str(Path(folder.name) / name) for name in DOWNLOADS if (Path(folder.name) / name).is_file()]
-    return (quicklooks, tile_map(result.steps[-1], result.quicklook, result.calibration), result.report(), table,
-            files, folder)
+    return quicklooks, show_tile_map(result, opacity, mode), result.report(), table, files, folder, result
+
+
+def show_tile_map(result: SceneResult | None, opacity: float = OPACITY, mode: str = OVERLAY) -> Image.Image | None:
+    """The tile map of the last step (verdicts and change maps at `opacity` over the after-scene, with the
+    legend), or the after- or before-scene alone; nothing before a run."""
+    if result is None:
+        return None
+    step = result.steps[-1]
+    if mode == OVERLAY:
+        return tile_map(step, result.quicklook, result.calibration, opacity=opacity)
+    return Image.fromarray(result.quicklook.images[step.after if mode == AFTER else step.before])
 
 
 def scenes_status(before: str | None, after: str | None, tile_size: float) -> str:
@@ -182,7 +205,11 @@ def build_tab(model: str | None) -> None:
         label="Before / after, overlap of the two scenes (drag the handle)", type="pil", interactive=False
     )
     with gr.Row():
-        tiles = gr.Image(label=TILE_MAP_LABEL, type="pil", interactive=False)
+        opacity = gr.Slider(0.0, 1.0, value=OPACITY, step=0.05, label="Change map opacity")
+        mode = gr.Radio([OVERLAY, AFTER, BEFORE], value=OVERLAY, label="Tile map shows")
+    with gr.Row():
+        tiles = gr.Image(label=TILE_MAP_LABEL, type="pil", interactive=False,
+                         alt_text="The after-scene with each tile's change verdict, its change map and the legend")
         with gr.Column():
             summary = gr.Markdown(label=SUMMARY_LABEL)
             downloads = gr.File(
@@ -198,17 +225,20 @@ def build_tab(model: str | None) -> None:
         wrap=True,
     )
     folder = gr.State(None, time_to_live=SESSION_TTL_S, delete_callback=remove_folder)
+    scene = gr.State(None, time_to_live=SESSION_TTL_S)
 
-    outputs = [problem, view, tiles, summary, table, downloads, folder]
+    outputs = [problem, view, tiles, summary, table, downloads, folder, scene]
     run_controls(
         run,
         stop,
         reported(functools.partial(run_describe, predictor), BLANK),
-        [before, after, tile_size, batch_size, threshold, folder],
+        [before, after, tile_size, batch_size, threshold, folder, opacity, mode],
         outputs,
         api_name="rs_describe",
     )
     clear_on_change([before, after, tile_size, threshold], outputs, ("", *BLANK))
+    gr.on([opacity.release, mode.change], safe_handler(show_tile_map), [scene, opacity, mode], tiles,
+          api_visibility="private")
     gr.on([before.change, after.change, tile_size.change], scenes_status, [before, after, tile_size], status,
           api_visibility="private")
 

@@ -25,9 +25,11 @@ POLYGON = (0, 200, 230)
 LEGEND_HEIGHT = 34
 
 
-def tile_map(change: ChangeStep, quicklook: Quicklook, calibration: ChangeCalibration) -> Image.Image:
-    """One step's verdicts drawn over the quicklook of its later date, with the change polygons at
-    `calibration`'s map threshold."""
+def tile_map(
+    change: ChangeStep, quicklook: Quicklook, calibration: ChangeCalibration, *, opacity: float = 0.6
+) -> Image.Image:
+    """One step's verdicts drawn over the quicklook of its later date, the change maps at `opacity`, with the
+    change polygons at `calibration`'s map threshold."""
     base = Image.fromarray(quicklook.images[change.after])
     heat = np.zeros((base.height, base.width), np.float32)  # (h, w) on the quicklook
     for tile in change.changed:
@@ -36,7 +38,7 @@ def tile_map(change: ChangeStep, quicklook: Quicklook, calibration: ChangeCalibr
             heat[top:bottom, left:right], _heat(tile, right - left, bottom - top)
         )
     scale = scene_scale(change.tiles)
-    image = heatmap_overlay(base, heat / scale)
+    image = heatmap_overlay(base, heat / scale, alpha=opacity)
     draw = ImageDraw.Draw(image)
     for polygon in change_polygons(change.tiles, calibration.map_threshold):
         for ring in polygon.geometry["coordinates"]:

@@ -37,7 +37,9 @@ def _components(demo: gr.Blocks, kind: type) -> list:
 
 
 def test_run_shows_views_table_and_downloads(stateful: RsPredictor) -> None:
-    (before, after), tiles, summary, table, files, folder = run_describe(stateful, *PAIR, 256, 3, 0.0, None)
+    (before, after), tiles, summary, table, files, folder, result = run_describe(
+        stateful, *PAIR, 256, 3, 0.0, None
+    )
     assert before.size == after.size == (488, 496)  # the overlap of the shifted pair
     assert tiles.size == (488, 496 + LEGEND_HEIGHT)  # the after-scene over its legend
     assert summary.startswith("# Change summary: before.tif → after.tif") and "Tiles analysed: 4" in summary
@@ -49,7 +51,10 @@ def test_run_shows_views_table_and_downloads(stateful: RsPredictor) -> None:
     with rasterio.open(files[2]) as heat:
         assert heat.crs.to_epsg() == 32632
 
-    *_, folder_again = run_describe(stateful, *PAIR, 512, 8, 1.0, folder)
+    assert app.show_tile_map(result, 0.6).tobytes() == tiles.tobytes()  # the redraw draws the same map
+    assert app.show_tile_map(result, 0.1).tobytes() != tiles.tobytes()  # the opacity slider
+    assert app.show_tile_map(result, 0.6, app.BEFORE).size == before.size and app.show_tile_map(None) is None
+    *_, folder_again, _ = run_describe(stateful, *PAIR, 512, 8, 1.0, folder)
     assert not Path(folder.name).exists() and Path(folder_again.name).is_dir()  # superseded folder removed
     folder_again.cleanup()
 
@@ -59,7 +64,7 @@ def test_bad_uploads_show_a_message(stateful: RsPredictor, scenes, tmp_path: Pat
     text = tmp_path / "notes.tif"
     text.write_text("not a raster")
     cases = [
-        (str(scenes.write_scene(tmp_path / "plain.tif", crs=None)), "plain.tif: GTiff raster without a CRS"),
+        (str(scenes.write_scene(tmp_path / "plain.tif", crs=None)), "plain.tif: GeoTIFF raster without a CRS"),
         (
             str(scenes.write_scene(tmp_path / "far.tif", transform=scenes.utm_grid(shift=(50_000, 0)))),
             "no overlap between",
@@ -121,6 +126,7 @@ def test_blocks(monkeypatch: pytest.MonkeyPatch, stateful: RsPredictor, demo: bo
         "Tile size (px)",
         "Batch size",
         "Change threshold: p(change)",
+        "Change map opacity",
     ]
     assert _components(blocks, gr.Dataframe)[0].headers == app.TABLE_HEADERS
     banner = " ".join(m.value or "" for m in _components(blocks, gr.Markdown))
