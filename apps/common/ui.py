@@ -38,9 +38,9 @@ PROBLEM = "⛔ "  # opens every error note, so a reader (and a test) tells it fr
 # Layout fixes for narrow (phone) and wide screens: file names wrap instead of shrinking to their last letters,
 # tables scroll sideways inside their block instead of pushing columns off the page.
 CSS = """
-.file-preview .filename, .file-preview .stem, .file-preview .ext { white-space: normal; overflow-wrap: anywhere; }
-.file-preview .stem { overflow: visible; text-overflow: clip; }
-.table-wrap { overflow-x: auto; max-width: 100%; }
+.file-preview .filename { overflow: visible !important; flex-wrap: wrap; }
+.file-preview .filename .stem { white-space: normal !important; overflow: visible !important;
+  text-overflow: clip !important; overflow-wrap: anywhere; }
 .gradio-container { max-width: 1920px !important; }
 """
 

@@ -187,6 +187,7 @@ def build_tab(model: str | None) -> None:
             value=256,
             step=32,
             label="Tile size (px)",
+            elem_id="rs-tile-size",
             info="LEVIR-CC-style models saw 256 px tiles at 0.5 m",
         )
         batch_size = gr.Slider(1, 32, value=8, step=1, label="Batch size", info="tiles per model call")
@@ -208,7 +209,7 @@ def build_tab(model: str | None) -> None:
         opacity = gr.Slider(0.0, 1.0, value=OPACITY, step=0.05, label="Change map opacity")
         mode = gr.Radio([OVERLAY, AFTER, BEFORE], value=OVERLAY, label="Tile map shows")
     with gr.Row():
-        tiles = gr.Image(label=TILE_MAP_LABEL, type="pil", interactive=False,
+        tiles = gr.Image(label=TILE_MAP_LABEL, type="pil", interactive=False, elem_id="rs-tile-map",
                          alt_text="The after-scene with each tile's change verdict, its change map and the legend")
         with gr.Column():
             summary = gr.Markdown(label=SUMMARY_LABEL)
