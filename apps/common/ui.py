@@ -17,6 +17,8 @@ from typing import Any
 
 import gradio as gr
 
+from apps.common.predictor import RunStopped
+
 log = logging.getLogger("sve.ui")
 _FOLDERS = re.compile(r"(?<![\w.])(?:/[^/\s:'\"]+)+/(?=[^/\s])")  # the folders of an absolute path
 
@@ -98,6 +100,9 @@ def user_message(error: Exception) -> str:
     unexpected ones, its text go to the server log only (the text might quote an uploaded file's content)."""
     if isinstance(error, gr.Error):
         return str(error.message)
+    if isinstance(error, RunStopped):
+        log.warning("job stopped: %s", error)  # the server's record that Stop ended the work, not just the wait
+        return f"Stopped: {error}."
     if isinstance(error, ValueError | OSError):
         return plain_words(without_folders(str(error)))
     log.error("request failed with %s", type(error).__name__, exc_info=False)
