@@ -13,10 +13,8 @@
 #   bash scripts/train_demo_models.sh            (run from the repository root, in the project's venv)
 #   RUNS=runs/demo2 bash scripts/train_demo_models.sh      (another folder for the runs)
 #   APPS="image_diff" bash scripts/train_demo_models.sh    (some apps only; the others' demo models stay)
-#   RS_NUISANCE=0.3 RUNS=runs/demo_nuisance APPS=rs_change bash scripts/train_demo_models.sh
-#             (the rs_change retrain of issue 21: 30% of pairs also get nuisance change, labels unchanged, data in
-#             runs/data/rs_nuisance, stage 2 from configs/demo/rs_change_nuisance.yaml; then calibrated and scored
-#             on the plain synthetic test split too. Its data takes ~20 min at 0.25 s a pair, one worker.)
+#   then (separately, from the shipped models) scripts/retrain_rs_nuisance.sh and
+#   scripts/retrain_image_diff_noedit.sh: stage 2c of issues 21 and 27 (nuisance pairs answered "no change" / "no edit")
 set -euo pipefail
 export OMP_NUM_THREADS=1   # one thread per run: several small runs in parallel beat one oversubscribed run
 data=runs/data
@@ -26,23 +24,18 @@ mkdir -p $runs runs/eval
 has() { [[ " $apps " == *" $1 "* ]]; }
 ! has cxr || [ -d $data/cxr ] || python -m apps.cxr.phantoms.make_dataset --out $data/cxr --n-train 4000 \
     --n-val 300 --n-test 500 --seed 0 --size 96 --dicom-size 192
-rs_data=$data/rs${RS_NUISANCE:+_nuisance}
+rs_data=$data/rs
 ! has rs_change || [ -d $rs_data ] || python -m apps.rs_change.synthetic.make_dataset --out $rs_data --n-train 4000 \
-    --n-val 300 --n-test 500 --seed 0 --size 96 ${RS_NUISANCE:+--nuisance-rate $RS_NUISANCE}
+    --n-val 300 --n-test 500 --seed 0 --size 96
 ! has image_diff || [ -d $data/image_diff ] || python -m apps.image_diff.synthetic.make_dataset --out $data/image_diff \
     --n-train 6000 --n-val 300 --n-test 500 --seed 0 --size 96
 ! has image_diff || [ -d $data/image_diff_observed ] || python -m apps.image_diff.synthetic.make_dataset --observations \
     --out $data/image_diff_observed --n-train 6000 --n-val 300 --n-test 500 --seed 0 --size 96
 
-config() {  # $1 = app: its stage-2 config (the nuisance retrain's for rs_change when RS_NUISANCE is set)
-  if [ "$1" = rs_change ] && [ -n "${RS_NUISANCE:-}" ]; then echo configs/demo/rs_change_nuisance.yaml
-  else echo configs/demo/$1.yaml; fi
-}
-
 train_variant() {  # $1 = app, $2 = stage-1 model, $3 = variant; stage 2b where configs/demo/<app>_stage2b.yaml is
   local app=$1 out=$runs/$1_$3 stage2=$runs/$1_$3 stage2b=configs/demo/$1_stage2b.yaml
   [ ! -f $stage2b ] || stage2=${out}_stage2
-  [ -f $stage2/config.json ] || sve train $(config $app) --model $2 --variant $3 --output-dir $stage2 \
+  [ -f $stage2/config.json ] || sve train configs/demo/$app.yaml --model $2 --variant $3 --output-dir $stage2 \
       > $runs/$app-$3.log 2>&1
   [ ! -f $stage2b ] || [ -f $out/config.json ] || sve train $stage2b --model $stage2 --variant $3 \
       --output-dir $out > $runs/$app-$3-stage2b.log 2>&1
@@ -51,7 +44,7 @@ train_variant() {  # $1 = app, $2 = stage-1 model, $3 = variant; stage 2b where 
 train_app() {  # $1 = app, $2 = its data folder, $3 = stage-1b steps (0: none)
   local app=$1 base=$runs/$1_stage1
   cat $2/train.jsonl $2/describe.jsonl > $2/stage1.jsonl   # one file: the tokenizer learns both stages' words
-  [ -f $base/config.json ] || sve train $(config $app) --data $2/stage1.jsonl --variant stateless \
+  [ -f $base/config.json ] || sve train configs/demo/$app.yaml --data $2/stage1.jsonl --variant stateless \
       --max-steps 1500 --output-dir $base > $runs/$app-stage1.log 2>&1
   if [ "$3" != 0 ]; then
     [ -f ${base}b/config.json ] || sve train configs/demo/$app.yaml --model $base --data $2/describe.jsonl \
@@ -79,8 +72,6 @@ for variant in cross_ffn stateless; do
     # p(change) and change-map thresholds on the validation split, stored beside the model (change_calibration.json)
     sve rs calibrate --data $rs_data --split val --model $runs/rs_change_$variant
     sve rs evaluate --data $rs_data --split test --model $runs/rs_change_$variant --out runs/eval/rs_$variant
-    [ -z "${RS_NUISANCE:-}" ] || [ ! -d $data/rs ] || sve rs evaluate --data $data/rs --split test \
-        --model $runs/rs_change_$variant --out runs/eval/rs_plain_$variant   # the plain targets still hold?
     sve eval levir-cc --data $rs_data --split test --model $runs/rs_change_$variant --out runs/eval/levircc_$variant
   fi
   ! has image_diff || sve diff evaluate --data $data/image_diff --split test --model $runs/image_diff_$variant \

@@ -61,13 +61,18 @@ def step_labels(result: DiffResult) -> list[tuple[str, int]]:
 
 
 Pair = tuple[Image.Image, Image.Image]
+# notices, verdict, category, what the model saw, raw words, view, legend, result
+Judged = tuple[gr.Markdown, str, str, gr.Textbox, str, Pair | None, Image.Image | None, DiffResult]
+Outputs = tuple[gr.Markdown, str, str, gr.Textbox, str, Pair | None, Image.Image | None, gr.Radio, DiffResult]
 
 
 def notices(result: DiffResult) -> str:
-    """What the user reads before any answer: the images are far from the demo model's training data, the model
-    could not describe the pair."""
+    """What the user reads before any answer: the images are far from the demo model's training data, the
+    model's words disagree with its p(edit), the model could not describe the pair."""
     lines = [f"**Unlike the training images.** {result.notice}"] if result.notice else []
-    if not result.readable:
+    if result.disagreement:
+        lines.append(f"**Words and probability disagree.** {result.disagreement}")
+    if result.edited and not result.readable:
         lines.append(
             f"**{UNREADABLE[0].upper()}{UNREADABLE[1:]}.** Its answer {result.reading.reason}; what it wrote is below."
         )
@@ -83,22 +88,41 @@ def run_diff(
     heatmap: bool,
     opacity: float = OPACITY,
     mode: str = SLIDER,
-) -> tuple[gr.Markdown, str, str, gr.Textbox, str, Pair, Image.Image | None, gr.Radio, DiffResult]:
-    """Run button: notices (shown when there are any), the instruction (or that the model could not describe
-    the pair), category, what the model saw (shown when it says), the model's raw words (behind a closed
-    disclosure), the last step's view and the heatmap's legend, the step choice (shown for three images), and the
-    result for later redraws. Empty upload slots are skipped, keeping the order."""
+    threshold: float | None = None,
+) -> Outputs:
+    """Run button: the answer judged at `threshold` (the model's calibrated one when None), see `judged`, with
+    the step choice (shown for three images). Empty upload slots are skipped, keeping the order."""
     result = predictor.predict([path for path in (first, second, third) if path])
+    if threshold is not None:
+        result = result.with_threshold(float(threshold))
     last = result.steps - 1
+    *shown, view, legend, result = judged(result, last, heatmap, opacity, mode)
+    return (*shown, view, legend, gr.Radio(choices=step_labels(result), value=last, visible=result.steps > 1), result)
+
+
+@safe_handler
+def rejudge(
+    result: DiffResult | None, threshold: float, step: int | None, heatmap: bool, opacity: float, mode: str
+) -> Judged | tuple[object, ...]:
+    """Threshold slider moved: the stored answer judged again (no model run), as `judged`."""
+    if result is None or step is None:
+        return tuple(gr.skip() for _ in range(8))  # nothing before a run: leave every output as it is
+    return judged(result.with_threshold(float(threshold)), step, heatmap, opacity, mode)
+
+
+def judged(result: DiffResult, step: int, heatmap: bool, opacity: float, mode: str) -> Judged:
+    """Notices (shown when there are any), the verdict ("No difference found (p(edit) = 0.03, threshold 0.50)",
+    or the instruction with its p(edit)), category and what the model saw (when an edit was found and read),
+    the model's raw words (behind a closed disclosure), the step's view and the heatmap's legend, the result."""
     notice = notices(result)
+    described = result.edited and result.readable
     return (
         gr.Markdown(value=notice, visible=bool(notice)),
-        result.shown,
-        " → ".join(result.categories) if result.readable else "",
-        gr.Textbox(value="\n".join(result.observations), visible=result.readable and bool(result.observations)),
+        f"{result.shown[0].upper()}{result.shown[1:]} ({result.verdict})",
+        " → ".join(result.categories) if described else "",
+        gr.Textbox(value="\n".join(result.observations), visible=described and bool(result.observations)),
         result.raw,
-        *show_step(result, last, heatmap, opacity, mode),
-        gr.Radio(choices=step_labels(result), value=last, visible=result.steps > 1),
+        *show_step(result, step, heatmap, opacity, mode),
         result,
     )
 
@@ -112,7 +136,7 @@ def show_step(
     if result is None or step is None:
         return None, None
     before, after = result.images[step], result.images[step + 1]
-    change = result.heatmaps[step + 1] if heatmap else None
+    change = result.heatmaps[step + 1] if heatmap and result.edited else None  # no edit: no map to read
     after = heatmap_overlay(after, change, alpha=opacity)
     view = {BEFORE: (before, before), AFTER: (after, after)}.get(mode, (before, after))
     return view, None if change is None else colour_bar(LEGEND_WIDTH, RELATIVE_CHANGE)
@@ -162,6 +186,14 @@ def build_tab(model: str | None) -> None:
     with gr.Row():
         with gr.Column():
             instruction = gr.Textbox(label="Edit instruction", interactive=False)
+            threshold = gr.Slider(
+                0.0,
+                1.0,
+                value=round(predictor.calibration.threshold, 3),
+                step=0.01,
+                label="Edit threshold: p(edit)",
+                info=predictor.calibration.describe(),
+            )
             category = gr.Textbox(label="Category (ImgEdit)", interactive=False)
             seen = gr.Textbox(label="What the model saw (before -> after)", interactive=False, visible=False)
             with gr.Accordion(RAW_LABEL, open=False):
@@ -187,13 +219,15 @@ def build_tab(model: str | None) -> None:
         run,
         stop,
         reported(functools.partial(run_diff, predictor), BLANK),
-        [*uploads, heatmap, opacity, mode],
+        [*uploads, heatmap, opacity, mode, threshold],
         outputs,
         api_name="diff_describe",
     )
     clear_on_change(uploads, outputs, ("", *BLANK))
     for upload, status in zip(uploads, statuses, strict=True):
         upload.change(upload_status, upload, status, api_visibility="private")
+    threshold.release(rejudge, [state, threshold, step, heatmap, opacity, mode],
+                      [notice, instruction, category, seen, raw, view, legend, state], api_visibility="private")
     gr.on([step.change, heatmap.change, opacity.release, mode.change], show_step,
           [state, step, heatmap, opacity, mode], [view, legend], api_visibility="private")
 

@@ -1,8 +1,10 @@
-"""`sve diff describe|predict|make-dataset`: thin argument parsing over `DiffPredictor` and the generator.
+"""`sve diff describe|predict|calibrate|evaluate|make-dataset`: thin argument parsing over `DiffPredictor`, the
+p(edit) calibration, the scorer and the generator.
 
-`describe` says what changed across 2-3 image files; `predict` does the same for every edit of an ImgEdit-style
-folder and writes the list of records `sve eval judge --a/--b` reads, so two models (say SVE and its stateless
-baseline) can be judged against each other. Errors a user can act on (a bad image, a missing model or dataset
+`describe` says what changed across 2-3 image files, or "no difference found" when p(edit) stays below the
+threshold; `predict` does the same for every edit of an ImgEdit-style folder and writes the list of records
+`sve eval judge --a/--b` reads, so two models (say SVE and its stateless baseline) can be judged against each
+other; `calibrate` chooses the p(edit) threshold on a split with no-edit pairs and stores it beside the model. Errors a user can act on (a bad image, a missing model or dataset
 file) are printed without a traceback and exit 2. The predictor (and with it torch) is imported only by the
 commands that run a model, so `--help` and `make-dataset` start fast.
 """
@@ -15,9 +17,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from tqdm import tqdm
 
+from apps.common import evaluate as common
+from apps.common.calibration import probability
 from apps.image_diff import evaluate
+from apps.image_diff.describe.calibration import FILENAME
 from apps.image_diff.ingest import ImageInputError, load_images
 from apps.image_diff.synthetic import make_dataset
 from apps.image_diff.synthetic.edits import SEQUENCE_MODES
@@ -37,6 +43,8 @@ def _describe(args: argparse.Namespace) -> int:
     images = load_images(args.images)
     predictor = DiffPredictor.load(args.model, max_new_tokens=args.max_new_tokens, sequence=args.sequence)
     result = predictor.predict_images(images)
+    if args.threshold is not None:
+        result = result.with_threshold(args.threshold)
     if result.demo:
         print(DEMO_NOTE, file=sys.stderr)
     if args.out is not None:
@@ -47,6 +55,13 @@ def _describe(args: argparse.Namespace) -> int:
         return 0
     if result.notice:  # before any answer
         print(f"notice: {result.notice}")
+    print(f"verdict: {'edited' if result.edited else 'no difference found'} ({result.verdict}; "
+          f"{result.calibration.describe()})")
+    if result.disagreement:
+        print(f"note: {result.disagreement}")
+    if not result.edited:
+        print(f"model: {result.model}")
+        return 0
     if not result.readable:
         print(f"{UNREADABLE}: its answer {result.reading.reason}")
         print(f"raw answer (not an instruction): {result.raw}\nmodel: {result.model}")
@@ -67,6 +82,27 @@ def _write_overlays(result: DiffResult, out: Path) -> None:
         if heatmap is not None:
             overlay.save(out / f"heatmap_{number}.png")
             print(f"wrote {out / f'heatmap_{number}.png'}", file=sys.stderr)
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from apps.image_diff.describe.calibration import calibrate
+    from apps.image_diff.describe.predictor import DEMO_MODEL_DIR, DiffPredictor
+
+    out = args.out or Path(args.model or DEMO_MODEL_DIR) / FILENAME
+    if not out.parent.is_dir():
+        raise ValueError(f"{out.parent}: no such folder for {FILENAME}; pass --out PATH (a hub model has no "
+                         "local folder)")
+    items = common.read_split(args.data, args.split)
+    if not any(evaluate.is_no_edit_item(item) for item in items):
+        raise ValueError(f"{args.data / args.split}.jsonl has no pair without an edit to calibrate on; make one "
+                         "with `sve diff make-dataset --no-edit-share 0.1`")
+    predictor = DiffPredictor.load(args.model, max_new_tokens=args.max_new_tokens)
+    p_edit = evaluate.edit_probabilities(predictor, items, batch_size=args.batch_size)
+    no_edit = np.array([evaluate.is_no_edit_item(item) for item in items])
+    calibration = calibrate(p_edit, no_edit, f"{args.split} split of {args.data.name}")
+    calibration.save(out)
+    print(f"{calibration.describe()}; wrote {out}")
+    return 0
 
 
 def _predict(args: argparse.Namespace) -> int:
@@ -128,6 +164,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     describe.add_argument(
         "--out", type=Path, help="folder to write heatmap_<k>.png overlays to (stateful models only)"
     )
+    describe.add_argument(
+        "--threshold", type=probability,
+        help=f"p(edit) at or above which the images count as edited (default: the model's calibrated threshold, "
+        f"{FILENAME} beside it, else 0.5)",
+    )
     describe.set_defaults(func=_describe)
 
     predict = commands.add_parser(
@@ -142,6 +183,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     _model_arguments(predict)
     predict.set_defaults(func=_predict)
+
+    calibration = commands.add_parser(
+        "calibrate", help=f"choose the p(edit) threshold on a split with no-edit pairs; store it as {FILENAME} "
+        "beside the model"
+    )
+    calibration.add_argument("--data", type=Path, required=True,
+                             help="folder with <split>.jsonl (sve diff make-dataset --no-edit-share 0.1)")
+    calibration.add_argument("--split", default="val", help="split to calibrate on (default val)")
+    calibration.add_argument("--out", type=Path,
+                             help=f"where to write (default: {FILENAME} in the model's folder)")
+    calibration.add_argument("--batch-size", type=int, default=16, help="pairs per forward pass (default 16)")
+    _model_arguments(calibration)
+    calibration.set_defaults(func=_calibrate)
 
     dataset = commands.add_parser(
         "make-dataset", help="write a seeded synthetic edit dataset in the trainer's format"

@@ -21,9 +21,10 @@ from PIL import Image
 from tqdm import tqdm
 
 from apps.common import evaluate as common
+from apps.common.calibration import probability
 from apps.common.policy.raster import DEFAULT_MAX_TILES
 from apps.rs_change import detection, evaluate, levircc_to_jsonl
-from apps.rs_change.calibration import FILENAME, probability
+from apps.rs_change.calibration import FILENAME
 from apps.rs_change.describe import run as describe_run
 from apps.rs_change.scene.config import GRID_CHOICES
 from apps.rs_change.synthetic import make_dataset

@@ -23,8 +23,9 @@ from PIL import Image
 from sklearn.metrics import roc_auc_score
 from tqdm import tqdm
 
+from apps.common.calibration import best_threshold
 from apps.common.evaluate import SplitItem
-from apps.rs_change.calibration import ChangeCalibration, best_threshold
+from apps.rs_change.calibration import ChangeCalibration
 from evaluation.datasets.files import field
 
 if TYPE_CHECKING:  # torch and transformers: only when a model runs
@@ -77,7 +78,8 @@ def calibrate(scores: SplitScores, source: str) -> ChangeCalibration:
         values = np.concatenate([scores.maps[i][::4, ::4].ravel() for i in changed])  # every 4th pixel: plenty
         truth = np.concatenate([scores.masks[i][::4, ::4].ravel() for i in changed])
         map_threshold, _, _, pixel_f1 = best_threshold(values, truth)
-    return ChangeCalibration(threshold, map_threshold, precision, recall, pixel_f1, len(scores.labels), source)
+    return ChangeCalibration(threshold=threshold, map_threshold=map_threshold, precision=precision, recall=recall,
+                             pixel_f1=pixel_f1, pairs=len(scores.labels), source=source)
 
 
 def tile_metrics(scores: SplitScores, threshold: float) -> dict[str, float]:

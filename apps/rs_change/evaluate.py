@@ -26,8 +26,8 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from apps.common import evaluate as common
+from apps.common.calibration import probability
 from apps.common.evaluate import SplitItem
-from apps.rs_change.calibration import probability
 from apps.rs_change.describe.verdict import says_change
 from apps.rs_change.detection import pixel_metrics, score_split, tile_metrics
 from evaluation.datasets.files import field

@@ -3,17 +3,18 @@
 `predict(2-3 image files)` runs the uploads through the ingestion's safety checks, asks the model the question
 it was trained on (`synthetic.EDIT_PROMPT` for a pair, `SEQUENCE_PROMPT` for three images; a model trained on
 pairs only, like the embedded demo model, is asked about each consecutive pair instead), and returns a
-`DiffResult`: the edit instruction(s), each edit's ImgEdit category, what the model said it saw (the demo
-model states an edited object before and after, `answers.py`), and where the model saw change: a heatmap
-per later image, read off the SVE cross-attention (a stateless model has none), drawn over that image. The
-describer's processor resizes images to the model's working size; heatmaps come back at the loaded size.
+`DiffResult`: p(edit) per step against the threshold stored beside the model (`calibration.py`; "no
+difference found" below it), the edit instruction(s), each edit's ImgEdit category, what the model said it saw
+(the demo model states an edited object before and after, `answers.py`), and where the model saw change: a
+heatmap per later image, read off the SVE cross-attention (a stateless model has none), drawn over that image.
+The describer's processor resizes images to the model's working size; heatmaps come back at the loaded size.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +24,14 @@ from PIL import Image
 from apps.common.overlay import heatmap_overlay
 from apps.common.predictor import DescriberBacked, load_app_describer
 from apps.image_diff.answers import split_answer
+from apps.image_diff.describe.calibration import EditCalibration, edit_probability
 from apps.image_diff.describe.categories import EditCategory, edit_categories, edit_category
 from apps.image_diff.describe.domain import domain_notice
 from apps.image_diff.describe.readable import Reading, is_no_edit, read
 from apps.image_diff.ingest import load_images
 from apps.image_diff.synthetic.edits import (
     EDIT_PROMPT,
+    NO_EDIT,
     SEQUENCE_MODES,
     SEQUENCE_PROMPT,
     SequenceMode,
@@ -38,6 +41,7 @@ from sve_core.inference import Describer, Request
 
 DEMO_MODEL_DIR = Path(__file__).resolve().parents[1] / "demo_model"
 UNREADABLE = "the model could not describe this pair"
+NO_DIFFERENCE = "no difference found"
 
 
 @dataclass(frozen=True)
@@ -55,19 +59,53 @@ class DiffResult:
     raw: str = ""  # the model's words as written, observations included
     notice: str = ""  # `domain.domain_notice` for the demo model: the images are far from its training data
     reading: Reading = Reading(True)  # `readable.read`: word salad is never shown as an instruction
+    p_edits: tuple[float, ...] = (1.0,)  # p(edit) per question asked: one per step (pairwise), else one
+    calibration: EditCalibration = EditCalibration()  # its `threshold` decides `edited`
 
     @property
     def readable(self) -> bool:
         return self.reading.readable
 
     @property
-    def edited(self) -> bool | None:
-        """False when the model answered no edit, None when its answer was unreadable."""
-        return None if not self.readable else not is_no_edit(self.text)
+    def p_edit(self) -> float:
+        """The sequence's p(edit): its most likely edited step."""
+        return max(self.p_edits)
+
+    @property
+    def threshold(self) -> float:
+        return self.calibration.threshold
+
+    def with_threshold(self, threshold: float) -> DiffResult:
+        """The same answer judged at another p(edit) threshold (the UI slider, `--threshold`)."""
+        return replace(self, calibration=replace(self.calibration, threshold=threshold))
+
+    @property
+    def edited(self) -> bool:
+        """p(edit) reaches the threshold; below it the answer is `NO_DIFFERENCE`, whatever the words say."""
+        return self.p_edit >= self.threshold
+
+    @property
+    def verdict(self) -> str:
+        """'p(edit) = 0.03, threshold 0.50': the numbers behind `edited`, for every place that shows it."""
+        return f"p(edit) = {self.p_edit:.2f}, threshold {self.threshold:.2f}"
+
+    @property
+    def disagreement(self) -> str:
+        """'' when the words and p(edit) agree, else a sentence saying how they differ."""
+        if not self.readable:
+            return ""
+        said_none = is_no_edit(self.text)
+        if self.edited and said_none:
+            return f"The model's words say no edit, but {self.verdict}: reported as edited."
+        if not self.edited and not said_none:
+            return f"The model wrote an instruction, but {self.verdict}: reported as no difference."
+        return ""
 
     @property
     def shown(self) -> str:
-        """What a user is shown as the answer: the instruction, or `UNREADABLE`."""
+        """What a user is shown as the answer: `NO_DIFFERENCE`, the instruction, or `UNREADABLE`."""
+        if not self.edited:
+            return NO_DIFFERENCE
         return self.text if self.readable else UNREADABLE
 
     @property
@@ -83,7 +121,7 @@ class DiffResult:
         """(image `index`, image `index + 1`), 0-based, the later one with its change heatmap if asked."""
         if not 0 <= index < self.steps:
             raise ValueError(f"step must be 0 to {self.steps - 1} for {len(self.images)} images, got {index}")
-        later = self.overlays if heatmap else self.images
+        later = self.overlays if heatmap and self.edited else self.images  # no edit: no map to read
         return self.images[index], later[index + 1]
 
     def record(self, item_id: str, names: Sequence[str]) -> dict[str, Any]:
@@ -94,6 +132,9 @@ class DiffResult:
             "caption": self.shown,
             "readable": self.readable,
             "edited": self.edited,
+            "p_edit": [round(p, 4) for p in self.p_edits],
+            "threshold": self.threshold,
+            "disagreement": self.disagreement,
             "raw": self.raw,
             "notice": self.notice,
             "categories": list(self.categories),
@@ -108,22 +149,31 @@ class DiffPredictor(DescriberBacked):
     """One describer shared by every request (it serialises generation itself). `sequence`: how three images are
     asked about; default "pairwise" for the embedded demo model (trained on pairs only), "joint" otherwise."""
 
-    def __init__(self, describer: Describer, sequence: SequenceMode | None = None) -> None:
+    def __init__(self, describer: Describer, sequence: SequenceMode | None = None,
+                 calibration: EditCalibration | None = None) -> None:
         if sequence is not None and sequence not in SEQUENCE_MODES:
             raise ValueError(f"sequence must be one of {', '.join(SEQUENCE_MODES)}, got {sequence!r}")
         self.describer = describer
         self.sequence: SequenceMode = sequence or ("pairwise" if describer.demo else "joint")
+        self.calibration = calibration or EditCalibration()
 
     @classmethod
     def load(
         cls, model: str | None, *, max_new_tokens: int = 64, sequence: SequenceMode | None = None
     ) -> DiffPredictor:
-        """`model` (hub id, local folder, ``tiny:<family>``), or the embedded demo model when None."""
-        return cls(load_app_describer(model, DEMO_MODEL_DIR, max_new_tokens=max_new_tokens), sequence)
+        """`model` (hub id, local folder, ``tiny:<family>``), or the embedded demo model when None; a local
+        folder's `edit_calibration.json` sets the p(edit) threshold (0.5 without one)."""
+        describer = load_app_describer(model, DEMO_MODEL_DIR, max_new_tokens=max_new_tokens)
+        return cls(describer, sequence, EditCalibration.for_model(model or DEMO_MODEL_DIR))
 
     def predict(self, sources: Sequence[str | Path | bytes]) -> DiffResult:
         """Describe the edits from each image to the next; raises `ImageInputError` naming a bad file."""
         return self.predict_images(load_images(sources))
+
+    def edit_probabilities(self, sequences: Sequence[Sequence[Image.Image]], prompt: str = EDIT_PROMPT) -> list[float]:
+        """p(edit) of each image sequence (oldest first), asked `prompt`: one batched forward, no generation."""
+        scores = self.describer.answer_likelihoods([list(images) for images in sequences], prompt, [NO_EDIT])
+        return [edit_probability(float(row[0])) for row in scores.log_likelihoods]
 
     def predict_images(self, images: list[Image.Image]) -> DiffResult:
         """`predict` on images already through `load_images`, for callers that check files before loading a
@@ -135,6 +185,7 @@ class DiffPredictor(DescriberBacked):
             text, observations, raw = answer.instruction, answer.observations, description.text
             categories = edit_categories(text, len(images) - 1)
             readings = [read(raw, grammar=self.demo)]
+            p_edits = self.edit_probabilities([images], prompt)
         else:
             pairs = [Request(list(pair), EDIT_PROMPT) for pair in itertools.pairwise(images)]
             steps = self.describer.predict(pairs, batch_size=1, heatmaps=True)  # pairs may differ in size
@@ -144,6 +195,7 @@ class DiffPredictor(DescriberBacked):
             categories = [edit_category(a.instruction) for a in answers]
             raw = "\n".join(step.text for step in steps)
             readings = [read(step.text, grammar=self.demo) for step in steps]
+            p_edits = self.edit_probabilities([list(pair) for pair in itertools.pairwise(images)])
         return DiffResult(
             text=text,
             categories=categories,
@@ -156,4 +208,6 @@ class DiffPredictor(DescriberBacked):
             raw=raw,
             reading=next((reading for reading in readings if not reading.readable), Reading(True)),
             notice=domain_notice(images) if self.demo else "",
+            p_edits=tuple(p_edits),
+            calibration=self.calibration,
         )

@@ -78,8 +78,7 @@ class RsPredictor(DescriberBacked):
         describer = load_app_describer(model, DEMO_MODEL_DIR, max_new_tokens=max_new_tokens)
         if input_size is None:
             input_size = DEMO_INPUT_SIZE if model is None else INPUT_SIZE
-        folder = DEMO_MODEL_DIR if model is None else Path(model)
-        calibration = ChangeCalibration.for_model(folder) if folder.is_dir() else ChangeCalibration()
+        calibration = ChangeCalibration.for_model(model or DEMO_MODEL_DIR)  # defaults where no file is
         return cls(describer, input_size=input_size, calibration=calibration)
 
     def describe(

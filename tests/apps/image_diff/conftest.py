@@ -4,13 +4,15 @@ predictor whose describer answers like the demo model."""
 from __future__ import annotations
 
 import importlib.util
+import math
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import pytest
 
 from apps.image_diff.describe.predictor import DiffPredictor
-from sve_core.inference import Describer
+from sve_core.inference import AnswerScores, Describer
 
 DATA_SCRIPT = Path(__file__).resolve().parents[2] / "data" / "image_diff" / "data.py"
 
@@ -28,18 +30,30 @@ def files() -> ModuleType:
 OBSERVED_ANSWER = "a red star at the top -> a blue star at the top: make the red star blue"
 
 
-class _Observing(Describer):
-    """A describer that answers like the demo model, an observation and then the instruction, without a model."""
+class Observing(Describer):
+    """A describer that answers like the demo model, an observation and then the instruction, without a model;
+    it gives the no-edit answer probability `p_no_edit`."""
 
     name, demo, stateful = "observing", True, False
 
-    def __init__(self) -> None:  # no model: the answer is scripted
-        pass
+    def __init__(self, p_no_edit: float = 0.1) -> None:  # no model: the answers are scripted
+        self.p_no_edit = p_no_edit
 
     def describe_batch(self, sequences: list[list], prompt: str) -> list[str]:
         return [OBSERVED_ANSWER] * len(sequences)
 
+    def answer_likelihoods(self, sequences: list[list], prompt: str, answers: list[str], *,
+                           heatmaps: bool = False) -> AnswerScores:
+        scores = np.full((len(sequences), len(answers)), math.log(self.p_no_edit))
+        return AnswerScores(scores, [[None] * len(images) for images in sequences])
+
 
 @pytest.fixture
 def observing() -> DiffPredictor:
-    return DiffPredictor(_Observing())  # type: ignore[arg-type]
+    return DiffPredictor(Observing())  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def quiet() -> DiffPredictor:
+    """As `observing`, but the model finds "no edit" likely (p(edit) = 0.1)."""
+    return DiffPredictor(Observing(p_no_edit=0.9))  # type: ignore[arg-type]

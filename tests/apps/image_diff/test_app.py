@@ -54,16 +54,33 @@ def test_run_and_redraw(stateful: DiffPredictor) -> None:
 def test_word_salad_is_behind_a_disclosure(stateful: DiffPredictor) -> None:
     """A random-initialised model's answer: a notice and the fixed sentence, its words in a closed accordion."""
     notice, text, category, seen, raw, *_, result = run_diff(stateful, PAIR[0], PAIR[1], None, True)
-    assert not result.readable and text == UNREADABLE and category == "" and seen.visible is False
+    assert not result.readable and text.startswith(f"{UNREADABLE[0].upper()}{UNREADABLE[1:]} (p(edit) = ")
+    assert category == "" and seen.visible is False
     assert notice.visible and "The model could not describe this pair." in notice.value
     assert raw == result.raw and raw
 
 
 def test_observation_box_shows_what_the_model_saw(observing: DiffPredictor) -> None:
     notice, text, category, seen, raw, *_ = run_diff(observing, *PAIR, None, True)
-    assert text == "make the red star blue" and category == "adjust"
+    assert text == "Make the red star blue (p(edit) = 0.90, threshold 0.50)" and category == "adjust"
     assert notice.visible is False and raw  # the raw words stay behind the closed disclosure
     assert seen.visible and seen.value == "a red star at the top -> a blue star at the top"
+
+
+def test_no_difference_found_with_its_probability(quiet: DiffPredictor) -> None:
+    """Below the threshold: no instruction or category; the words' disagreement is a notice."""
+    notice, text, category, seen, raw, *_ = run_diff(quiet, *PAIR, None, True)
+    assert text == "No difference found (p(edit) = 0.10, threshold 0.50)" and category == ""
+    assert notice.visible and "**Words and probability disagree.** The model wrote an instruction" in notice.value
+    assert seen.visible is False and raw  # what it wrote, behind the disclosure
+
+
+def test_the_threshold_slider_judges_the_answer_again(quiet: DiffPredictor) -> None:
+    *_, result = run_diff(quiet, *PAIR, None, True, 0.6, app.SLIDER, 0.05)  # below p(edit) = 0.10: edited
+    assert result.edited and result.threshold == 0.05
+    notice, text, category, *_, again = app.rejudge(result, 0.5, 0, True, 0.6, app.SLIDER)
+    assert text == "No difference found (p(edit) = 0.10, threshold 0.50)" and not again.edited
+    assert app.rejudge(None, 0.5, None, True, 0.6, app.SLIDER)[1] == gr.skip()
 
 
 def test_bad_uploads_show_a_message(stateful: DiffPredictor, files: ModuleType, tmp_path: Path) -> None:

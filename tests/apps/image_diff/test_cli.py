@@ -47,7 +47,9 @@ def test_word_salad_is_not_printed_as_an_instruction(loads, capsys: pytest.Captu
     """A random-initialised model writes word salad: the user reads that it could not describe the pair."""
     assert main(["diff", "describe", *PAIR, "--model", "tiny:qwen2_vl", "--max-new-tokens", "4"]) == 0
     out = capsys.readouterr().out  # an untrained model's answer may span lines
-    assert out.startswith(f"{UNREADABLE}: its answer names no edit\nraw answer (not an instruction): ")
+    verdict, rest = out.split("\n", 1)
+    assert verdict.startswith("verdict: edited (p(edit) = ") and "p(edit) threshold 0.50 (uncalibrated" in verdict
+    assert rest.startswith(f"{UNREADABLE}: its answer names no edit\nraw answer (not an instruction): ")
     assert "instruction: " not in out.replace("(not an instruction): ", "")
     assert out.endswith("\nmodel: tiny:qwen2_vl\n") and loads == [("tiny:qwen2_vl", 4, None)]
 
@@ -58,9 +60,29 @@ def test_describe_prints_what_the_model_saw(
     monkeypatch.setattr(DiffPredictor, "load", lambda *args, **kwargs: observing)
     assert main(["diff", "describe", *PAIR]) == 0
     assert capsys.readouterr().out == (
+        "verdict: edited (p(edit) = 0.90, threshold 0.50; p(edit) threshold 0.50 (uncalibrated default: the model "
+        "has no edit_calibration.json))\n"
         "seen: a red star at the top -> a blue star at the top\ninstruction: make the red star blue\n"
         "category: adjust\nmodel: observing\n"
     )
+
+
+def test_describe_says_no_difference_with_its_probability(
+    quiet: DiffPredictor, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """p(edit) below the threshold: no instruction, the numbers and the disagreement with the words instead;
+    `--threshold` moves the line (its range: tests/apps/common/test_calibration.py)."""
+    monkeypatch.setattr(DiffPredictor, "load", lambda *args, **kwargs: quiet)
+    assert main(["diff", "describe", *PAIR]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("verdict: no difference found (p(edit) = 0.10, threshold 0.50; ")
+    assert "note: The model wrote an instruction, but" in out and "instruction:" not in out
+    assert main(["diff", "describe", *PAIR, "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert (record["edited"], record["caption"], record["p_edit"]) == (False, "no difference found", [0.1])
+    assert main(["diff", "describe", *PAIR, "--threshold", "0.05"]) == 0
+    assert "instruction: make the red star blue" in capsys.readouterr().out
+
 
 
 def test_describe_json_and_overlays(loads, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -75,7 +97,8 @@ def test_describe_json_and_overlays(loads, tmp_path: Path, capsys: pytest.Captur
         "sequence_c.png",
     ]
     assert isinstance(record["caption"], str) and record["categories"] and record["demo"] is False
-    assert (record["readable"], record["edited"], record["caption"]) == (False, None, UNREADABLE)
+    assert (record["readable"], record["edited"], record["caption"]) == (False, True, UNREADABLE)
+    assert len(record["p_edit"]) == 1  # the shared test model asks about the sequence jointly
     assert record["raw"] and record["raw"] != UNREADABLE
     assert sorted(path.name for path in tmp_path.iterdir()) == ["heatmap_2.png", "heatmap_3.png"]
     assert Image.open(tmp_path / "heatmap_3.png").size == Image.open(sequence[2]).size

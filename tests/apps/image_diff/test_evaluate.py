@@ -102,3 +102,33 @@ def test_tiny_model_answers_a_generated_split(tmp_path: Path) -> None:
     assert payload["system"] == "tiny:qwen2_vl" and payload["records"] == 4 and payload["edits"] == 6
     assert payload["readability"] == {"Unreadable": 4, "Off-grammar": 4}  # a random model writes word salad
     assert (out / "diff_evaluate.md").is_file()
+    p_edit = json.loads((out / "image_diff_p_edit.json").read_text())
+    assert list(p_edit) == [item.id for item in items] and all(0 <= p <= 1 for p in p_edit.values())
+    assert payload["threshold"] == 0.5 and payload["verdicts"]["identical pairs"] == 0
+
+
+def test_calibrate_then_evaluate_no_edit_verdicts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`sve diff calibrate` stores a threshold beside the model that `sve diff evaluate` then reads its verdicts
+    at; a split without no-edit pairs is refused, naming the flag that makes one."""
+    from apps.cli import main
+    from sve_core.tiny import tiny_vlm
+
+    model, processor = tiny_vlm("qwen2_vl")
+    folder = tmp_path / "model"
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    data = tmp_path / "data"
+    write_split(DatasetConfig(out=data, size=48, no_edit_share=0.5), "val", 6)
+    assert main(["diff", "calibrate", "--data", str(data), "--model", str(folder), "--max-new-tokens", "2"]) == 0
+    stored = json.loads((folder / "edit_calibration.json").read_text())
+    assert stored["pairs"] == 6 and 0 <= stored["threshold"] <= 1 and "p(edit) threshold" in capsys.readouterr().out
+    out = tmp_path / "out"
+    argv = ["diff", "evaluate", "--data", str(data), "--split", "val", "--model", str(folder), "--out", str(out),
+            "--max-new-tokens", "2", "--no-meteor"]
+    assert main(argv) == 0
+    payload = json.loads((out / "diff_evaluate.json").read_text())
+    assert payload["threshold"] == stored["threshold"] and payload["verdicts"]["AUROC"] is not None
+    assert "### No edit: the verdict users see" in (out / "diff_evaluate.md").read_text()
+    write_split(DatasetConfig(out=data, size=48), "test", 2)
+    assert main(["diff", "calibrate", "--data", str(data), "--split", "test", "--model", str(folder)]) == 2
+    assert "no pair without an edit to calibrate on" in capsys.readouterr().err

@@ -52,7 +52,8 @@ def test_demo_model_notice_comes_before_the_answer(
     assert main(["diff", "describe", *photo_pairs[name]]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("notice: These images do not look like what the demo model was trained on")
-    assert "image 1's and" in lines[0] and lines[1].startswith("seen: ")
+    assert "image 1's and" in lines[0] and lines[1].startswith("verdict: edited (p(edit) = 0.90")
+    assert lines[2].startswith("seen: ")
     assert main(["diff", "describe", *photo_pairs[name], "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["notice"] == lines[0].removeprefix("notice: ")
     notice, *_ = run_diff(observing, *photo_pairs[name], None, False)

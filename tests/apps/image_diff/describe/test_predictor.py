@@ -10,7 +10,7 @@ import pytest
 from apps.common.predictor import DemoModelMissingError
 from apps.image_diff import ImageInputError
 from apps.image_diff.describe import predictor
-from apps.image_diff.describe.predictor import UNREADABLE, DiffPredictor
+from apps.image_diff.describe.predictor import NO_DIFFERENCE, UNREADABLE, DiffPredictor
 from apps.image_diff.synthetic.make_examples import OUT as EXAMPLES
 from sve_core import SVEConfig, make_stateful
 from sve_core.inference import load_describer
@@ -49,7 +49,10 @@ def test_result_structure(stateful: DiffPredictor, names: list[str]) -> None:
         "id": "case",
         "caption": UNREADABLE,  # an untrained model's answer is word salad
         "readable": False,
-        "edited": None,
+        "edited": True,  # an untrained model gives "no edit" almost no probability
+        "p_edit": [round(result.p_edit, 4)],
+        "threshold": 0.5,  # no edit_calibration.json beside tiny:qwen2_vl
+        "disagreement": "",
         "raw": result.raw,
         "notice": "",  # only the demo model is told its domain
         "categories": result.categories,
@@ -73,6 +76,19 @@ def test_pairwise_sequence_asks_about_each_pair(stateful: DiffPredictor) -> None
     assert (result.heatmaps[1] == first.heatmaps[1]).all() and (result.heatmaps[2] == second.heatmaps[1]).all()
     with pytest.raises(ValueError, match="sequence must be one of joint, pairwise, got 'both'"):
         DiffPredictor(stateful.describer, "both")  # type: ignore[arg-type]
+
+
+def test_no_difference_below_the_threshold(quiet: DiffPredictor) -> None:
+    """p(edit) decides, whatever the words say; a disagreement is stated; the threshold can be moved."""
+    result = quiet.predict([EXAMPLES / "add_a.png", EXAMPLES / "add_b.png"])
+    assert result.p_edit == pytest.approx(0.1) and not result.edited and result.shown == NO_DIFFERENCE
+    assert result.disagreement == ("The model wrote an instruction, but p(edit) = 0.10, threshold 0.50: reported "
+                                   "as no difference.")
+    assert result.step(0, heatmap=True)[1] is result.images[1]  # no edit: no heatmap drawn
+    lowered = result.with_threshold(0.05)
+    assert lowered.edited and lowered.shown == "make the red star blue" and lowered.disagreement == ""
+    three = quiet.predict([EXAMPLES / f"sequence_{letter}.png" for letter in "abc"])
+    assert len(three.p_edits) == 2 and three.record("x", ["a", "b", "c"])["edited"] is False
 
 
 def test_observations_are_shown_apart(observing: DiffPredictor) -> None:

@@ -12,7 +12,8 @@ import pytest
 from PIL import Image
 
 from apps.cli import main
-from apps.rs_change.calibration import FILENAME, ChangeCalibration, best_threshold
+from apps.common.calibration import best_threshold
+from apps.rs_change.calibration import FILENAME, ChangeCalibration
 from apps.rs_change.detection import SplitScores, pixel_metrics, tile_metrics
 from apps.rs_change.errors import SceneError
 from apps.rs_change.synthetic.make_dataset import write_dataset
@@ -39,7 +40,8 @@ def test_best_threshold_maximises_f1_between_scores() -> None:
 
 def test_calibration_round_trip_and_bad_files(tmp_path: Path) -> None:
     assert not ChangeCalibration.for_model(tmp_path).calibrated  # no file: the defaults, said so
-    stored = ChangeCalibration(0.42, 0.2, 0.9, 0.8, 0.5, 300, "val split")
+    stored = ChangeCalibration(threshold=0.42, map_threshold=0.2, precision=0.9, recall=0.8, pixel_f1=0.5, pairs=300,
+                               source="val split")
     stored.save(tmp_path / FILENAME)
     assert ChangeCalibration.for_model(tmp_path) == stored and "precision 0.900, recall 0.800" in stored.describe()
     (tmp_path / FILENAME).write_text('{"threshold": 2}')
