@@ -144,32 +144,39 @@ def run_controls(
     outputs: Sequence[gr.components.Component],
     *,
     api_name: str,
+    clear_on: Sequence[gr.components.Component],
+    blank: Sequence[Any],
 ) -> Any:
-    """Wire a run button and its Stop button: the run button is disabled while its job runs and enabled again
-    after success, error or Stop; Stop cancels the job (queued: dropped; running: Gradio stops waiting for it,
-    see `stop_requested` for the work itself). Returns the job's event, the one `api_name` names."""
-    started = run.click(_busy, None, run, queue=False, api_visibility="private")
+    """Wire a run button, its Stop button and its inputs: the run button is disabled while its job runs and
+    enabled again after success, error or Stop; Stop cancels the job (queued: dropped; running: Gradio stops
+    waiting for it, see `stop_requested` for the work itself). When one of `clear_on` changes to a value other
+    than the last run's, `blank` goes into `outputs`, so nothing derived from the old input (answers, pictures,
+    downloads, the last error) stays on screen looking like the answer to the new one; a change event that
+    repeats the last run's values (Gradio sends one when an example or a tab re-renders an input) leaves the
+    result. Returns the job's event, the one `api_name` names."""
+    last_run = gr.State(None)
+
+    def clear(*values: Any) -> tuple[Any, ...]:
+        *current, last = values
+        if last is not None and list(current) == list(last):
+            return tuple(gr.skip() for _ in outputs)
+        return tuple(blank)
+
+    started = run.click(_busy, list(clear_on), [run, last_run], queue=False, api_visibility="private")
     job = started.then(fn, list(inputs), list(outputs), api_name=api_name)
     job.then(_ready, None, run, queue=False, api_visibility="private")
     stop.click(_ready, None, run, cancels=[job], queue=False, api_visibility="private")
+    gr.on([component.change for component in clear_on], clear, [*clear_on, last_run], list(outputs),
+          queue=False, api_visibility="private")
     return job
 
 
-def _busy() -> gr.Button:
-    return gr.Button(interactive=False)
+def _busy(*values: Any) -> tuple[gr.Button, list[Any]]:
+    return gr.Button(interactive=False), list(values)
 
 
 def _ready() -> gr.Button:
     return gr.Button(interactive=True)
-
-
-def clear_on_change(
-    inputs: Sequence[gr.components.Component], outputs: Sequence[gr.components.Component], blank: Sequence[Any]
-) -> None:
-    """Any of `inputs` changed: put `blank` in `outputs`, so nothing derived from the old input (answers,
-    pictures, downloads, the last error) stays on screen looking like the answer to the new one."""
-    gr.on([component.change for component in inputs], lambda: tuple(blank), None, list(outputs), queue=False,
-          api_visibility="private")
 
 
 def stop_requested() -> bool:

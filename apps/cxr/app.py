@@ -33,7 +33,6 @@ from PIL import Image
 from apps.common.predictor import DemoModelMissingError
 from apps.common.ui import (
     PROBLEM,
-    clear_on_change,
     demo_banner,
     example_manifest,
     remove_folder,
@@ -272,9 +271,10 @@ def build_tab(model: str | None) -> None:
         reported(functools.partial(run_compare, predictor), BLANK),
         [prior, current, mismatch, body_part, window, heatmap, opacity, folder],
         outputs,
+        clear_on=[prior, current, mismatch, body_part],
+        blank=("", *BLANK),
         api_name="cxr_compare",
     )
-    clear_on_change([prior, current, mismatch, body_part], outputs, ("", *BLANK))
     for upload, status in ((prior, prior_status), (current, current_status)):
         gr.on(
             [upload.change, body_part.change],

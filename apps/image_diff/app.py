@@ -18,7 +18,6 @@ from apps.common.overlay import RELATIVE_CHANGE, colour_bar, heatmap_overlay
 from apps.common.predictor import DemoModelMissingError
 from apps.common.ui import (
     PROBLEM,
-    clear_on_change,
     demo_banner,
     example_manifest,
     reported,
@@ -221,9 +220,10 @@ def build_tab(model: str | None) -> None:
         reported(functools.partial(run_diff, predictor), BLANK),
         [*uploads, heatmap, opacity, mode, threshold],
         outputs,
+        clear_on=uploads,
+        blank=("", *BLANK),
         api_name="diff_describe",
     )
-    clear_on_change(uploads, outputs, ("", *BLANK))
     for upload, status in zip(uploads, statuses, strict=True):
         upload.change(upload_status, upload, status, api_visibility="private")
     threshold.release(rejudge, [state, threshold, step, heatmap, opacity, mode],

@@ -27,7 +27,6 @@ from apps.common.policy.raster import DEFAULT_MAX_TILES, check_scene_tiles
 from apps.common.predictor import DemoModelMissingError
 from apps.common.ui import (
     PROBLEM,
-    clear_on_change,
     demo_banner,
     example_manifest,
     remove_folder,
@@ -235,9 +234,10 @@ def build_tab(model: str | None) -> None:
         reported(functools.partial(run_describe, predictor), BLANK),
         [before, after, tile_size, batch_size, threshold, folder, opacity, mode],
         outputs,
+        clear_on=[before, after, tile_size, threshold],
+        blank=("", *BLANK),
         api_name="rs_describe",
     )
-    clear_on_change([before, after, tile_size, threshold], outputs, ("", *BLANK))
     gr.on([opacity.release, mode.change], safe_handler(show_tile_map), [scene, opacity, mode], tiles,
           api_visibility="private")
     gr.on([before.change, after.change, tile_size.change], scenes_status, [before, after, tile_size], status,

@@ -183,3 +183,19 @@ def test_a_phone_screen_cuts_nothing_off_after_a_result(browser: object, server:
         assert not LEAKS.search(shown_text(page)), LEAKS.search(shown_text(page))
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("tab", TABS, ids=[tab.id for tab in TABS])
+def test_the_controls_are_keyboard_reachable(page: Page, server: Server, tab: Tab) -> None:
+    """Tab from the tab's heading reaches the uploads, the run button and Stop."""
+    open_tab(page, server, tab)
+    page.get_by_role("tab", name=tab.name).focus()
+    reached = []
+    for _ in range(120):
+        page.keyboard.press("Tab")
+        reached.append(page.evaluate("(document.activeElement.innerText || '') + '|' + "
+                                     "(document.activeElement.getAttribute('aria-label') || '')"))
+        if any(text.startswith("Stop|") for text in reached):
+            break
+    assert any(text.startswith(f"{tab.run}|") for text in reached), reached
+    assert any(text.startswith("Stop|") for text in reached), reached
