@@ -163,15 +163,18 @@ def test_every_heatmap_has_a_legend(page: Page, server: Server, tab: Tab) -> Non
         assert has_colour_bar(legend, legend.height)
 
 
+@pytest.mark.parametrize("width", [420, 1920])
 @pytest.mark.parametrize("tab", TABS, ids=[tab.id for tab in TABS])
-def test_a_phone_screen_cuts_nothing_off_after_a_result(browser: object, server: Server, tab: Tab) -> None:
-    context = browser.new_context(viewport={"width": 420, "height": 900})
+def test_a_phone_or_wide_screen_cuts_nothing_off_after_a_result(
+    browser: object, server: Server, tab: Tab, width: int
+) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 900})
     context.set_default_timeout(30_000)
     page = context.new_page()
     try:
         open_tab(page, server, tab)
         result_shown(page, tab)
-        assert page.evaluate("document.documentElement.scrollWidth") <= 420
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
         names = page.locator(".file-preview .filename .stem").filter(visible=True)
         for index in range(names.count()):  # whole file names, not ".d"
             name = names.nth(index)
@@ -179,7 +182,7 @@ def test_a_phone_screen_cuts_nothing_off_after_a_result(browser: object, server:
         if tab.id == "cxr":  # the findings' change column is on screen
             header = page.get_by_role("columnheader", name="change").first
             box = header.bounding_box()
-            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 420
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
         assert not LEAKS.search(shown_text(page)), LEAKS.search(shown_text(page))
     finally:
         context.close()
