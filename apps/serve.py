@@ -8,7 +8,7 @@ import argparse
 import gradio as gr
 
 from apps.common.tempdirs import use_private_tempdir
-from apps.common.ui import release_sessions_on_close
+from apps.common.ui import CSS, release_sessions_on_close
 
 MAX_UPLOAD = "512mb"  # one file; the DICOM and archive policies' caps are no larger (docs/SECURITY.md)
 MAX_QUEUE = 32  # requests waiting beyond this are refused instead of piling up
@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     use_private_tempdir()  # before Gradio reads GRADIO_TEMP_DIR; removed on exit, SIGTERM and SIGINT
     demo = build_app(cxr_model=args.cxr_model, rs_model=args.rs_model, diff_model=args.diff_model)
     demo.queue(default_concurrency_limit=2, max_size=MAX_QUEUE).launch(
-        server_name=args.host, server_port=args.port, show_error=False, max_file_size=MAX_UPLOAD)
+        server_name=args.host, server_port=args.port, show_error=False, max_file_size=MAX_UPLOAD, css=CSS)
     return 0
 
 

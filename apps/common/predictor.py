@@ -24,6 +24,19 @@ def load_app_describer(model: str | None, demo_dir: Path, *, max_new_tokens: int
     return load_describer(model, default=demo_dir, max_new_tokens=max_new_tokens)
 
 
+class RunStopped(Exception):
+    """A long run was asked to stop between batches (its `stop` callback said so); nothing is returned."""
+
+
+def display_name(model: str, demo: bool) -> str:
+    """How a model is named to users: "demo model" for the embedded one, a local folder by its base name (where
+    the server keeps its models is not the user's business), a hub id or ``tiny:<family>`` as it is."""
+    if demo:
+        return "demo model"
+    path = Path(model)
+    return path.name if path.is_absolute() or path.exists() else model
+
+
 class DescriberBacked:
     """Mixin for predictors holding one `Describer` shared by every request (it serialises generation)."""
 

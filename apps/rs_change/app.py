@@ -24,19 +24,27 @@ from tempfile import TemporaryDirectory
 import gradio as gr
 from PIL import Image
 
+from apps.common.policy.raster import DEFAULT_MAX_TILES, check_scene_tiles
 from apps.common.predictor import DemoModelMissingError
 from apps.common.ui import (
+    PROBLEM,
     demo_banner,
     example_manifest,
     remove_folder,
+    reported,
+    run_controls,
     safe_handler,
     standalone_page,
+    stop_requested,
     unavailable,
+    user_message,
 )
-from apps.rs_change.describe.predictor import RsPredictor
+from apps.rs_change.describe.predictor import RsPredictor, check_series_tiles
 from apps.rs_change.errors import SceneError
+from apps.rs_change.outputs.scene_result import SceneResult
 from apps.rs_change.outputs.tile_map import tile_map
 from apps.rs_change.outputs.web_map import map_frame
+from apps.rs_change.scene.ingest import open_series
 from apps.rs_change.synthetic.make_examples import OUT as EXAMPLES_DIR
 
 TITLE = "Remote sensing — what changed between two acquisitions?"
@@ -51,11 +59,25 @@ TILE_MAP_LABEL = ("After-scene: red = changed tile (with its change map), grey =
 DELETE_CACHE = (600, 3600)
 SESSION_TTL_S = 3600  # a forgotten tab's downloads are dropped after this long
 TQDM_PROGRESS = gr.Progress(track_tqdm=True)  # a marker: Gradio gives each call its own tracker in its place
+SUMMARY_LABEL = "Change summary"
+TABLE_LABEL = "Tiles"
 
-# before/after quicklooks, interactive map (iframe HTML), tile map, summary, tile table, download paths, folder
+OVERLAY, AFTER, BEFORE = "After, with the change map", "After only", "Before only"
+OPACITY = 0.6
+
+# before/after quicklooks, interactive map (iframe HTML), tile map, summary, tile table, download paths, download
+# folder, result
 Outputs = tuple[
-    tuple[Image.Image, Image.Image], str, Image.Image, str, list[list[object]], list[str], TemporaryDirectory
+    tuple[Image.Image, Image.Image],
+    str,
+    Image.Image,
+    str,
+    list[list[object]],
+    list[str],
+    TemporaryDirectory,
+    SceneResult,
 ]
+BLANK = (None, "", None, "", None, None, None, None)  # every output of a run, cleared
 
 
 def example_rows() -> tuple[list[list[str]], list[str]]:
@@ -74,15 +96,21 @@ def run_describe(
     batch_size: float,
     threshold: float,
     downloads: TemporaryDirectory | None,
+    opacity: float = OPACITY,
+    mode: str = OVERLAY,
     progress: gr.Progress = TQDM_PROGRESS,
 ) -> Outputs:
-    """Describe button: the quicklooks, the interactive map, the tile map, the summary, the tile table, the
-    downloads and their folder (for clean-up). `progress` is never called: Gradio shows the predictor's tqdm
-    bar through it."""
+    """Describe button: the quicklooks, the interactive map, the tile map, the summary, the tile table, the downloads and their
+    folder (for clean-up), and the result for redraws. `progress` is never called: Gradio shows the predictor's
+    tqdm bar through it. The Stop button ends the run between two batches of tiles (`stop_requested`)."""
     if not before or not after:
         raise SceneError("upload both scenes: the before (older) and the after acquisition")
     result = predictor.describe(
-        [before, after], tile_size=int(tile_size), batch_size=int(batch_size), threshold=float(threshold)
+        [before, after],
+        tile_size=int(tile_size),
+        batch_size=int(batch_size),
+        threshold=float(threshold),
+        stop=stop_requested,
     )
     if downloads is not None:
         downloads.cleanup()
@@ -94,8 +122,37 @@ def run_describe(
         for tile in result.steps[0].tiles
     ]
     files = [str(Path(folder.name) / name) for name in DOWNLOADS if (Path(folder.name) / name).is_file()]
-    return (quicklooks, map_frame(result), tile_map(result.steps[-1], result.quicklook, result.calibration),
-            result.report(), table, files, folder)
+    return (quicklooks, map_frame(result), show_tile_map(result, opacity, mode), result.report(), table, files,
+            folder, result)
+
+
+def show_tile_map(result: SceneResult | None, opacity: float = OPACITY, mode: str = OVERLAY) -> Image.Image | None:
+    """The tile map of the last step (verdicts and change maps at `opacity` over the after-scene, with the
+    legend), or the after- or before-scene alone; nothing before a run."""
+    if result is None:
+        return None
+    step = result.steps[-1]
+    if mode == OVERLAY:
+        return tile_map(step, result.quicklook, result.calibration, opacity=opacity)
+    return Image.fromarray(result.quicklook.images[step.after if mode == AFTER else step.before])
+
+
+def scenes_status(before: str | None, after: str | None, tile_size: float) -> str:
+    """An upload changed: the ingestion's checks on what is there (one scene's header and tile count; both
+    scenes' overlap, bands and contrast), so a refusal shows before the run, next to the uploads."""
+    if not before and not after:
+        return ""
+    try:
+        if before and after:
+            series = open_series([before, after])
+            check_series_tiles(series, int(tile_size), 0, max_tiles=DEFAULT_MAX_TILES)
+            return f"✓ The scenes overlap on {series.grid.width} x {series.grid.height} pixels." + "".join(
+                f" ⚠ {warning}" for warning in series.warnings
+            )
+        check_scene_tiles(before or after, int(tile_size), 0, max_tiles=DEFAULT_MAX_TILES)
+    except Exception as error:  # noqa: BLE001 - any refusal is shown next to the uploads, in the user's words
+        return f"{PROBLEM}{user_message(error)}"
+    return "✓ Readable scene; add the " + ("after" if before else "before") + " scene."
 
 
 def build_tab(model: str | None) -> None:
@@ -111,6 +168,7 @@ def build_tab(model: str | None) -> None:
             predictor.demo,
             domain="aerial scenes",
             kind="remote-sensing",
+            flag="--rs-model",
             suffix=", so expect rough captions on real imagery",
         )
     )
@@ -123,6 +181,7 @@ def build_tab(model: str | None) -> None:
             file_types=SCENE_TYPES,
             type="filepath",
         )
+    status = gr.Markdown(label="Scenes check")
     rows, labels = example_rows()
     gr.Examples(rows, [before, after], example_labels=labels, cache_examples=False)
     with gr.Row():
@@ -132,6 +191,7 @@ def build_tab(model: str | None) -> None:
             value=256,
             step=32,
             label="Tile size (px)",
+            elem_id="rs-tile-size",
             info="LEVIR-CC-style models saw 256 px tiles at 0.5 m",
         )
         batch_size = gr.Slider(1, 32, value=8, step=1, label="Batch size", info="tiles per model call")
@@ -144,15 +204,20 @@ def build_tab(model: str | None) -> None:
             info=predictor.calibration.describe(),
         )
         run = gr.Button("Describe the change", variant="primary")
-        stop = gr.Button("Stop", variant="stop")  # cancels this run (Gradio drops queued runs of a closed tab)
+        stop = gr.Button("Stop", variant="stop")
+    problem = gr.Markdown(label="Problem", elem_id="rs-problem")
     view = gr.ImageSlider(
         label="Before / after, overlap of the two scenes (drag the handle)", type="pil", interactive=False
     )
     web_map = gr.HTML(label="Interactive map")  # an iframe of its own height (web_map.MAP_HEIGHT)
     with gr.Row():
-        tiles = gr.Image(label=TILE_MAP_LABEL, type="pil", interactive=False)
+        opacity = gr.Slider(0.0, 1.0, value=OPACITY, step=0.05, label="Change map opacity")
+        mode = gr.Radio([OVERLAY, AFTER, BEFORE], value=OVERLAY, label="Tile map shows")
+    with gr.Row():
+        tiles = gr.Image(label=TILE_MAP_LABEL, type="pil", interactive=False, elem_id="rs-tile-map",
+                         alt_text="The after-scene with each tile's change verdict, its change map and the legend")
         with gr.Column():
-            summary = gr.Markdown()
+            summary = gr.Markdown(label=SUMMARY_LABEL)
             downloads = gr.File(
                 label=DOWNLOADS_LABEL,
                 file_count="multiple",
@@ -161,19 +226,28 @@ def build_tab(model: str | None) -> None:
     table = gr.Dataframe(
         headers=TABLE_HEADERS,
         datatype=["number", "number", "bool", "number", "str", "str", "str"],
-        label="Tiles",
+        label=TABLE_LABEL,
         interactive=False,
         wrap=True,
     )
     folder = gr.State(None, time_to_live=SESSION_TTL_S, delete_callback=remove_folder)
+    scene = gr.State(None, time_to_live=SESSION_TTL_S)
 
-    running = run.click(
-        functools.partial(run_describe, predictor),
-        [before, after, tile_size, batch_size, threshold, folder],
-        [view, web_map, tiles, summary, table, downloads, folder],
+    outputs = [problem, view, web_map, tiles, summary, table, downloads, folder, scene]
+    run_controls(
+        run,
+        stop,
+        reported(functools.partial(run_describe, predictor), BLANK),
+        [before, after, tile_size, batch_size, threshold, folder, opacity, mode],
+        outputs,
+        clear_on=[before, after, tile_size, threshold],
+        blank=("", *BLANK),
         api_name="rs_describe",
     )
-    stop.click(None, cancels=[running])
+    gr.on([opacity.release, mode.change], safe_handler(show_tile_map), [scene, opacity, mode], tiles,
+          api_visibility="private")
+    gr.on([before.change, after.change, tile_size.change], scenes_status, [before, after, tile_size], status,
+          api_visibility="private")
 
 
 def build_demo(model: str | None) -> gr.Blocks:

@@ -12,7 +12,8 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Locator, Page, expect
 
-from apps.image_diff.describe.predictor import UNREADABLE
+from apps.cxr import app as cxr_app
+from apps.image_diff.describe.predictor import NO_DIFFERENCE, UNREADABLE
 from apps.rs_change import app as rs_app
 from tests.browser.serving import DEMO_MODELS, ROOT, Server, answers
 
@@ -75,7 +76,7 @@ def check_result(page: Page, tab: Tab) -> None:
     """Wait (bounded) for the run's output and check what the page shows. Tables are virtualised (only the
     rows in view are in the DOM), so their size is read from the grid's `aria-rowcount`."""
     if tab.id == "cxr":
-        findings = page.get_by_role("grid", name="Findings (27, Medical-Diff-VQA; ◆ = changed)")
+        findings = page.get_by_role("grid", name=cxr_app.FINDINGS_LABEL)
         expect(findings).to_have_attribute("aria-rowcount", "28", timeout=RUN_TIMEOUT_MS)  # header + 27
         expect(textbox_value(page, "Comparison report")).not_to_have_value("")
         report_file = block(page, "Downloads (report.json, report.md)").locator('a[download="report.json"]')
@@ -101,9 +102,9 @@ def check_result(page: Page, tab: Tab) -> None:
     else:
         instruction = textbox_value(page, "Edit instruction")
         expect(instruction).not_to_have_value("", timeout=RUN_TIMEOUT_MS)
-        if instruction.input_value() == UNREADABLE:  # an untrained model's word salad, behind a disclosure
-            expect(page.get_by_text("What the model wrote (not an instruction)")).to_be_visible()
-        else:
+        expect(page.get_by_text("What the model wrote (not an instruction)")).to_be_visible()  # the raw words
+        shown = instruction.input_value().lower()
+        if not shown.startswith((UNREADABLE, NO_DIFFERENCE)):  # an instruction: with its category
             expect(textbox_value(page, "Category (ImgEdit)")).not_to_have_value("")
         expect(block(page, "Before / after (drag the handle)").locator("img").first).to_be_visible()
 
@@ -141,10 +142,9 @@ def test_bad_upload_shows_error(page: Page, server: Server, tab: Tab, tmp_path: 
     for label in tab.uploads:
         expect(block(page, label).locator("a, .file-name, td").first).to_be_visible()
     page.get_by_role("button", name=tab.run).click()
-    toast = page.locator(".toast-body.error")
-    expect(toast).to_be_visible(timeout=ERROR_TIMEOUT_MS)
-    expect(toast).to_contain_text(bad.name)  # names the file the user has to fix
-    expect(toast).not_to_contain_text("Traceback")
+    problem = page.locator(f"#{tab.id}-problem")  # on screen, next to the run button, until the next action
+    expect(problem).to_contain_text(bad.name, timeout=ERROR_TIMEOUT_MS)  # names the file the user has to fix
+    expect(problem).not_to_contain_text("Traceback")
     assert answers(server.url), "the server stopped answering after a bad upload"
 
 

@@ -54,6 +54,7 @@ class Study:
     image: CxrImage
     source: str = field(metadata={"help": "base name of the file, folder or zip the study came from"})
     facts: ImageFacts | None = field(default=None, repr=False, compare=False)
+    skipped: tuple[str, ...] = ()  # base names of a folder's or zip's files that are no image of this study
 
     @property
     def key(self) -> StudyKey:
@@ -149,14 +150,17 @@ def _from_folder(root: Path, label: str, policy: ValidityPolicy) -> Study:
     )
     usable = [path for path in files if path.suffix.lower() in BITMAP_SUFFIXES or _has_dicm_marker(path)]
     # Image objects have Rows; a DICOMDIR, report or presentation state next to them does not.
-    candidates = [c for c in map(_candidate, usable) if c.header is None or "Rows" in c.header]
+    read = [_candidate(path) for path in usable]
+    candidates = [c for c in read if c.header is None or "Rows" in c.header]
     study_uids = {str(c.header.get("StudyInstanceUID") or "") for c in candidates if c.header is not None}
     if len(study_uids - {""}) > 1:
         raise DicomError(
             f"{label}: holds images from {len(study_uids - {''})} different studies (StudyInstanceUID "
             "(0020,000D)); expected one study per folder or zip, so pass each study separately"
         )
-    return _from_candidates(candidates, label, policy)
+    kept = {c.path for c in candidates}
+    skipped = [path.name for path in files if path not in kept]  # not an image, or no image object (a report)
+    return replace(_from_candidates(candidates, label, policy), skipped=tuple(skipped))
 
 
 def _from_candidates(candidates: list[_Candidate], label: str, policy: ValidityPolicy) -> Study:

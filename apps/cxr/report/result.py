@@ -35,7 +35,7 @@ from typing import Any, Literal
 import numpy as np
 from PIL import Image
 
-from apps.common.overlay import heatmap_overlay
+from apps.common.overlay import RELATIVE_CHANGE, heatmap_overlay, with_colour_bar
 from apps.cxr.dicom.image import CxrImage
 from apps.cxr.dicom.validity import SeriesValidity
 from apps.cxr.dicom.windows import apply_window
@@ -193,11 +193,14 @@ class CxrResult:
     def has_heatmaps(self) -> bool:
         return any(step.heatmap is not None for step in self.steps)
 
-    def view(self, index: int, *, preset: str = "default", heatmap: bool = False) -> Image.Image:
-        """Study `index` under window `preset` (`apps.cxr.dicom.windows`), as RGB; with `heatmap`, the change since the
-        study before it drawn on top where the model gives one."""
+    def view(
+        self, index: int, *, preset: str = "default", heatmap: bool = False, opacity: float = 0.6
+    ) -> Image.Image:
+        """Study `index` under window `preset` (`apps.cxr.dicom.windows`), as RGB; with `heatmap`, the change since
+        the study before it drawn on top at `opacity` where the model gives one, above its colour bar."""
         change = self.steps[index - 1].heatmap if heatmap and index > 0 else None
-        return heatmap_overlay(grey_image(apply_window(self.images[index], preset)), change)
+        image = heatmap_overlay(grey_image(apply_window(self.images[index], preset)), change, alpha=opacity)
+        return image if change is None else with_colour_bar(image, RELATIVE_CHANGE)
 
 
 def comparison_header(result: CxrResult, step: Step) -> str:

@@ -22,7 +22,7 @@ never saw longer sequences, so later steps run outside its training distribution
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from itertools import islice
 from pathlib import Path
@@ -32,7 +32,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from apps.common.policy.raster import DEFAULT_MAX_TILES, check_scene_tiles, check_tile_count, tile_count
-from apps.common.predictor import DescriberBacked, load_app_describer
+from apps.common.predictor import DescriberBacked, RunStopped, load_app_describer
 from apps.rs_change.calibration import ChangeCalibration
 from apps.rs_change.describe.verdict import NO_CHANGE_ANSWER, change_probability, changed_area, disagreement
 from apps.rs_change.outputs.results import ChangeStep, TileResult
@@ -95,9 +95,11 @@ class RsPredictor(DescriberBacked):
         max_tiles: int = DEFAULT_MAX_TILES,
         threshold: float | None = None,
         grid: GridChoice = "before",
+        stop: Callable[[], bool] | None = None,
     ) -> SceneResult:
         """Describe the change across `scenes` (GeoTIFFs or PNG/JPEG images of one area, oldest first, two or
-        more); raises `SceneError` naming the file that cannot be used."""
+        more); raises `SceneError` naming the file that cannot be used, and `RunStopped` once `stop()` is true
+        (asked between batches: the UI's Stop button)."""
         if scenes:
             check_scene_tiles(scenes[0], tile_size, overlap, max_tiles=max_tiles)
         series = open_series(scenes, config=IngestConfig(bands=bands, grid=grid))
@@ -111,6 +113,7 @@ class RsPredictor(DescriberBacked):
             heatmaps=heatmaps,
             progress=progress,
             threshold=threshold,
+            stop=stop,
         )
 
     def describe_series(
@@ -124,6 +127,7 @@ class RsPredictor(DescriberBacked):
         heatmaps: bool = True,
         progress: bool = True,
         threshold: float | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> SceneResult:
         """`describe` on scenes already opened, for callers that check the files (and `check_series_tiles`)
         before loading a model. `threshold` overrides the calibrated p(change) threshold."""
@@ -141,6 +145,8 @@ class RsPredictor(DescriberBacked):
         analysed = 0
         with tqdm(total=total, desc="tiles", unit="tile", disable=not progress) as bar:
             for batch in _batches(series.tiles(tile_size, overlap, min_valid), batch_size):
+                if stop is not None and stop():
+                    raise RunStopped(f"stopped after {analysed} of {total} tiles")
                 for tile in batch:
                     quicklook.add(tile)
                 for step in steps:

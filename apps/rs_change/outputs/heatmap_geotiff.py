@@ -28,9 +28,9 @@ from apps.rs_change.scene.grid import Grid
 
 BLOCK = 256
 MAP_LEGEND = ("Change map: raw SVE key dissimilarity, 0 = the same content as before, larger = more different, on "
-              "one scale for the whole scene (not rescaled per tile); tiles.png shows it from transparent (0) to red "
-              "(the scene's largest value, printed on the legend); change polygons enclose values at or above the "
-              "calibrated map threshold inside tiles flagged changed.")
+              "one scale for the whole scene (not rescaled per tile); tiles.png shows it from transparent (0) to "
+              "yellow (colour map 'cividis'; the scene's largest value, printed on the legend); change polygons "
+              "enclose values at or above the calibrated map threshold inside tiles flagged changed.")
 
 
 def tile_values(result: TileResult) -> np.ndarray:

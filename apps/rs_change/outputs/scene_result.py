@@ -23,6 +23,7 @@ from typing import Any
 
 from shapely.geometry import shape
 
+from apps.common.predictor import display_name
 from apps.rs_change.calibration import ChangeCalibration
 from apps.rs_change.outputs.geojson import NO_GEOREFERENCE, changes_geojson, to_geojson
 from apps.rs_change.outputs.heatmap_geotiff import MAP_LEGEND, write_heatmap
@@ -73,10 +74,10 @@ class SceneResult:
             summary_markdown(step.tiles, title=f"Change summary: {self.step_title(step)}")
             for step in self.steps
         ]
-        demo = " (embedded demo model, trained on synthetic scenes only)" if self.demo else ""
+        demo = " (embedded, trained on synthetic scenes only)" if self.demo else ""
         space = "" if self.georeferenced else f" Coordinates: pixels (x = column, y = row); {NO_GEOREFERENCE}."
         parts.append(
-            f"_Model: {self.model}{demo}; {self.calibration.describe()}; {self.tile_size} px tiles, overlap "
+            f"_Model: {display_name(self.model, self.demo)}{demo}; {self.calibration.describe()}; {self.tile_size} px tiles, overlap "
             f"{self.overlap} px; {self.skipped} mostly invalid tile(s) skipped; {self.tiles_per_second:.2f} "
             f"tiles/s.{space}_\n\n{MAP_LEGEND}\n"
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from apps.common.overlay import heatmap_overlay
+from apps.common.overlay import colour_ramp, font, heatmap_overlay
 from apps.rs_change.calibration import ChangeCalibration
 from apps.rs_change.outputs.polygons import change_polygons
 from apps.rs_change.outputs.results import ChangeStep, TileResult
@@ -25,9 +25,11 @@ POLYGON = (0, 200, 230)
 LEGEND_HEIGHT = 34
 
 
-def tile_map(change: ChangeStep, quicklook: Quicklook, calibration: ChangeCalibration) -> Image.Image:
-    """One step's verdicts drawn over the quicklook of its later date, with the change polygons at
-    `calibration`'s map threshold."""
+def tile_map(
+    change: ChangeStep, quicklook: Quicklook, calibration: ChangeCalibration, *, opacity: float = 0.6
+) -> Image.Image:
+    """One step's verdicts drawn over the quicklook of its later date, the change maps at `opacity`, with the
+    change polygons at `calibration`'s map threshold."""
     base = Image.fromarray(quicklook.images[change.after])
     heat = np.zeros((base.height, base.width), np.float32)  # (h, w) on the quicklook
     for tile in change.changed:
@@ -36,7 +38,7 @@ def tile_map(change: ChangeStep, quicklook: Quicklook, calibration: ChangeCalibr
             heat[top:bottom, left:right], _heat(tile, right - left, bottom - top)
         )
     scale = scene_scale(change.tiles)
-    image = heatmap_overlay(base, heat / scale)
+    image = heatmap_overlay(base, heat / scale, alpha=opacity)
     draw = ImageDraw.Draw(image)
     for polygon in change_polygons(change.tiles, calibration.map_threshold):
         for ring in polygon.geometry["coordinates"]:
@@ -60,12 +62,14 @@ def with_legend(image: Image.Image, scale: float, threshold: float) -> Image.Ima
     """`image` above a legend strip: the colour ramp from 0 to `scale` and what the outlines mean."""
     width = max(image.width, 360)
     legend = Image.new("RGB", (width, LEGEND_HEIGHT), "white")
-    ramp = heatmap_overlay(Image.new("RGB", (160, 10), "white"), np.tile(np.linspace(0, 1, 160), (10, 1)), alpha=1.0)
-    legend.paste(ramp, (8, 6))
-    draw = ImageDraw.Draw(legend)
-    draw.text((8, 18), f"0          change map          {scale:.3g}", fill="black")
-    draw.text((180, 4), f"red: p(change) >= {threshold:.2f}", fill=CHANGED)
-    draw.text((180, 18), "cyan: change polygons", fill=POLYGON)
+    legend.paste(colour_ramp(160, 10), (8, 6))
+    draw, small = ImageDraw.Draw(legend), font(12)
+    top = f"{scale:.3g}"
+    draw.text((8, 18), "0", fill="black", font=small)
+    draw.text((88 - draw.textlength("change map", font=small) / 2, 18), "change map", fill="black", font=small)
+    draw.text((168 - draw.textlength(top, font=small), 18), top, fill="black", font=small)
+    draw.text((184, 4), f"red: p(change) >= {threshold:.2f}", fill=CHANGED, font=small)
+    draw.text((184, 18), "cyan: change polygons", fill=POLYGON, font=small)
     canvas = Image.new("RGB", (width, image.height + LEGEND_HEIGHT), "white")
     canvas.paste(image, (0, 0))
     canvas.paste(legend, (0, image.height))

@@ -3,6 +3,7 @@ the download folder's clean-up) and the Blocks built around them (banner, compon
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from types import ModuleType
@@ -11,8 +12,9 @@ import gradio as gr
 import pytest
 from PIL import Image
 
+from apps.common.ui import PROBLEM, reported
 from apps.cxr import app
-from apps.cxr.app import DELETE_CACHE, build_demo, example_rows, run_compare, show_views
+from apps.cxr.app import DELETE_CACHE, build_demo, example_rows, run_compare, show_views, upload_status
 from apps.cxr.dicom.windows import WINDOW_PRESETS
 from apps.cxr.phantoms.make_examples import OUT as EXAMPLES
 from apps.cxr.report import predictor
@@ -35,15 +37,20 @@ def _components(demo: gr.Blocks, kind: type) -> list:
 
 def test_examples_run_and_downloads_are_cleaned_up(stateful: CxrPredictor) -> None:
     (files_row, zip_row), _ = example_rows()
-    notes, answer, report, table, prior, current, downloads, result, folder = run_compare(
-        stateful, *files_row, False, False, "lung", True, None
-    )
+    (notes, report, answer, table, prior, current, prior_caption, current_caption, viewer, downloads, result,
+     folder) = run_compare(stateful, *files_row, False, False, "lung", True, 0.6, None)
+    assert "cxrv-" in viewer  # the interactive viewer of this result
     assert isinstance(result, CxrResult) and answer == result.steps[0].comparison.answer and report
-    assert len(table) == 27 and all(len(row) == 4 for row in table)
+    rows = table.data.values.tolist()
+    assert len(rows) == 27 and list(table.data.columns) == app.FINDINGS_HEADERS
+    changed = [row.changed for row in result.steps[0].comparison.rows]
+    assert [row[0] not in ("Stable", "Not stated") for row in rows] == sorted(changed, reverse=True)  # first
+    assert all(row[0][0].isupper() for row in rows)  # the report's words: "New", "Resolved", ...
+    assert prior_caption.startswith("**Prior:**") and "view" in current_caption
     assert isinstance(prior, Image.Image) and isinstance(current, Image.Image)
     assert [Path(path).name for path in downloads] == ["report.json", "report.md"]
     assert json.loads(Path(downloads[0]).read_text())["comparisons"][0]["answer"] == answer
-    again = run_compare(stateful, *zip_row, False, False, "default", False, folder)
+    again = run_compare(stateful, *zip_row, False, False, "default", False, 0.6, folder)
     assert (
         not Path(folder.name).exists() and Path(again[-1].name).is_dir()
     )  # the previous run's folder is gone
@@ -53,7 +60,7 @@ def test_examples_run_and_downloads_are_cleaned_up(stateful: CxrPredictor) -> No
 
 def test_redraw_with_windows_and_heatmap(stateful: CxrPredictor) -> None:
     rows, _ = example_rows()
-    result = run_compare(stateful, *rows[0], False, False, "default", False, None)[-2]
+    result = run_compare(stateful, *rows[0], False, False, "default", False, 0.6, None)[-2]
     plain = show_views(result, "default", False)
     assert plain[0].tobytes() == result.view(0).tobytes() and plain[1].tobytes() == result.view(1).tobytes()
     assert show_views(result, "bone", False)[0].tobytes() != plain[0].tobytes()
@@ -64,7 +71,7 @@ def test_redraw_with_windows_and_heatmap(stateful: CxrPredictor) -> None:
 def test_swapped_studies_are_noted(stateful: CxrPredictor) -> None:
     rows, _ = example_rows()
     prior, current = rows[0]
-    notes = run_compare(stateful, current, prior, False, False, "default", True, None)[0]
+    notes = run_compare(stateful, current, prior, False, False, "default", True, 0.6, None)[0]
     assert "so they were swapped" in notes
 
 
@@ -84,8 +91,22 @@ def test_bad_uploads_show_a_message(stateful: CxrPredictor, files: ModuleType, t
     ]
     for current, message in cases:
         with pytest.raises(gr.Error, match=message) as error:
-            run_compare(stateful, prior, current, False, False, "default", True, None)
+            run_compare(stateful, prior, current, False, False, "default", True, 0.6, None)
         assert files.leaks(str(error.value)) == []
+
+
+def test_skipped_files_are_listed_and_errors_stay_on_screen(stateful: CxrPredictor, tmp_path: Path) -> None:
+    rows, _ = example_rows()
+    prior, current = rows[0]
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not an image")
+    status = upload_status([*current, str(notes)], False)
+    assert status.startswith("✓") and "Skipped (not an image of this study): notes.txt" in status
+    assert upload_status([str(notes)], False).startswith(PROBLEM) and str(tmp_path) not in status
+    problem, *outputs = reported(functools.partial(run_compare, stateful), app.BLANK)(
+        prior, [str(notes)], False, False, "default", True, 0.6, None
+    )
+    assert problem.startswith(PROBLEM) and "notes.txt" in problem and tuple(outputs) == app.BLANK
 
 
 def test_examples_come_from_their_manifest() -> None:
@@ -110,6 +131,7 @@ def test_blocks(monkeypatch: pytest.MonkeyPatch, stateful: CxrPredictor, demo: b
     assert len(_components(blocks, gr.Dataframe)) == 1 and len(_components(blocks, gr.Image)) == 2
     banner = " ".join(m.value or "" for m in _components(blocks, gr.Markdown))
     assert ("not for clinical use" in banner) is demo and "not a medical device" in banner
+    assert ("`sve serve --cxr-model" in banner) is demo
 
 
 def test_tab_without_demo_model_says_how_to_make_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from apps.cli import build_parser, main
+from apps.common.overlay import LEGEND_HEIGHT
 from apps.cxr.report import predictor
 from apps.cxr.report.predictor import CxrPredictor
 from sve_core import SVEConfig, make_stateful
@@ -63,7 +64,8 @@ def test_report_writes_neutral_files_without_phi(
     ]
     report = json.loads((out / "report.json").read_text())
     assert [c["heatmap"] for c in report["comparisons"]] == ["heatmap.png"] and report["demo"] is False
-    assert Image.open(out / "heatmap.png").size == (files.SIZE, files.SIZE)
+    heatmap = Image.open(out / "heatmap.png").size  # the overlay above its colour bar (at least 320 px wide)
+    assert heatmap == (max(files.SIZE, 320), files.SIZE + LEGEND_HEIGHT)
     printed = capsys.readouterr()
     assert printed.out.startswith("prior -> current: ") and "  model answer: " in printed.out
     assert files.leaks(printed.out + printed.err) == []  # no date on the terminal (it ends up in logs)

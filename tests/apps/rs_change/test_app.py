@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -9,6 +10,8 @@ import gradio as gr
 import pytest
 import rasterio
 
+from apps.common.predictor import RunStopped, display_name
+from apps.common.ui import PROBLEM, reported
 from apps.rs_change import app
 from apps.rs_change.app import build_demo, example_rows, run_describe
 from apps.rs_change.describe import predictor
@@ -34,7 +37,9 @@ def _components(demo: gr.Blocks, kind: type) -> list:
 
 
 def test_run_shows_views_table_and_downloads(stateful: RsPredictor) -> None:
-    (before, after), web_map, tiles, summary, table, files, folder = run_describe(stateful, *PAIR, 256, 3, 0.0, None)
+    (before, after), web_map, tiles, summary, table, files, folder, result = run_describe(
+        stateful, *PAIR, 256, 3, 0.0, None
+    )
     assert before.size == after.size == (488, 496)  # the overlap of the shifted pair
     assert web_map.startswith("<iframe") and "srcdoc=" in web_map and "Tile 1,1: changed" in web_map
     assert tiles.size == (488, 496 + LEGEND_HEIGHT)  # the after-scene over its legend
@@ -47,7 +52,10 @@ def test_run_shows_views_table_and_downloads(stateful: RsPredictor) -> None:
     with rasterio.open(files[2]) as heat:
         assert heat.crs.to_epsg() == 32632
 
-    *_, folder_again = run_describe(stateful, *PAIR, 512, 8, 1.0, folder)
+    assert app.show_tile_map(result, 0.6).tobytes() == tiles.tobytes()  # the redraw draws the same map
+    assert app.show_tile_map(result, 0.1).tobytes() != tiles.tobytes()  # the opacity slider
+    assert app.show_tile_map(result, 0.6, app.BEFORE).size == before.size and app.show_tile_map(None) is None
+    *_, folder_again, _ = run_describe(stateful, *PAIR, 512, 8, 1.0, folder)
     assert not Path(folder.name).exists() and Path(folder_again.name).is_dir()  # superseded folder removed
     folder_again.cleanup()
 
@@ -57,7 +65,7 @@ def test_bad_uploads_show_a_message(stateful: RsPredictor, scenes, tmp_path: Pat
     text = tmp_path / "notes.tif"
     text.write_text("not a raster")
     cases = [
-        (str(scenes.write_scene(tmp_path / "plain.tif", crs=None)), "plain.tif: GTiff raster without a CRS"),
+        (str(scenes.write_scene(tmp_path / "plain.tif", crs=None)), "plain.tif: GeoTIFF raster without a CRS"),
         (
             str(scenes.write_scene(tmp_path / "far.tif", transform=scenes.utm_grid(shift=(50_000, 0)))),
             "no overlap between",
@@ -68,6 +76,28 @@ def test_bad_uploads_show_a_message(stateful: RsPredictor, scenes, tmp_path: Pat
     for after, message in cases:
         with pytest.raises(gr.Error, match=message):
             run_describe(stateful, good, after, 256, 8, 0.5, None)
+
+
+def test_errors_and_checks_show_next_to_the_uploads(stateful: RsPredictor, scenes, tmp_path: Path) -> None:
+    good = str(scenes.write_scene(tmp_path / "before.tif"))
+    text = tmp_path / "notes.tif"
+    text.write_text("not a raster")
+    run = reported(functools.partial(run_describe, stateful), app.BLANK)
+    problem, *outputs = run(good, str(text), 256, 8, 0.5, None)
+    assert problem.startswith(PROBLEM) and "notes.tif" in problem and str(tmp_path) not in problem
+    assert tuple(outputs) == app.BLANK  # nothing of an earlier run left under the error
+    assert app.scenes_status(good, str(text), 256).startswith(PROBLEM)
+    assert app.scenes_status(*PAIR, 256).startswith("✓") and app.scenes_status(good, None, 256).startswith("✓")
+
+
+def test_a_run_stops_between_batches_when_asked(stateful: RsPredictor) -> None:
+    with pytest.raises(RunStopped, match="stopped after 0 of 4 tiles"):
+        stateful.describe(PAIR, tile_size=256, batch_size=1, progress=False, stop=lambda: True)
+
+
+def test_the_summary_names_a_model_folder_by_its_name_only() -> None:
+    assert display_name(str(EXAMPLES), demo=False) == EXAMPLES.name and display_name("org/m", demo=False) == "org/m"
+    assert display_name(str(EXAMPLES), demo=True) == "demo model"
 
 
 def test_examples_come_from_their_manifest() -> None:
@@ -97,10 +127,11 @@ def test_blocks(monkeypatch: pytest.MonkeyPatch, stateful: RsPredictor, demo: bo
         "Tile size (px)",
         "Batch size",
         "Change threshold: p(change)",
+        "Change map opacity",
     ]
     assert _components(blocks, gr.Dataframe)[0].headers == app.TABLE_HEADERS
-    banner = any("Demo model" in (m.value or "") for m in _components(blocks, gr.Markdown))
-    assert banner is demo
+    banner = " ".join(m.value or "" for m in _components(blocks, gr.Markdown))
+    assert ("Demo model" in banner) is demo and ("`sve serve --rs-model" in banner) is demo
     (describe,) = [fn for fn in blocks.fns.values() if fn.api_name == "rs_describe"]
     assert describe.tracks_progress  # Gradio sees the handler's gr.Progress(track_tqdm=True)
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from apps.common.overlay import LEGEND_HEIGHT
 from apps.common.predictor import DemoModelMissingError
 from apps.cxr import DicomError, load_study
 from apps.cxr.dicom.validity import ValidityPolicy
@@ -72,7 +73,8 @@ def test_pair_with_the_tiny_stateful_model(stateful: CxrPredictor, files: Module
     assert len(step.comparison.rows) == 27
     assert step.heatmap is not None and step.heatmap.shape == result.images[1].pixels.shape
     assert step.heatmap.min() >= 0.0 and step.heatmap.max() <= 1.0
-    assert result.view(1, preset="lung", heatmap=True).size == (files.SIZE, files.SIZE)
+    # the heatmap over the image, above its colour bar (at least 320 px wide, to stay readable)
+    assert result.view(1, preset="lung", heatmap=True).size == (max(files.SIZE, 320), files.SIZE + LEGEND_HEIGHT)
 
 
 def test_series_carries_the_whole_history(stateful: CxrPredictor, files: ModuleType, tmp_path: Path) -> None:
