@@ -60,6 +60,7 @@ class DiffResult:
     raw: str = ""  # the model's words as written, observations included
     notice: str = ""  # `domain.domain_notice` for the demo model: the images are far from its training data
     aligned: str = ""  # `registration.alignment_notice`: a later image was moved back by a few pixels
+    identical: bool = False  # every image equals the one before, pixel for pixel: no model was asked
     reading: Reading = Reading(True)  # `readable.read`: word salad is never shown as an instruction
     p_edits: tuple[float, ...] = (1.0,)  # p(edit) per question asked: one per step (pairwise), else one
     calibration: EditCalibration = EditCalibration()  # its `threshold` decides `edited`
@@ -83,12 +84,15 @@ class DiffResult:
 
     @property
     def edited(self) -> bool:
-        """p(edit) reaches the threshold; below it the answer is `NO_DIFFERENCE`, whatever the words say."""
-        return self.p_edit >= self.threshold
+        """p(edit) reaches the threshold; below it (and for identical images, at any threshold) the answer is
+        `NO_DIFFERENCE`, whatever the words say."""
+        return not self.identical and self.p_edit >= self.threshold
 
     @property
     def verdict(self) -> str:
         """'p(edit) = 0.03, threshold 0.50': the numbers behind `edited`, for every place that shows it."""
+        if self.identical:
+            return "the images are identical, pixel for pixel"
         return f"p(edit) = {self.p_edit:.2f}, threshold {self.threshold:.2f}"
 
     @property
@@ -140,6 +144,7 @@ class DiffResult:
             "raw": self.raw,
             "notice": self.notice,
             "aligned": self.aligned,
+            "identical": self.identical,
             "categories": list(self.categories),
             "observations": list(self.observations),
             "images": list(names),
@@ -173,6 +178,16 @@ class DiffPredictor(DescriberBacked):
         """Describe the edits from each image to the next; raises `ImageInputError` naming a bad file."""
         return self.predict_images(load_images(sources))
 
+    def _identical(self, images: list[Image.Image]) -> DiffResult:
+        """Images equal pixel for pixel: no edit, certainly; the model is not asked (it could only be wrong)."""
+        steps = len(images) - 1
+        return DiffResult(
+            text=NO_EDIT if steps == 1 else in_order([NO_EDIT] * steps), categories=[], observations=(), images=images,
+            heatmaps=[None] * len(images), overlays=list(images), model=self.name, demo=self.demo,
+            notice=domain_notice(images) if self.demo else "", p_edits=(0.0,) * steps,
+            calibration=self.calibration, identical=True,
+        )
+
     def edit_probabilities(self, sequences: Sequence[Sequence[Image.Image]], prompt: str = EDIT_PROMPT) -> list[float]:
         """p(edit) of each image sequence (oldest first), asked `prompt`: one batched forward, no generation."""
         scores = self.describer.answer_likelihoods([list(images) for images in sequences], prompt, [NO_EDIT])
@@ -182,6 +197,8 @@ class DiffPredictor(DescriberBacked):
         """`predict` on images already through `load_images`, for callers that check files before loading a
         model (the CLI, so a typo fails at once). Later images shifted as a whole by a few pixels are aligned
         to the first first (`registration.py`)."""
+        if all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in itertools.pairwise(images)):
+            return self._identical(images)
         images, shifts = register(images)
         if len(images) == 2 or self.sequence == "joint":
             prompt = EDIT_PROMPT if len(images) == 2 else SEQUENCE_PROMPT

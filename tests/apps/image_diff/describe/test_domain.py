@@ -13,7 +13,7 @@ from PIL import Image
 from apps.cli import main
 from apps.image_diff.app import run_diff
 from apps.image_diff.describe.domain import MIN_SHARE, domain_notice, palette_share
-from apps.image_diff.describe.predictor import DiffPredictor
+from apps.image_diff.describe.predictor import NO_DIFFERENCE, UNREADABLE, DiffPredictor
 from apps.image_diff.synthetic.make_examples import OUT as EXAMPLES
 
 matplotlib = pytest.importorskip("matplotlib")
@@ -52,8 +52,11 @@ def test_demo_model_notice_comes_before_the_answer(
     assert main(["diff", "describe", *photo_pairs[name]]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("notice: These images do not look like what the demo model was trained on")
-    assert "image 1's and" in lines[0] and lines[1].startswith("verdict: edited (p(edit) = 0.90")
-    assert lines[2].startswith("seen: ")
+    assert "image 1's and" in lines[0]
+    if name == "photo":  # the same photograph twice: never asked, whatever the model
+        assert lines[1].startswith("verdict: no difference found (the images are identical, pixel for pixel")
+    else:
+        assert lines[1].startswith("verdict: edited (p(edit) = 0.90") and lines[2].startswith("seen: ")
     assert main(["diff", "describe", *photo_pairs[name], "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["notice"] == lines[0].removeprefix("notice: ")
     notice, *_ = run_diff(observing, *photo_pairs[name], None, False)
@@ -64,3 +67,15 @@ def test_no_notice_for_other_models(photo_pairs: dict[str, list[str]], observing
     """The measure is about the demo model's training data; another model's domain is its own business."""
     observing.describer.demo = False  # type: ignore[attr-defined]
     assert observing.predict(photo_pairs["photo"]).notice == ""
+
+
+def test_shipped_demo_model_on_photographs(photo_pairs: dict[str, list[str]]) -> None:
+    """The embedded demo model itself: the same photograph twice is no edit; a re-encode and a pasted square
+    carry the out-of-domain notice, and whatever it answers is never word salad shown as an instruction."""
+    demo = DiffPredictor.load(None)
+    same = demo.predict(photo_pairs["photo"])
+    assert same.identical and not same.edited and same.notice
+    for name in ("reencoded", "pasted"):
+        result = demo.predict(photo_pairs[name])
+        assert result.notice.startswith("These images do not look like what the demo model was trained on")
+        assert result.readable or result.shown in (UNREADABLE, NO_DIFFERENCE)

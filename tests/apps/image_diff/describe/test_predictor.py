@@ -56,6 +56,7 @@ def test_result_structure(stateful: DiffPredictor, names: list[str]) -> None:
         "raw": result.raw,
         "notice": "",  # only the demo model is told its domain
         "aligned": "",  # the examples are not shifted against each other
+        "identical": False,
         "categories": result.categories,
         "observations": list(result.observations),
         "images": names,
@@ -131,3 +132,12 @@ def test_demo_model_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     monkeypatch.setattr(predictor, "load_app_describer", lambda *args, **kwargs: calls.append((args, kwargs)) or demo)
     assert DiffPredictor.load(None).sequence == "pairwise"  # the demo model was trained on pairs only
     assert calls == [((None, missing), {"max_new_tokens": 64})]
+
+
+def test_identical_images_are_no_edit_without_the_model(stateful: DiffPredictor) -> None:
+    """An untrained model calls everything edited; pixel-identical images never reach it."""
+    same = [EXAMPLES / "add_a.png"] * 3
+    result = stateful.predict(same)
+    assert result.identical and not result.edited and result.shown == NO_DIFFERENCE
+    assert result.verdict == "the images are identical, pixel for pixel" and result.with_threshold(0.0).edited is False
+    assert result.record("x", ["a", "a", "a"])["p_edit"] == [0.0, 0.0] and not result.has_heatmaps
