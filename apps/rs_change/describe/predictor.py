@@ -189,7 +189,8 @@ class RsPredictor(DescriberBacked):
         self, batch: list[Tile], last: int, calibration: ChangeCalibration, *, heatmaps: bool
     ) -> list[TileResult]:
         """Verdicts on the change from date `last - 1` to date `last` for every tile of `batch`: captions,
-        p(change) and change maps from one encoding of the images (`Describer.describe_and_score`)."""
+        p(change) and change maps from one encoding of the images (`Describer.describe_and_score`); a tile whose
+        two dates are equal pixel for pixel is no change (p 0), as the model itself may not know on real texture."""
         sequences = [self._inputs(tile.images[: last + 1]) for tile in batch]
         texts, scores = self.describer.describe_and_score(
             sequences, CHANGE_PROMPT, NO_CHANGE_ANSWER, heatmaps=heatmaps and self.has_heatmaps
@@ -198,6 +199,8 @@ class RsPredictor(DescriberBacked):
         maps = [per_image[-1] for per_image in scores.heatmaps]
         results = []
         for tile, text, p, heat in zip(batch, texts, probabilities, maps, strict=True):
+            if np.array_equal(np.asarray(tile.images[last - 1]), np.asarray(tile.images[last])):
+                text, p = NO_CHANGE_ANSWER, 0.0  # identical pixels: no change, whatever the model would say
             changed = p >= calibration.threshold
             small = None if heat is None else _small_heatmap(heat, tile.valid_mask)
             area = changed_area(small, calibration.map_threshold) if changed else 0.0
