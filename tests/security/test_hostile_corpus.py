@@ -127,8 +127,8 @@ def test_ui_handler_shows_one_line(corpus, server, name) -> None:
     if case.ui == "rs":
         handler = functools.partial(run_describe, RsPredictor(None), first, second, 256, 8, 0.5, None)
     else:
-        handler = functools.partial(run_compare, CxrPredictor(None), [first], [second], False, False, "default", False,
-                                    None)
+        handler = functools.partial(run_compare, CxrPredictor(None), [first], [second], False, False, "default",
+                                    False, 0.6, None)
     with pytest.raises(gr.Error) as refused:
         handler()
     message = str(refused.value.message)
