@@ -254,6 +254,7 @@ def viewer_component() -> gr.HTML:
     """The empty viewer, to place in a layout; a handler fills it with `viewer_html(result)`."""
     return gr.HTML(
         "",
+        label="Viewer: prior and current, synchronised zoom and window/level",
         elem_id="cxr-viewer",
         js_on_load=(_ASSETS / "viewer.js").read_text(encoding="utf-8"),
         css_template=(_ASSETS / "viewer.css").read_text(encoding="utf-8"),
