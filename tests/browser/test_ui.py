@@ -81,7 +81,9 @@ def check_result(page: Page, tab: Tab) -> None:
         expect(textbox_value(page, "Comparison report")).not_to_have_value("")
         report_file = block(page, "Downloads (report.json, report.md)").locator('a[download="report.json"]')
         expect(report_file).to_have_count(1)
-        expect(block(page, "Current").locator("img").first).to_be_visible()
+        current = block(page, "Current").locator("img").first
+        current.scroll_into_view_if_needed()  # a lazy image below the viewer loads once on screen
+        expect(current).to_be_visible()
     elif tab.id == "rs":
         downloads = block(page, rs_app.DOWNLOADS_LABEL)
         geojson = downloads.locator('a[download="tiles.geojson"]')
@@ -110,13 +112,14 @@ def check_result(page: Page, tab: Tab) -> None:
 
 
 def screenshot(page: Page, path: Path) -> None:
-    """A full-page PNG, quantised to 256 colours: the aerial quicklooks make a plain one ~1 MB."""
+    """A full-page PNG, quantised to 256 colours: the aerial quicklooks make a plain one ~1 MB (the CXR tab with
+    its interactive viewer ~510 KB quantised)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=path, full_page=True, type="png", scale="css")
     with Image.open(path) as shot:
         quantised = shot.convert("RGB").quantize(256)
     quantised.save(path, optimize=True)
-    assert path.stat().st_size < 500_000, f"{path}: {path.stat().st_size} bytes, expected < 500 KB"
+    assert path.stat().st_size < 600_000, f"{path}: {path.stat().st_size} bytes, expected < 600 KB"
 
 
 def demo_models_present() -> bool:
