@@ -39,7 +39,7 @@ SLIDER, BEFORE, AFTER = "Slider: before | after", "Before only", "After only"
 START = 5  # the slider's handle, % from the left: the after image (with its heatmap) shows almost whole
 OPACITY = 0.6
 LEGEND_WIDTH = 520
-RAW_LABEL = "What the model wrote (not an instruction)"
+RAW_LABEL = "What the model wrote (its raw words)"
 BLANK = (gr.Markdown(value="", visible=False), "", "", gr.Textbox(value="", visible=False), "", None, None,
          gr.Radio(choices=[], value=None, visible=False), None)  # every output of a run, cleared
 

@@ -13,6 +13,7 @@ from PIL import Image
 from playwright.sync_api import Locator, Page, expect
 
 from apps.cxr import app as cxr_app
+from apps.image_diff import app as diff_app
 from apps.image_diff.describe.predictor import NO_DIFFERENCE, UNREADABLE
 from apps.rs_change import app as rs_app
 from tests.browser.serving import DEMO_MODELS, ROOT, Server, answers
@@ -104,7 +105,7 @@ def check_result(page: Page, tab: Tab) -> None:
     else:
         instruction = textbox_value(page, "Edit instruction")
         expect(instruction).not_to_have_value("", timeout=RUN_TIMEOUT_MS)
-        expect(page.get_by_text("What the model wrote (not an instruction)")).to_be_visible()  # the raw words
+        expect(page.get_by_text(diff_app.RAW_LABEL)).to_be_visible()  # the raw words
         shown = instruction.input_value().lower()
         if not shown.startswith((UNREADABLE, NO_DIFFERENCE)):  # an instruction: with its category
             expect(textbox_value(page, "Category (ImgEdit)")).not_to_have_value("")
