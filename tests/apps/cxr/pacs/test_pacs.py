@@ -142,7 +142,8 @@ def test_report_stored_back_and_read_back(orthanc, client: PacsClient, tmp_path:
 
     _validate(sr, tmp_path / "sr.dcm")
     _validate(sc, tmp_path / "sc.dcm")
-    assert sc.PhotometricInterpretation == "RGB" and (sc.Rows, sc.Columns) == (160, 160)
+    # the 160 px current with its heatmap, above the colour bar that says what the colours mean (>= 320 px wide)
+    assert sc.PhotometricInterpretation == "RGB" and (sc.Rows, sc.Columns) == (204, 320)
 
 
 def test_series_of_three(orthanc, client: PacsClient, tmp_path: Path) -> None:
@@ -226,5 +227,6 @@ def test_panel_handlers(client: PacsClient) -> None:
     report, answer, prior, shown, notes = compare(
         client, CxrPredictor.load(None), PATIENTS[0], 3, uids, 2, False
     )
-    assert report.startswith("prior → current: ") and answer and prior.size == shown.size == (160, 160)
+    assert report.startswith("prior → current: ") and answer and prior.size == (160, 160)
+    assert shown.size == (320, 204)  # the current with its heatmap, above its colour bar
     assert notes == "" and _instance_count(client) == count  # phantom study 2, nothing stored
