@@ -4,7 +4,8 @@
 # change; stage 2d (configs/demo/rs_change_real.yaml): then on pairs half drawn on real photographs' texture
 # (apps/rs_change/synthetic/real_texture.py). Then its p(change) threshold is calibrated on stage 2d's validation
 # split and it is scored on the nuisance, real-texture and plain test splits the README's rows come from.
-# Data ~25 min (0.25 s a pair, one worker), training ~40 min on 2 idle CPU cores, calibration and scores ~15 min.
+# Measured here (2 CPU cores shared with other jobs): data 30 min (7,200 pairs, one worker), training 38 min (stage
+# 2c 27 min, stage 2d 11 min), calibration and scores ~15 min.
 # The shipped model is replaced only by hand, after the scores meet issue 21's targets:
 #   cp runs/demo/rs_change_real/{config.json,generation_config.json,model.safetensors,chat_template.jinja,\
 #      processor_config.json,tokenizer.json,tokenizer_config.json,train_config.yaml,change_calibration.json} \
