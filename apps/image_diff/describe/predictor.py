@@ -38,7 +38,7 @@ from apps.image_diff.synthetic.edits import (
     SequenceMode,
     in_order,
 )
-from sve_core.inference import Describer, Request
+from sve_core.inference import Describer
 
 DEMO_MODEL_DIR = Path(__file__).resolve().parents[1] / "demo_model"
 UNREADABLE = "the model could not describe this pair"
@@ -188,6 +188,17 @@ class DiffPredictor(DescriberBacked):
             calibration=self.calibration, identical=True,
         )
 
+    def _ask(
+        self, sequences: list[list[Image.Image]], prompt: str
+    ) -> tuple[list[str], list[float], list[list[np.ndarray | None]]]:
+        """Per sequence: the answer, p(edit) and each image's change heatmap (scaled to its own peak, None for the
+        first image and for stateless models), from one encoding of the images (`Describer.describe_and_score`)."""
+        texts, scores = self.describer.describe_and_score(sequences, prompt, NO_EDIT, heatmaps=self.has_heatmaps)
+        p_edits = [edit_probability(float(row[0])) for row in scores.log_likelihoods]
+        maps = [[None if heat is None else heat / max(float(heat.max()), 1e-12) for heat in per_image]
+                for per_image in scores.heatmaps]
+        return texts, p_edits, maps
+
     def edit_probabilities(self, sequences: Sequence[Sequence[Image.Image]], prompt: str = EDIT_PROMPT) -> list[float]:
         """p(edit) of each image sequence (oldest first), asked `prompt`: one batched forward, no generation."""
         scores = self.describer.answer_likelihoods([list(images) for images in sequences], prompt, [NO_EDIT])
@@ -196,28 +207,25 @@ class DiffPredictor(DescriberBacked):
     def predict_images(self, images: list[Image.Image]) -> DiffResult:
         """`predict` on images already through `load_images`, for callers that check files before loading a
         model (the CLI, so a typo fails at once). Later images shifted as a whole by a few pixels are aligned
-        to the first first (`registration.py`)."""
+        to the first (`registration.py`)."""
         if all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in itertools.pairwise(images)):
             return self._identical(images)
         images, shifts = register(images)
         if len(images) == 2 or self.sequence == "joint":
             prompt = EDIT_PROMPT if len(images) == 2 else SEQUENCE_PROMPT
-            description = self.describer.predict([Request(images, prompt)], heatmaps=True)[0]
-            answer, heatmaps = split_answer(description.text), description.heatmaps
-            text, observations, raw = answer.instruction, answer.observations, description.text
+            [raw], p_edits, [maps] = self._ask([images], prompt)
+            answer = split_answer(raw)
+            text, observations, heatmaps = answer.instruction, answer.observations, maps
             categories = edit_categories(text, len(images) - 1)
             readings = [read(raw, grammar=self.demo)]
-            p_edits = self.edit_probabilities([images], prompt)
         else:
-            pairs = [Request(list(pair), EDIT_PROMPT) for pair in itertools.pairwise(images)]
-            steps = self.describer.predict(pairs, batch_size=1, heatmaps=True)  # pairs may differ in size
-            answers = [split_answer(step.text) for step in steps]
-            text, heatmaps = in_order([a.instruction for a in answers]), [None, *(step.heatmaps[1] for step in steps)]
+            texts, p_edits, maps = self._ask([list(pair) for pair in itertools.pairwise(images)], EDIT_PROMPT)
+            answers = [split_answer(step) for step in texts]
+            text, heatmaps = in_order([a.instruction for a in answers]), [None, *(step[1] for step in maps)]
             observations = tuple(seen for a in answers for seen in a.observations)
             categories = [edit_category(a.instruction) for a in answers]
-            raw = "\n".join(step.text for step in steps)
-            readings = [read(step.text, grammar=self.demo) for step in steps]
-            p_edits = self.edit_probabilities([list(pair) for pair in itertools.pairwise(images)])
+            raw = "\n".join(texts)
+            readings = [read(step, grammar=self.demo) for step in texts]
         return DiffResult(
             text=text,
             categories=categories,

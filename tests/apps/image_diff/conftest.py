@@ -39,8 +39,9 @@ class Observing(Describer):
     def __init__(self, p_no_edit: float = 0.1) -> None:  # no model: the answers are scripted
         self.p_no_edit = p_no_edit
 
-    def describe_batch(self, sequences: list[list], prompt: str) -> list[str]:
-        return [OBSERVED_ANSWER] * len(sequences)
+    def describe_and_score(self, sequences: list[list], prompt: str, answer: str, *,
+                           heatmaps: bool = False) -> tuple[list[str], AnswerScores]:
+        return [OBSERVED_ANSWER] * len(sequences), self.answer_likelihoods(sequences, prompt, [answer])
 
     def answer_likelihoods(self, sequences: list[list], prompt: str, answers: list[str], *,
                            heatmaps: bool = False) -> AnswerScores:
