@@ -79,8 +79,10 @@ def write_pair(job: PairJob) -> tuple[int, list[str], dict[str, Any]]:
            "images": small,
            "meta": {"changeflag": pair.changeflag, "change": pair.change.kind, "count": pair.change.count,
                     "levircc": f"images/{job.split}/{{A,B}}/{name}", "references": pair.sentences,
-                    "mask": f"images/{job.split}/label/{name}", "nuisance": list(nuisance), "real_texture": on_real,
+                    "mask": f"images/{job.split}/label/{name}", "nuisance": list(nuisance),
                     "descriptions": list(pair.descriptions)}}
+    if on_real:  # only then: without --real-texture-rate the records stay byte for byte as before
+        row["meta"]["real_texture"] = True
     return pair.changeflag, pair.sentences, row
 
 

@@ -42,6 +42,6 @@ def test_dataset_flag(tmp_path: Path) -> None:
     write_dataset(tmp_path, {"train": 6, "val": 0, "test": 0}, seed=0, size=32, change_rate=0.5, workers=1,
                   real_rate=0.5)
     rows = [json.loads(line) for line in (tmp_path / "train.jsonl").read_text().splitlines()]
-    flags = [row["meta"]["real_texture"] for row in rows]
+    flags = [row["meta"].get("real_texture", False) for row in rows]
     assert any(flags) and not all(flags)
     assert all(row["meta"]["nuisance"] for row, real in zip(rows, flags, strict=True) if real)
