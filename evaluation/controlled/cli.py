@@ -24,6 +24,13 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     controlled.add_argument("--variants", nargs="+", default=None, help="variants to compare (default: all six)")
     controlled.add_argument("--seeds", nargs="+", type=int, default=None, help="finetuning seeds (default: 0 1 2)")
     controlled.add_argument("--jobs", type=int, default=None, help="finetuning runs in parallel (default: 2)")
+    controlled.add_argument("--only", nargs="+", default=None, metavar="VARIANT:SEED",
+                            help="finetune only these runs in this sitting (e.g. cross_ffn:0 stateless:0); the table "
+                                 "reports every run kept in --out, so a study can be spread over several sittings")
+    controlled.add_argument("--pretrain-steps", type=int, default=None, help="override the preset's pretraining steps")
+    controlled.add_argument("--recipe", default=None,
+                            help="a recipe YAML replacing the preset's model and stages, e.g. the paper's scale: "
+                                 "configs/recipes/controlled_qwen3_vl_4b.yaml")
     controlled.set_defaults(func=run_controlled)
 
     recipe = commands.add_parser(
@@ -58,20 +65,36 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run_controlled(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from evaluation.controlled.bench import full, quick, run_bench
+    from evaluation.controlled.bench import full, quick
+    from evaluation.controlled.recipe import RecipeError, load_recipe
+    from evaluation.controlled.study import StudyError, run_bench
 
     settings = quick() if args.quick else full()
-    changes = {k: v for k, v in {"variants": tuple(args.variants or ()), "seeds": tuple(args.seeds or ()),
-                                 "jobs": args.jobs}.items() if v}
-    settings = dataclasses.replace(settings, **changes)
-    preset = "quick" if args.quick else "full"
-    report = run_bench(settings, args.out or f"benchmarks/controlled/{preset}", args.work_dir or f"runs/controlled/{preset}")
-    print(report.table)
-    if report.pretrained:
-        check = report.pretrained
-        print(f"\npretrained model, dot location on its validation split: MAE {check['mae']:.2f}, RMSE "
-              f"{check['rmse']:.2f} (x10^-2; always the centre: {check['centre_mae']:.2f}, {check['centre_rmse']:.2f})")
-    print(f"\n{len(report.runs)} runs in {report.seconds / 60:.1f} min; wrote "
+    try:
+        recipe = load_recipe(args.recipe) if args.recipe else settings.recipe
+        if args.pretrain_steps is not None:
+            recipe = dataclasses.replace(recipe, pretrain={**recipe.pretrain, "max_steps": args.pretrain_steps})
+        changes = {k: v for k, v in {"variants": tuple(args.variants or ()), "seeds": tuple(args.seeds or ()),
+                                     "only": tuple(args.only or ()), "jobs": args.jobs}.items() if v}
+        settings = dataclasses.replace(settings, recipe=recipe, **changes)
+        preset = "quick" if args.quick else "full"
+        report = run_bench(settings, args.out or f"benchmarks/controlled/{preset}",
+                           args.work_dir or f"runs/controlled/{preset}")
+    except (RecipeError, StudyError, ValueError) as error:
+        print(f"error: {error}")
+        return 2
+    check = report.pretrained
+    if "mae" in check:
+        print(f"pretrained model, single-dot location on its validation split: MAE {check['mae']:.2f}, RMSE "
+              f"{check['rmse']:.2f} (x10^-2; always the centre: {check['centre_mae']:.2f}, {check['centre_rmse']:.2f})"
+              f"; {check['verdict']}")
+    if report.stopped:
+        print(f"\nstudy stopped before finetuning: {report.stopped}")
+        return 1
+    print(f"\n{report.table}\n\n{report.paired}\n\n{report.ranking}")
+    if report.pending:
+        print(f"\nnot done yet ({len(report.pending)}): {' '.join(report.pending)}; run the command again to go on")
+    print(f"\n{len(report.runs)} runs kept, this sitting {report.seconds / 60:.1f} min; wrote "
           + ", ".join(str(f) for f in report.files))
     return 0
 

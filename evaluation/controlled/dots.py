@@ -6,7 +6,8 @@
 
 No single image holds the answer: the model must carry each dot's position across the sequence, which is what
 a stateful encoder is for. Answers are text with 4 decimals. `locate` is the single-image pretraining task
-(where is the dot?) that teaches a stateless encoder to see the dot before any aggregation is asked of it.
+(where is the dot?) that teaches a stateless encoder to see the dot before any aggregation is asked of it;
+`locate_few` asks for 2-3 dots in one image, left to right.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import ImageDraw
+from PIL import Image, ImageDraw
 from scipy.spatial import ConvexHull, QhullError
 
 from evaluation.controlled.backgrounds import background
@@ -31,6 +32,7 @@ PROMPTS: dict[str, str] = {
     "hull": "What is the area of the convex hull of the red dots, as a fraction of the image area?",
 }
 LOCATE_PROMPT = "Where is the red dot?"
+LOCATE_FEW_PROMPT = "Where are the red dots?"
 
 
 def subtask(count: int) -> str:
@@ -71,9 +73,9 @@ class DotsTask:
         if not self.counts or any(c not in (2, 3, 4, 5) for c in self.counts):
             raise ValueError(f"DotsTask.counts={self.counts!r}: expected image counts among 2, 3, 4, 5")
 
-    def draw(self, rng: random.Random, point: Point):
-        """An image with the red dot centred at `point` on a random background."""
-        image = background(rng, self.image_size)
+    def draw(self, rng: random.Random, point: Point, image: Image.Image | None = None) -> Image.Image:
+        """An image with the red dot centred at `point`, on a random background or drawn into `image`."""
+        image = image or background(rng, self.image_size)
         r, s = self.dot_radius * self.image_size, self.image_size
         x, y = point[0] * s, point[1] * s
         red = (rng.randint(200, 240), rng.randint(10, 40), rng.randint(10, 40))
@@ -95,5 +97,18 @@ class DotsTask:
 
     def locate(self, rng: random.Random) -> Example:
         p = self.point(rng)
-        return Example(images=(self.draw(rng, p),), prompt=LOCATE_PROMPT, answer=f"({p[0]:.2f}, {p[1]:.2f})",
+        return Example(images=(self.draw(rng, p),), prompt=LOCATE_PROMPT, answer=point_text(p),
                        meta={"task": "dots_locate", "points": [p]})
+
+    def locate_few(self, rng: random.Random) -> Example:
+        """2-3 dots in one image (they may touch), answered left to right."""
+        points = sorted(self.point(rng) for _ in range(rng.randint(2, 3)))
+        image = self.draw(rng, points[0])
+        for p in points[1:]:
+            image = self.draw(rng, p, image)
+        return Example(images=(image,), prompt=LOCATE_FEW_PROMPT, answer=" ".join(point_text(p) for p in points),
+                       meta={"task": "dots_locate_few", "points": points})
+
+
+def point_text(p: Point) -> str:
+    return f"({p[0]:.2f}, {p[1]:.2f})"

@@ -3,7 +3,8 @@
 
 Sentences come in the order of the changed objects' cells (top-left first) so the target is learnable, and the
 scorer matches them permutation-invariantly anyway. `describe` is the single-image pretraining task (list the
-objects in reading order) that teaches a stateless encoder the vocabulary of shapes, colours and sizes.
+objects in reading order) that teaches a stateless encoder the vocabulary of shapes, colours and sizes, and
+`object_at` (what is in row r, column c?) the same vocabulary bound to a place, which a change sentence needs.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from evaluation.controlled.scene import (
 
 CHANGE_PROMPT = "What changed between the two images?"
 DESCRIBE_PROMPT = "Describe the scene."
+OBJECT_AT_PROMPT = "What is in row {row}, column {column}?"
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,18 @@ class MultiChangeTask:
         return Example(images=(render(scene, self.image_size),), prompt=DESCRIBE_PROMPT,
                        answer=", ".join(o.attributes.phrase() for o in scene.reading_order()) + ".",
                        meta={"task": "multi_change_describe", "objects": len(scene.objects)})
+
+    def object_at(self, rng: random.Random) -> Example:
+        """One cell of a scene: an occupied one three times in four, else any; "nothing." when empty."""
+        scene = self.scene(rng)
+        objects = {o.cell: o for o in scene.objects}
+        cell = (rng.choice(sorted(objects)) if rng.random() < 0.75
+                else (rng.randrange(self.grid), rng.randrange(self.grid)))
+        found = objects.get(cell)
+        return Example(images=(render(scene, self.image_size),),
+                       prompt=OBJECT_AT_PROMPT.format(row=cell[0] + 1, column=cell[1] + 1),
+                       answer=f"a {found.attributes.phrase()}." if found else "nothing.",
+                       meta={"task": "multi_change_object_at", "cell": list(cell), "objects": len(scene.objects)})
 
 
 def apply_changes(rng: random.Random, scene: Scene, kinds: list[str], jitter: float) -> tuple[Scene, list[Change]]:

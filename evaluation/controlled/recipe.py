@@ -40,6 +40,9 @@ class RecipeError(ValueError):
 @dataclass
 class Recipe:
     family: str = field(default="qwen2_vl", metadata={"help": "tiny family to build (sve_core.tiny.FAMILIES)"})
+    base_model: str | None = field(default=None, metadata={
+        "help": "a pretrained VLM (hub id or folder) to start from instead of a tiny model built from `tiny`; "
+                "its own tokenizer is kept (configs/recipes/controlled_qwen3_vl_4b.yaml)"})
     tiny: TinySpec = field(default_factory=lambda: TinySpec(
         vision_depth=4, vision_width=128, vision_heads=4, text_layers=4, text_width=128, text_heads=4,
         vocab_size=600, image_size=56), metadata={"help": "sizes of the tiny model"})
@@ -62,7 +65,7 @@ class Recipe:
 
     def stage_config(self, name: str, *, data: str, output_dir: str, model: str | None = None,
                      eval_data: str | None = None, variant: str = "stateless", seed: int = 0) -> TrainConfig:
-        fixed = {"model": model or f"tiny:{self.family}", "data": data, "eval_data": eval_data,
+        fixed = {"model": model or self.base_model or f"tiny:{self.family}", "data": data, "eval_data": eval_data,
                  "output_dir": output_dir, "tiny": vars(self.tiny).copy(), "seed": seed,
                  "sve": {**self.sve.to_dict(), "variant": variant}}
         try:
@@ -136,7 +139,8 @@ def pretrain(recipe: Recipe, data_dir: str | Path, out_dir: str | Path, *, vocab
     from sve_core.trainer import train
 
     train_file = data_dir / "train.jsonl"
-    init = initial_model(recipe, [train_file, *vocabulary], out_dir.with_name(out_dir.name + "-init"), seed=seed)
+    init = recipe.base_model or initial_model(recipe, [train_file, *vocabulary],
+                                              out_dir.with_name(out_dir.name + "-init"), seed=seed)
     config = recipe.stage_config("pretrain", data=str(train_file), eval_data=_split(data_dir, "val"),
                                  output_dir=str(out_dir), model=str(init), seed=seed)
     train(config, callbacks)

@@ -35,7 +35,7 @@ def gemma3(spec: TinySpec, corpus: Iterable[str]) -> tuple[PreTrainedModel, Proc
         Gemma3Processor,
     )
 
-    tokenizer = build_tokenizer(TOKENS, spec.vocab_size, corpus)
+    tokenizer = build_tokenizer(TOKENS, spec.vocab_size, corpus, split_digits=spec.split_digits)
     ids = tokenizer.convert_tokens_to_ids
     grid = max(1, round(spec.image_size / PATCH / POOLED_SIDE)) * POOLED_SIDE  # patches per side, poolable
     side = grid * PATCH

@@ -49,7 +49,7 @@ def idefics3(spec: TinySpec, corpus: Iterable[str]) -> tuple[PreTrainedModel, Pr
                                            generation_prompt="<|im_start|>Assistant:", image="<image>",
                                            roles={"user": "User", "assistant": "Assistant"}),
                     named={"image_token": "<image>"}, extra=("<fake_token_around_image>", "<global-img>"))
-    tokenizer = build_tokenizer(tokens, spec.vocab_size, corpus)
+    tokenizer = build_tokenizer(tokens, spec.vocab_size, corpus, split_digits=spec.split_digits)
     scale = 2
     side = _side(spec, scale)
     seq_len = (side // PATCH // scale) ** 2
@@ -81,7 +81,7 @@ def llava_onevision(spec: TinySpec, corpus: Iterable[str]) -> tuple[PreTrainedMo
 
     tokens = Tokens(pad="<|endoftext|>", eos="<|im_end|>", template=chat_template(image="<image>\n", **CHATML),
                     named={"image_token": "<image>", "video_token": "<video>"}, extra=("<|im_start|>",))
-    tokenizer = build_tokenizer(tokens, spec.vocab_size, corpus)
+    tokenizer = build_tokenizer(tokens, spec.vocab_size, corpus, split_digits=spec.split_digits)
     ids = tokenizer.convert_tokens_to_ids
     side = _side(spec)
     tile_tokens = (side // PATCH) ** 2
@@ -116,7 +116,7 @@ def paligemma(spec: TinySpec, corpus: Iterable[str]) -> tuple[PreTrainedModel, P
                     template=chat_template(image="<image>\n", turn=CHATML["turn"],
                                            generation_prompt="<|im_start|>assistant"),
                     named={"image_token": "<image>"}, extra=("<|im_start|>", "<|im_end|>"))
-    tokenizer = build_tokenizer(tokens, spec.vocab_size, corpus)
+    tokenizer = build_tokenizer(tokens, spec.vocab_size, corpus, split_digits=spec.split_digits)
     ids = tokenizer.convert_tokens_to_ids
     side = _side(spec)
     config = PaliGemmaConfig(

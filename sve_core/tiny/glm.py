@@ -36,7 +36,7 @@ def _build(spec: TinySpec, corpus: Iterable[str], *, flavour: str) -> tuple[PreT
              "glm46v": ("Glm46VConfig", "Glm46VForConditionalGeneration", "Glm46VProcessor", "Glm46VImageProcessor",
                         "Glm46VVideoProcessor")}[flavour]
     config_class, model_class, processor_class, image_class, video_class = (getattr(transformers, n) for n in names)
-    tokenizer = build_tokenizer(TOKENS, spec.vocab_size, corpus)
+    tokenizer = build_tokenizer(TOKENS, spec.vocab_size, corpus, split_digits=spec.split_digits)
     ids = tokenizer.convert_tokens_to_ids
     side = max(1, round(spec.image_size / (2 * PATCH))) * 2 * PATCH
     text = text_config(spec, len(tokenizer), pad_token_id=ids("<|endoftext|>"),

@@ -37,7 +37,7 @@ def internvl(spec: TinySpec, corpus: Iterable[str]) -> tuple[PreTrainedModel, Pr
         InternVLVideoProcessor,
     )
 
-    tokenizer = build_tokenizer(TOKENS, spec.vocab_size, corpus)
+    tokenizer = build_tokenizer(TOKENS, spec.vocab_size, corpus, split_digits=spec.split_digits)
     ids = tokenizer.convert_tokens_to_ids
     side = max(2, round(spec.image_size / PATCH)) // 2 * 2 * PATCH  # an even patch grid, for the pixel shuffle
     tokens_per_tile = (side // PATCH // 2) ** 2  # pixel shuffle halves both sides

@@ -69,7 +69,7 @@ def qwen2_vl(spec: TinySpec, corpus: Iterable[str]) -> tuple[PreTrainedModel, Pr
         Qwen2VLVideoProcessor,
     )
 
-    tokenizer = build_tokenizer(TOKENS, spec.vocab_size, corpus)
+    tokenizer = build_tokenizer(TOKENS, spec.vocab_size, corpus, split_digits=spec.split_digits)
     patch = spec.patch_size or 14
     config = Qwen2VLConfig(
         text_config=text_config(spec, len(tokenizer), rope_parameters=mrope(spec.text_head_dim), **_special(tokenizer)),
@@ -91,7 +91,7 @@ def qwen2_5_vl(spec: TinySpec, corpus: Iterable[str]) -> tuple[PreTrainedModel, 
         Qwen2VLVideoProcessor,
     )
 
-    tokenizer = build_tokenizer(TOKENS, spec.vocab_size, corpus)
+    tokenizer = build_tokenizer(TOKENS, spec.vocab_size, corpus, split_digits=spec.split_digits)
     # Windows of half an image side, so an image is 4 windows of (at least) 2x2 merge groups: windowing happens
     # and window order differs from raster order. That needs 8 patches a side: the hub's 14 px patches from
     # 112 px images up, 7 px below. Every second block attends to the whole image, as the hub models do every
@@ -126,7 +126,7 @@ def qwen3_vl(spec: TinySpec, corpus: Iterable[str], *, moe: bool = False) -> tup
 
     prefix = "Qwen3VLMoe" if moe else "Qwen3VL"
     config_class, model_class = (getattr(transformers, prefix + name) for name in ("Config", "ForConditionalGeneration"))
-    tokenizer = build_tokenizer(TOKENS, spec.vocab_size, corpus)
+    tokenizer = build_tokenizer(TOKENS, spec.vocab_size, corpus, split_digits=spec.split_digits)
     config = config_class(
         text_config=text_config(spec, len(tokenizer), rope_parameters=mrope(spec.text_head_dim, mrope_interleaved=True),
                                 **_special(tokenizer), **(experts(spec) if moe else {})),
@@ -146,7 +146,7 @@ def qwen3_5(spec: TinySpec, corpus: Iterable[str], *, moe: bool = False) -> tupl
     prefix = "Qwen3_5Moe" if moe else "Qwen3_5"
     config_class, model_class = (getattr(transformers, prefix + name) for name in ("Config", "ForConditionalGeneration"))
     sparse = dict(experts(spec), shared_expert_intermediate_size=spec.text_width) if moe else {}
-    tokenizer = build_tokenizer(TOKENS, spec.vocab_size, corpus)
+    tokenizer = build_tokenizer(TOKENS, spec.vocab_size, corpus, split_digits=spec.split_digits)
     head_dim = spec.text_head_dim
     partial = 0.5  # the hub models rotate a quarter of each head; half keeps a usable section split here
     layer_types = ["linear_attention" if (i + 1) % 2 else "full_attention" for i in range(spec.text_layers)]

@@ -22,6 +22,7 @@ class TinySpec:
     image_size: int = 56  # square images are resized to about image_size x image_size pixels (whole patches)
     patch_size: int | None = None  # pixels per vision patch side; None: the family's own (tiny Qwen2-VL only)
     merge_size: int = 2  # patches per side merged into one language-model token (tiny Qwen2-VL only)
+    split_digits: bool = False  # one token per digit (the hub Qwen tokenizers' rule); False: BPE merges digits
     seed: int = 0
 
     @property

@@ -61,12 +61,17 @@ def chat_template(*, turn: str, generation_prompt: str, image: str, prefix: str 
             "{% if add_generation_prompt %}" + generation_prompt + "{% endif %}")
 
 
-def build_tokenizer(tokens: Tokens, vocab_size: int, corpus: Iterable[str] = ()) -> PreTrainedTokenizerFast:
-    """A left-padding fast tokenizer whose special tokens are single ids and never split."""
+def build_tokenizer(tokens: Tokens, vocab_size: int, corpus: Iterable[str] = (), *,
+                    split_digits: bool = False) -> PreTrainedTokenizerFast:
+    """A left-padding fast tokenizer whose special tokens are single ids and never split; with `split_digits`
+    every digit is its own token, as in the Qwen and Llama hub tokenizers (a number is then read digit by digit,
+    coarse to fine, instead of as one of a hundred unrelated "00".."99" tokens)."""
     special = [tokens.pad, tokens.eos, *([tokens.bos] if tokens.bos else []), *tokens.named.values(), *tokens.extra]
     special = list(dict.fromkeys(special))
     bpe = Tokenizer(models.BPE(unk_token=None))
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    byte_level = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.pre_tokenizer = (pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True), byte_level])
+                         if split_digits else byte_level)
     bpe.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=special, show_progress=False,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())

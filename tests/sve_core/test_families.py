@@ -359,6 +359,19 @@ def test_qwen2_vl_patch_and_merge_sizes_set_the_token_grid():
         tiny_vlm("gemma3", TinySpec(patch_size=7))
 
 
+@pytest.mark.parametrize("family", ["qwen2_vl", "qwen3_vl", "gemma3"])
+def test_split_digits_gives_one_token_per_digit(family):
+    """The controlled study reads numbers digit by digit (as the hub Qwen tokenizers do); the default merges them."""
+    corpus = ["(0.42, 0.77) 0.4213"] * 50
+    _, split = tiny_vlm(family, TinySpec(split_digits=True), corpus=corpus)
+    _, merged = tiny_vlm(family, TinySpec(), corpus=corpus)
+    digits = [t for t in split.tokenizer.tokenize("(0.42, 0.77) 0.4213") if any(c.isdigit() for c in t)]
+    assert all(len(t.lstrip("Ġ▁")) == 1 for t in digits) and len(digits) == 11
+    assert any(len(t.lstrip("Ġ▁")) > 1 for t in merged.tokenizer.tokenize("0.4213") if t[-1].isdigit())
+    ids = split.tokenizer("(0.42, 0.77) 0.4213", add_special_tokens=False)["input_ids"]
+    assert split.tokenizer.decode(ids) == "(0.42, 0.77) 0.4213"
+
+
 @each_family
 def test_bad_configs_are_clear_errors(family):
     model = copy.deepcopy(case(family).model)

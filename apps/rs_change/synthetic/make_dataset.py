@@ -64,10 +64,13 @@ def write_pair(job: PairJob) -> tuple[int, list[str], dict[str, Any]]:
     small = [f"images_{job.size}/{job.split}/{job.number:06d}_{suffix}.png" for suffix in ("a", "b")]
     earlier, later, nuisance = to_rgb8(pair.before), to_rgb8(pair.after), pair.nuisance
     real = np.random.default_rng([job.seed, split_index, job.number, 11])  # apart: other pairs stay the same
-    on_real = real.random() < job.real_rate
+    on_real, earlier_jittered = real.random() < job.real_rate, False
     if on_real:
-        earlier, later, nuisance = on_real_texture(earlier, later, pair.change_mask, real)
-    later = apply_nuisance(later, nuisance, np.random.default_rng(pair.nuisance_seed))
+        earlier, later, nuisance, earlier_jittered = on_real_texture(earlier, later, pair.change_mask, real)
+    if earlier_jittered:
+        earlier = apply_nuisance(earlier, nuisance, np.random.default_rng(pair.nuisance_seed))
+    else:
+        later = apply_nuisance(later, nuisance, np.random.default_rng(pair.nuisance_seed))
     Image.fromarray(pair.change_mask.astype(np.uint8) * 255).save(job.out / "images" / job.split / "label" / name)
     for rgb, letter, small_path in ((earlier, "A", small[0]), (later, "B", small[1])):
         image = Image.fromarray(rgb)
@@ -83,6 +86,7 @@ def write_pair(job: PairJob) -> tuple[int, list[str], dict[str, Any]]:
                     "descriptions": list(pair.descriptions)}}
     if on_real:  # only then: without --real-texture-rate the records stay byte for byte as before
         row["meta"]["real_texture"] = True
+        row["meta"]["nuisance_date"] = "earlier" if earlier_jittered else "later"
     return pair.changeflag, pair.sentences, row
 
 
@@ -146,7 +150,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "label unchanged; 0 reproduces the datasets made before it existed")
     parser.add_argument("--real-texture-rate", type=float, default=0.0,
                         help="fraction of pairs drawn on a real photograph's texture (scikit-learn's sample "
-                        "images), the synthetic change pasted in, the later date with radiometric nuisance "
+                        "images), the synthetic change pasted in, one date (either) with radiometric nuisance "
                         "(apps/rs_change/synthetic/real_texture.py); 0 reproduces the datasets made before it existed")
     parser.add_argument("--n-scenes", type=int, default=3, help="georeferenced GeoTIFF scene pairs to write")
     parser.add_argument("--scene-size", type=int, default=1024, help="side (px, 0.5 m each) of the GeoTIFF scenes")

@@ -30,8 +30,9 @@ SMALL = MultiChangeTask(image_size=56, grid=4, objects=(3, 6), changes=(1, 2))
 
 # --- generators -------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("generate", [DotsTask().aggregate, DotsTask().locate, SMALL.change, SMALL.describe],
-                         ids=["dots", "locate", "change", "describe"])
+@pytest.mark.parametrize("generate", [DotsTask().aggregate, DotsTask().locate, DotsTask().locate_few, SMALL.change,
+                                      SMALL.describe, SMALL.object_at],
+                         ids=["dots", "locate", "locate_few", "change", "describe", "object_at"])
 def test_generators_are_deterministic(generate):
     a, b = generate(example_rng(3, "train", 7)), generate(example_rng(3, "train", 7))
     other = generate(example_rng(3, "train", 8))
@@ -76,7 +77,25 @@ def test_dot_answer_matches_the_drawn_dots():
     assert example.answer == f"{example.meta['value']:.4f}"
 
 
+def test_few_dots_are_answered_left_to_right():
+    example = DotsTask(image_size=112).locate_few(random.Random(3))
+    points = [parse_point(part + ")") for part in example.answer.split(") ")]
+    assert 2 <= len(points) <= 3 and [p[0] for p in points] == sorted(p[0] for p in points)
+    assert points == [pytest.approx((round(x, 2), round(y, 2))) for x, y in example.meta["points"]]
+
+
 # --- multi-object change ----------------------------------------------------------------------------------
+
+def test_object_at_names_what_the_cell_holds():
+    task = MultiChangeTask(image_size=56, grid=4, objects=(3, 6), changes=(1, 2))
+    answers = [task.object_at(example_rng(0, "train", i)) for i in range(40)]
+    assert any(a.answer == "nothing." for a in answers) and sum(a.answer != "nothing." for a in answers) > 20
+    rng = example_rng(0, "train", 1)
+    scene, example = task.scene(example_rng(0, "train", 1)), task.object_at(rng)
+    row, column = example.meta["cell"]
+    found = [o for o in scene.objects if o.cell == (row, column)]
+    assert example.prompt == f"What is in row {row + 1}, column {column + 1}?"
+    assert example.answer == (f"a {found[0].attributes.phrase()}." if found else "nothing.")
 
 @pytest.mark.parametrize("kind", ["move", "add", "delete", "replace"])
 def test_each_change_kind_does_what_it_says(kind):
@@ -182,7 +201,8 @@ class _NoCaptions:
 
 
 def test_bench_scores_summary_and_table(tmp_path):
-    from evaluation.controlled.bench import constant_baseline, format_table, score_run, summarise, task_of
+    from evaluation.controlled.bench import constant_baseline, score_run, task_of
+    from evaluation.controlled.study_report import format_table, summarise
 
     generate = mixture([DotsTask(counts=(2, 3)).aggregate, SMALL.change])
     folder = write_dataset(tmp_path / "d", generate, {"train": 12, "test": 12}, progress=False)
@@ -194,6 +214,7 @@ def test_bench_scores_summary_and_table(tmp_path):
     assert all(r["mae"] < 0.01 and r["acc"] == 100.0 and r["type_acc"] == 100.0 for r in runs)
     summary = summarise(runs, ["stateless", "cross_ffn"])
     assert summary["cross_ffn"]["acc"] == [100.0, 0.0] and summary["stateless"]["ppl"] == [1.5, 0.0]
+    assert summary["cross_ffn"]["seeds"] == [2.0, 0.0]
     baseline = constant_baseline(load_jsonl(folder / "train.jsonl"), test)
     table = format_table(summary, baseline)
     assert "| cross_ffn | " in table and "constant (train mean)" in table and baseline["mae"] > 0
