@@ -160,12 +160,14 @@ def run_bench(settings: BenchSettings, out_dir: str | Path, work_dir: str | Path
     if trained_now:
         pretrained["trained_seconds"] = round(time.perf_counter() - pretrain_began, 1)
         pretrained["machine"] = machine()
-    pretrained.update(sight=settings.sight, verdict=judge_sight(pretrained, settings.sight) or "sees")
+    stop = judge_sight(pretrained, settings.sight)
+    pretrained.update(sight=settings.sight,
+                      verdict=stop or ("sees" if settings.sight is not None else "reported, not a gate in this preset"))
     check_file.write_text(json.dumps(pretrained, indent=1))
     baseline = constant_baseline(load_jsonl(finetune_data / "train.jsonl"), load_jsonl(finetune_data / "test.jsonl"))
-    if pretrained["verdict"] != "sees":
+    if stop:
         report = BenchReport("", {}, [], baseline, pretrained, time.perf_counter() - began,
-                             stopped=pretrained["verdict"])
+                             stopped=stop)
         report.files = [check_file]
         return report
     pending = _pending(settings, out, sha)
