@@ -4,8 +4,9 @@ pending (variant, seed) in worker processes, and report from every run kept in t
 Each finished run's answers are kept in the output folder (``runs/<variant>-s<seed>.json``, small, meant to be
 committed) with the fingerprint of the pretrained model it started from, so a study can be spread over several
 sittings and machines (`BenchSettings.only`); runs already there are not repeated, and runs from another pretrained
-model are refused rather than mixed. Pretraining is deterministic (seeded data and init, one CPU thread), so a
-later sitting that trains it again gets the same fingerprint; the tables say how many seeds each variant has.
+model are refused rather than mixed. The pretrained model itself is kept there too (``pretrained/``, a few MB), so
+a later sitting on a fresh checkout finetunes from the very same weights instead of pretraining again; the tables
+say how many seeds each variant has.
 """
 
 from __future__ import annotations
@@ -87,6 +88,15 @@ def machine() -> str:
             f"(torch {torch.__version__})")
 
 
+def _keep_model(model_dir: Path, kept: Path) -> None:
+    """Copy the files a model loads from (no optimizer or trainer state) into `kept`, replacing what was there."""
+    shutil.rmtree(kept, ignore_errors=True)
+    kept.mkdir(parents=True)
+    for path in model_dir.iterdir():
+        if path.is_file() and (path.suffix in (".json", ".safetensors", ".jinja") or path.name == "README.md"):
+            shutil.copy2(path, kept / path.name)
+
+
 def sha256_of(model_dir: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(model_dir.glob("*.safetensors")):
@@ -150,13 +160,18 @@ def run_bench(settings: BenchSettings, out_dir: str | Path, work_dir: str | Path
     out, work = Path(out_dir), Path(work_dir)
     out.mkdir(parents=True, exist_ok=True)
     pretrain_data, finetune_data = prepare_data(settings, work, progress=progress)
-    base_dir = work / f"pretrain-{settings.pretrain_key()}"
-    trained_now, pretrain_began = not (base_dir / "config.json").is_file(), time.perf_counter()
-    base = pretrain(settings.recipe, pretrain_data, base_dir, vocabulary=[finetune_data / "train.jsonl"])
-    sha = sha256_of(base)
-    check_file = out / "pretrained.json"
+    check_file, key = out / "pretrained.json", settings.pretrain_key()
     kept = json.loads(check_file.read_text()) if check_file.is_file() else {}
+    base = out / "pretrained"
+    trained_now, pretrain_began = False, time.perf_counter()
+    if not ((base / "config.json").is_file() and kept.get("key") == key):
+        trained_now = not (work / f"pretrain-{key}" / "config.json").is_file()
+        trained = pretrain(settings.recipe, pretrain_data, work / f"pretrain-{key}",
+                           vocabulary=[finetune_data / "train.jsonl"])
+        _keep_model(trained, base)
+    sha = sha256_of(base)
     pretrained = kept if kept.get("sha256") == sha else {**pretrain_check(base, pretrain_data), "sha256": sha}
+    pretrained["key"] = key
     if trained_now:
         pretrained["trained_seconds"] = round(time.perf_counter() - pretrain_began, 1)
         pretrained["machine"] = machine()

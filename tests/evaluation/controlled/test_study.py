@@ -83,7 +83,10 @@ def test_runs_are_kept_resumed_by_sitting_and_never_mixed(tmp_path, no_java):
     assert [r["variant"] for r in first.runs] == ["cross_ffn"] and first.pending == ["stateless:0"]
     kept = json.loads((out / "runs" / "cross_ffn-s0.json").read_text())
     assert len(kept["answers"]) == 4 and kept["machine"].startswith(("CPU", "NVIDIA"))
-    second = run_bench(_settings(), out, work, progress=False)  # a later sitting: only the pending run trains
+    assert (out / "pretrained" / "model.safetensors").is_file()  # kept beside the runs
+    fresh = tmp_path / "fresh-checkout-work"  # a later sitting elsewhere: the kept model, only the pending run trains
+    second = run_bench(_settings(), out, fresh, progress=False)
+    assert not list(fresh.glob("pretrain-*/config.json")) and second.pretrained["sha256"] == kept["pretrained_sha256"]
     assert second.pending == [] and {r["variant"] for r in second.runs} == {"stateless", "cross_ffn"}
     assert json.loads((out / "runs" / "cross_ffn-s0.json").read_text()) == kept
     assert "| cross_ffn | 1 |" in second.paired and (out / "controlled.png").is_file()
