@@ -27,6 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     controlled.add_argument("--only", nargs="+", default=None, metavar="VARIANT:SEED",
                             help="finetune only these runs in this sitting (e.g. cross_ffn:0 stateless:0); the table "
                                  "reports every run kept in --out, so a study can be spread over several sittings")
+    controlled.add_argument("--report", action="store_true",
+                            help="finetune nothing: tables, results.json and the plot from the runs kept in --out")
     controlled.add_argument("--pretrain-steps", type=int, default=None, help="override the preset's pretraining steps")
     controlled.add_argument("--recipe", default=None,
                             help="a recipe YAML replacing the preset's model and stages, e.g. the paper's scale: "
@@ -79,7 +81,7 @@ def run_controlled(args: argparse.Namespace) -> int:
         settings = dataclasses.replace(settings, recipe=recipe, **changes)
         preset = "quick" if args.quick else "full"
         report = run_bench(settings, args.out or f"benchmarks/controlled/{preset}",
-                           args.work_dir or f"runs/controlled/{preset}")
+                           args.work_dir or f"runs/controlled/{preset}", report_only=args.report)
     except (RecipeError, StudyError, ValueError) as error:
         print(f"error: {error}")
         return 2

@@ -151,9 +151,9 @@ def _pending(settings: BenchSettings, out: Path, sha: str) -> list[tuple[str, in
 
 
 def run_bench(settings: BenchSettings, out_dir: str | Path, work_dir: str | Path, *,
-              progress: bool = True) -> BenchReport:
-    """Data, pretraining and the pending (variant, seed) finetunes in `work_dir`; kept answers, scores, tables,
-    results.json and controlled.png in `out_dir`."""
+              progress: bool = True, report_only: bool = False) -> BenchReport:
+    """Data, pretraining and the pending (variant, seed) finetunes (none with `report_only`) in `work_dir`; kept
+    answers, the pretrained model, scores, tables, results.json and controlled.png in `out_dir`."""
     from evaluation.captions import CaptionScorer
 
     began = time.perf_counter()
@@ -186,7 +186,7 @@ def run_bench(settings: BenchSettings, out_dir: str | Path, work_dir: str | Path
         report.files = [check_file]
         return report
     pending = _pending(settings, out, sha)
-    chosen = [(v, s) for v, s in pending if not settings.only or f"{v}:{s}" in settings.only]
+    chosen = [] if report_only else [(v, s) for v, s in pending if not settings.only or f"{v}:{s}" in settings.only]
     jobs = [Job(settings.recipe, base, sha, finetune_data, work / "runs" / f"{variant}-s{seed}",
                 out / "runs" / f"{variant}-s{seed}.json", variant, seed, settings.max_new_tokens,
                 settings.keep_models) for variant, seed in chosen]

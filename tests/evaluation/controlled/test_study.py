@@ -84,6 +84,8 @@ def test_runs_are_kept_resumed_by_sitting_and_never_mixed(tmp_path, no_java):
     kept = json.loads((out / "runs" / "cross_ffn-s0.json").read_text())
     assert len(kept["answers"]) == 4 and kept["machine"].startswith(("CPU", "NVIDIA"))
     assert (out / "pretrained" / "model.safetensors").is_file()  # kept beside the runs
+    again = run_bench(_settings(), out, work, progress=False, report_only=True)  # tables only, nothing trained
+    assert again.pending == ["stateless:0"] and not (out / "runs" / "stateless-s0.json").exists()
     fresh = tmp_path / "fresh-checkout-work"  # a later sitting elsewhere: the kept model, only the pending run trains
     second = run_bench(_settings(), out, fresh, progress=False)
     assert not list(fresh.glob("pretrain-*/config.json")) and second.pretrained["sha256"] == kept["pretrained_sha256"]
@@ -109,3 +111,10 @@ def test_a_pretrained_vlm_is_the_base_instead_of_a_tiny_model(tmp_path, no_java)
     report = run_bench(settings, tmp_path / "out", tmp_path / "work", progress=False)
     assert [r["variant"] for r in report.runs] == ["cross_ffn"]
     assert not list((tmp_path / "work").glob("*-init"))  # no tiny model or tokenizer was built
+
+
+def test_cli_names_a_run_it_does_not_know(capsys):
+    from apps.cli import main
+
+    assert main(["bench", "controlled", "--quick", "--only", "cross_ffn:7"]) == 2
+    assert "cross_ffn:7" in capsys.readouterr().out
