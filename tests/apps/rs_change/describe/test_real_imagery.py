@@ -7,48 +7,25 @@ swapped, and the tile with the added building ranked first. The demo model shipp
 pairs, then pairs on real texture, `scripts/retrain_rs_nuisance.sh`) flags at most one tile either way, ranks the
 building first and flags no tile of two identical files (the model of issue 21's report: 16 of 16 tiles at
 p 0.89-1.00, building not first). The flags are not yet the same both ways: that test is a strict xfail with the
-numbers, so a model that reaches it turns it into a failure to remove the mark.
+numbers, so a model that reaches it turns it into a failure to remove the mark. The scenes are built by
+benchmarks/rs_real_imagery.py, which prints the same numbers for any model (`--model`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
-import rasterio
-from rasterio.windows import Window
 
 from apps.rs_change.describe.predictor import RsPredictor
-
-LANDSAT = Path("/work/shared/data/RGB.byte.tif")
-CROP = Window(150, 110, 512, 512)  # 512 x 512 px of 30 m pixels, >99% valid; 16 tiles of 128 px
-TILE = 128
-BUILDING = (slice(300, 312), slice(330, 342))  # rows, cols: inside tile (2, 2)
+from benchmarks.rs_real_imagery import LANDSAT, TILE, tiles, write_scenes
 
 pytestmark = pytest.mark.skipif(not LANDSAT.is_file(), reason=f"{LANDSAT} (real Landsat scene) not present")
 
 
 @pytest.fixture(scope="module")
 def scenes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """before: the crop; after: gain 1.04, offset +3, sensor noise sigma 2; building: after + one roof."""
-    folder = tmp_path_factory.mktemp("landsat")
-    with rasterio.open(LANDSAT) as dataset:
-        data = dataset.read(window=CROP)
-        profile = {**dataset.profile, "width": CROP.width, "height": CROP.height,
-                   "transform": dataset.window_transform(CROP)}
-    rng = np.random.default_rng(0)
-    valid = (data > 0).any(axis=0)
-    jittered = np.clip(np.rint(data * 1.04 + 3 + rng.normal(0, 2, data.shape)), 1, 255).astype(np.uint8)
-    jittered[:, ~valid] = 0
-    built = jittered.copy()
-    built[:, BUILDING[0], BUILDING[1]] = np.array([230, 225, 220], np.uint8)[:, None, None]
-    paths = {}
-    for name, array in (("before", data), ("after", jittered), ("building", built)):
-        paths[name] = folder / f"{name}.tif"
-        with rasterio.open(paths[name], "w", **profile) as out:
-            out.write(array)
-    return paths
+    return write_scenes(tmp_path_factory.mktemp("landsat"))
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +34,7 @@ def demo() -> RsPredictor:
 
 
 def _flags(demo: RsPredictor, before: Path, after: Path) -> dict[tuple[int, int], bool]:
-    result = demo.describe([before, after], tile_size=TILE, progress=False)
-    return {tile.tile.index: tile.changed for tile in result.steps[0].tiles}
+    return {tile.tile.index: tile.changed for tile in tiles(demo, before, after)}
 
 
 def test_radiometric_jitter_alone_flags_at_most_a_tenth_of_tiles_both_ways(demo, scenes) -> None:
