@@ -64,12 +64,8 @@ class _NoCaptions:
     def score(self, captions): return {"BLEU-4": 0.0, "CIDEr": 0.0}
 
 
-@pytest.fixture()
-def no_java(monkeypatch):
-    monkeypatch.setattr("evaluation.captions.CaptionScorer", _NoCaptions)
-
-
-def test_study_stops_before_finetuning_when_the_pretrained_model_is_blind(tmp_path, no_java):
+def test_study_stops_before_finetuning_when_the_pretrained_model_is_blind(tmp_path, monkeypatch):
+    monkeypatch.setattr("evaluation.captions.CaptionScorer", _NoCaptions)  # no Java start
     report = run_bench(_settings(sight=0.0), tmp_path / "out", tmp_path / "work", progress=False)
     assert "does not see" in report.stopped and not report.runs
     assert not (tmp_path / "out" / "runs").exists()
@@ -77,7 +73,8 @@ def test_study_stops_before_finetuning_when_the_pretrained_model_is_blind(tmp_pa
     assert kept["verdict"] == report.stopped and kept["count"] > 0
 
 
-def test_runs_are_kept_resumed_by_sitting_and_never_mixed(tmp_path, no_java):
+def test_runs_are_kept_resumed_by_sitting_and_never_mixed(tmp_path, monkeypatch):
+    monkeypatch.setattr("evaluation.captions.CaptionScorer", _NoCaptions)  # no Java start
     out, work = tmp_path / "out", tmp_path / "work"
     first = run_bench(_settings(only=("cross_ffn:0",)), out, work, progress=False)
     assert [r["variant"] for r in first.runs] == ["cross_ffn"] and first.pending == ["stateless:0"]
@@ -100,7 +97,8 @@ def test_runs_are_kept_resumed_by_sitting_and_never_mixed(tmp_path, no_java):
         run_bench(_settings(), out, work, progress=False)
 
 
-def test_a_pretrained_vlm_is_the_base_instead_of_a_tiny_model(tmp_path, no_java):
+def test_a_pretrained_vlm_is_the_base_instead_of_a_tiny_model(tmp_path, monkeypatch):
+    monkeypatch.setattr("evaluation.captions.CaptionScorer", _NoCaptions)  # no Java start
     from sve_core.tiny import tiny_vlm
 
     model, processor = tiny_vlm("qwen2_vl", TinySpec(vision_depth=1, text_layers=1))
