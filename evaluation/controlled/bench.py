@@ -121,16 +121,18 @@ def full() -> BenchSettings:
 
     Its pretraining is made to see (docs/RECIPE.md, "A pretraining that sees"): a tiny Qwen3-VL, whose vision
     tower adds learned absolute positions to its patches (Qwen2-VL's has rotary positions only, and its tiny twin
-    never learnt where a dot is), with one token per digit, so "0.42" is read coarse to fine; and a mix that is
-    mostly where things are: single dots, 2-3 dots in one image, what is in row r column c, then whole scenes."""
+    never learnt where a dot is), with one token per digit, so "0.42" is read coarse to fine; and a mix of short
+    answers about where things are: single dots, 2-3 dots in one image, what is in row r, column c (which names
+    the objects' sizes, colours and shapes). With whole 10-40-object descriptions as a fifth of the mix, their long
+    answers held most of the loss and the model placed a dot worse than the centre after 4000 steps (MAE 26.86)."""
     spec = TinySpec(vision_depth=4, vision_width=128, vision_heads=4, text_layers=4, text_width=128, text_heads=4,
                     vocab_size=600, image_size=112, split_digits=True)
-    recipe = Recipe(family="qwen3_vl", tiny=spec, pretrain=_stage(4000, 3e-4, 16),
+    recipe = Recipe(family="qwen3_vl", tiny=spec, pretrain=_stage(3000, 3e-4, 16),
                     finetune=_stage(1000, 3e-4, 16, sve_lr=3e-3))
     return BenchSettings(recipe=recipe, dots=DotsTask(image_size=112), change=MultiChangeTask(image_size=112),
                          pretrain_examples={"train": 30000, "val": 200},
                          finetune_examples={"train": 20000, "val": 200, "test": 1000}, max_new_tokens=96,
-                         pretrain_mix={"describe": 0.2, "locate": 0.4, "locate_few": 0.15, "object_at": 0.25})
+                         pretrain_mix={"locate": 0.5, "locate_few": 0.2, "object_at": 0.3})
 
 
 def task_of(sample: Sample) -> str:
