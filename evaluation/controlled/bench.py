@@ -139,21 +139,19 @@ def task_of(sample: Sample) -> str:
     return "dots" if Request.from_sample(sample).prompt in DOT_PROMPTS.values() else "change"
 
 
-def prepare_data(settings: BenchSettings, out: Path, *, progress: bool = True) -> tuple[Path, Path]:
-    """Seeded pretraining (single-image, named by `pretrain_key`) and finetuning (multi-image) dataset folders,
-    written once."""
+def prepare_data(settings: BenchSettings, out: Path, *, pretraining: bool = True,
+                 progress: bool = True) -> tuple[Path, Path]:
+    """Seeded pretraining (single-image, named by `pretrain_key`; written only when `pretraining`) and finetuning
+    (multi-image) dataset folders, each written once."""
     mix = list(settings.pretrain_mix.items())  # in the order given: the quick preset's data as before this field
-    folders = {
-        out / "data" / f"pretrain-{settings.pretrain_key()}": (
-            mixture([PRETRAIN_TASKS[name](settings) for name, _ in mix], [w for _, w in mix]),
-            settings.pretrain_examples),
-        out / "data" / "finetune": (mixture([settings.dots.aggregate, settings.change.change]),
-                                    settings.finetune_examples),
-    }
+    pretrain_dir, finetune_dir = out / "data" / f"pretrain-{settings.pretrain_key()}", out / "data" / "finetune"
+    folders = {finetune_dir: (mixture([settings.dots.aggregate, settings.change.change]), settings.finetune_examples)}
+    if pretraining:
+        folders[pretrain_dir] = (mixture([PRETRAIN_TASKS[name](settings) for name, _ in mix], [w for _, w in mix]),
+                                 settings.pretrain_examples)
     for folder, (generate, sizes) in folders.items():
         if not all((folder / f"{split}.jsonl").is_file() for split in sizes):
             write_dataset(folder, generate, sizes, seed=0, progress=progress)
-    pretrain_dir, finetune_dir = folders
     return pretrain_dir, finetune_dir
 
 

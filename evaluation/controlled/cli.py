@@ -68,7 +68,7 @@ def run_controlled(args: argparse.Namespace) -> int:
     import dataclasses
 
     from evaluation.controlled.bench import full, quick
-    from evaluation.controlled.recipe import RecipeError, load_recipe
+    from evaluation.controlled.recipe import load_recipe
     from evaluation.controlled.study import StudyError, run_bench
 
     settings = quick() if args.quick else full()
@@ -82,7 +82,7 @@ def run_controlled(args: argparse.Namespace) -> int:
         preset = "quick" if args.quick else "full"
         report = run_bench(settings, args.out or f"benchmarks/controlled/{preset}",
                            args.work_dir or f"runs/controlled/{preset}", report_only=args.report)
-    except (RecipeError, StudyError, ValueError) as error:
+    except (StudyError, ValueError) as error:  # RecipeError and the settings' checks are ValueErrors
         print(f"error: {error}")
         return 2
     check = report.pretrained

@@ -75,7 +75,7 @@ class DotsTask:
 
     def draw(self, rng: random.Random, point: Point, image: Image.Image | None = None) -> Image.Image:
         """An image with the red dot centred at `point`, on a random background or drawn into `image`."""
-        image = image or background(rng, self.image_size)
+        image = image if image is not None else background(rng, self.image_size)
         r, s = self.dot_radius * self.image_size, self.image_size
         x, y = point[0] * s, point[1] * s
         red = (rng.randint(200, 240), rng.randint(10, 40), rng.randint(10, 40))

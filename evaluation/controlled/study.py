@@ -159,22 +159,20 @@ def run_bench(settings: BenchSettings, out_dir: str | Path, work_dir: str | Path
     began = time.perf_counter()
     out, work = Path(out_dir), Path(work_dir)
     out.mkdir(parents=True, exist_ok=True)
-    pretrain_data, finetune_data = prepare_data(settings, work, progress=progress)
-    check_file, key = out / "pretrained.json", settings.pretrain_key()
+    check_file, key, base = out / "pretrained.json", settings.pretrain_key(), out / "pretrained"
     kept = json.loads(check_file.read_text()) if check_file.is_file() else {}
-    base = out / "pretrained"
-    trained_now, pretrain_began = False, time.perf_counter()
-    if not ((base / "config.json").is_file() and kept.get("key") == key):
-        trained_now = not (work / f"pretrain-{key}" / "config.json").is_file()
-        trained = pretrain(settings.recipe, pretrain_data, work / f"pretrain-{key}",
-                           vocabulary=[finetune_data / "train.jsonl"])
-        _keep_model(trained, base)
-    sha = sha256_of(base)
-    pretrained = kept if kept.get("sha256") == sha else {**pretrain_check(base, pretrain_data), "sha256": sha}
-    pretrained["key"] = key
-    if trained_now:
-        pretrained["trained_seconds"] = round(time.perf_counter() - pretrain_began, 1)
-        pretrained["machine"] = machine()
+    reuse = ((base / "config.json").is_file() and kept.get("key") == key
+             and kept.get("sha256") == sha256_of(base))  # the kept model and its check: no pretraining data needed
+    pretrain_data, finetune_data = prepare_data(settings, work, pretraining=not reuse, progress=progress)
+    pretrained = kept
+    if not reuse:
+        trained_now, pretrain_began = not (work / f"pretrain-{key}" / "config.json").is_file(), time.perf_counter()
+        _keep_model(pretrain(settings.recipe, pretrain_data, work / f"pretrain-{key}",
+                             vocabulary=[finetune_data / "train.jsonl"]), base)
+        pretrained = {**pretrain_check(base, pretrain_data), "sha256": sha256_of(base), "key": key}
+        if trained_now:
+            pretrained.update(trained_seconds=round(time.perf_counter() - pretrain_began, 1), machine=machine())
+    sha = pretrained["sha256"]
     stop = judge_sight(pretrained, settings.sight)
     pretrained.update(sight=settings.sight,
                       verdict=stop or ("sees" if settings.sight is not None else "reported, not a gate in this preset"))

@@ -86,6 +86,7 @@ def test_runs_are_kept_resumed_by_sitting_and_never_mixed(tmp_path, monkeypatch)
     fresh = tmp_path / "fresh-checkout-work"  # a later sitting elsewhere: the kept model, only the pending run trains
     second = run_bench(_settings(), out, fresh, progress=False)
     assert not list(fresh.glob("pretrain-*/config.json")) and second.pretrained["sha256"] == kept["pretrained_sha256"]
+    assert not list(fresh.glob("data/pretrain-*"))  # nor its data: the kept model's check is kept too
     assert second.pending == [] and {r["variant"] for r in second.runs} == {"stateless", "cross_ffn"}
     assert json.loads((out / "runs" / "cross_ffn-s0.json").read_text()) == kept
     assert "| cross_ffn | 1 |" in second.paired and (out / "controlled.png").is_file()
