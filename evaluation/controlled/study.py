@@ -105,7 +105,19 @@ def sha256_of(model_dir: Path) -> str:
 
 
 class StudyError(RuntimeError):
-    """A study that cannot go on as asked (mixed pretrained models); the message says what to do."""
+    """A study that cannot go on as asked (mixed pretrained models, a damaged kept file); the message says what
+    to do."""
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """A kept study file (pretrained.json, runs/*.json), or one line naming it when it is not one."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise StudyError(f"{path}: not a readable study file ({error}); move it away and run again") from error
+    if not isinstance(data, dict):
+        raise StudyError(f"{path}: not a study file (expected a JSON object); move it away and run again")
+    return data
 
 
 @dataclass
@@ -142,7 +154,7 @@ def _pending(settings: BenchSettings, out: Path, sha: str) -> list[tuple[str, in
             path = out / "runs" / f"{variant}-s{seed}.json"
             if not path.is_file():
                 pending.append((variant, seed))
-            elif json.loads(path.read_text()).get("pretrained_sha256") != sha:
+            elif _read(path).get("pretrained_sha256") != sha:
                 foreign.append(path.name)
     if foreign:
         raise StudyError(f"{out / 'runs'}: {', '.join(foreign)} were finetuned from another pretrained model than "
@@ -160,7 +172,7 @@ def run_bench(settings: BenchSettings, out_dir: str | Path, work_dir: str | Path
     out, work = Path(out_dir), Path(work_dir)
     out.mkdir(parents=True, exist_ok=True)
     check_file, key, base = out / "pretrained.json", settings.pretrain_key(), out / "pretrained"
-    kept = json.loads(check_file.read_text()) if check_file.is_file() else {}
+    kept = _read(check_file) if check_file.is_file() else {}
     reuse = ((base / "config.json").is_file() and kept.get("key") == key
              and kept.get("sha256") == sha256_of(base))  # the kept model and its check: no pretraining data needed
     pretrain_data, finetune_data = prepare_data(settings, work, pretraining=not reuse, progress=progress)
@@ -200,7 +212,7 @@ def _report(settings: BenchSettings, out: Path, finetune_data: Path, baseline: d
             pretrained: dict[str, Any], began: float, scorer_class: Any) -> BenchReport:
     """Scores, tables, results.json and controlled.png from every run kept in `out`/runs."""
     test = load_jsonl(finetune_data / "test.jsonl")
-    outputs = [json.loads((out / "runs" / f"{v}-s{s}.json").read_text()) for s in settings.seeds
+    outputs = [_read(out / "runs" / f"{v}-s{s}.json") for s in settings.seeds
                for v in settings.variants if (out / "runs" / f"{v}-s{s}.json").is_file()]
     with scorer_class(meteor=False) as scorer:
         runs = sorted((score_run(test, o, scorer) for o in outputs), key=lambda r: (r["variant"], r["seed"]))

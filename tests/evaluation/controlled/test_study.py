@@ -92,6 +92,9 @@ def test_runs_are_kept_resumed_by_sitting_and_never_mixed(tmp_path, monkeypatch)
     assert "| cross_ffn | 1 |" in second.paired and (out / "controlled.png").is_file()
     results = json.loads((out / "results.json").read_text())
     assert results["pending"] == [] and results["paired"]["cross_ffn"]["type_acc"]["seeds"] == [0]
+    (out / "runs" / "cross_ffn-s0.json").write_text('{"variant": "cross_')  # damaged: one line naming it
+    with pytest.raises(StudyError, match=r"cross_ffn-s0\.json: not a readable study file"):
+        run_bench(_settings(), out, work, progress=False, report_only=True)
     kept["pretrained_sha256"] = "0" * 64
     (out / "runs" / "cross_ffn-s0.json").write_text(json.dumps(kept))
     with pytest.raises(StudyError, match="cross_ffn-s0.json.*another pretrained model"):
