@@ -178,12 +178,13 @@ def score_run(test: Sequence[Sample], output: dict[str, Any], caption_scorer: An
         "rmse": float(np.mean([s.rmse for s in per_subtask.values()])),
         "dots": {name: dataclasses.asdict(s) for name, s in per_subtask.items()},
         "acc": changes.acc, "type_acc": changes.type_acc, "bleu4": captions["BLEU-4"], "cider": captions["CIDEr"],
-        "ppl": output["ppl"],
+        "ppl": output["ppl"], "distinct": float(len(set(predictions))),
     }
 
 
 def constant_baseline(train: Sequence[Sample], test: Sequence[Sample]) -> dict[str, float]:
-    """MAE / RMSE of always answering each subtask's training mean: what "learnt nothing" scores."""
+    """MAE / RMSE of always answering each subtask's training mean: what "learnt nothing" scores; and how many
+    distinct change answers the test references hold (what a model that answers each pair differently reaches)."""
     values: dict[str, list[float]] = defaultdict(list)
     for sample in train:
         if task_of(sample) == "dots":
@@ -192,7 +193,9 @@ def constant_baseline(train: Sequence[Sample], test: Sequence[Sample]) -> dict[s
     for name, train_values in sorted(values.items()):
         gold = [float(reference_of(s)) for s in test if task_of(s) == "dots" and subtask(len(s.images)) == name]
         scores.append(regression_scores(gold, [f"{np.mean(train_values):.4f}"] * len(gold)))
-    return {"mae": float(np.mean([s.mae for s in scores])), "rmse": float(np.mean([s.rmse for s in scores]))}
+    references = {reference_of(s) for s in test if task_of(s) == "change"}
+    return {"mae": float(np.mean([s.mae for s in scores])), "rmse": float(np.mean([s.rmse for s in scores])),
+            "distinct": float(len(references))}
 
 
 def pretrain_check(base: Path, data_dir: Path) -> dict[str, float]:

@@ -18,6 +18,7 @@ from scipy import stats
 METRICS: tuple[tuple[str, str, bool], ...] = (  # (key, column title, higher is better)
     ("mae", "MAE", False), ("rmse", "RMSE", False), ("acc", "Acc", True), ("type_acc", "Type Acc", True),
     ("cider", "CIDEr", True), ("ppl", "PPL", False),
+    ("distinct", "Distinct change answers", True),  # a model collapsed onto one answer for every pair has 1
 )
 PAIRED: tuple[str, ...] = ("mae", "acc", "type_acc", "cider")  # the columns of the paired table
 REFERENCE_VARIANT = "stateless"
@@ -73,7 +74,8 @@ def format_table(summary: dict[str, dict[str, list[float]]], baseline: dict[str,
         cells = [f"{metrics[key][0]:.2f} ± {metrics[key][1]:.2f}" for key, _, _ in METRICS]
         lines.append(f"| {variant} | {int(metrics['seeds'][0])} | " + " | ".join(cells) + " |")
     lines.append(f"| constant (train mean) | – | {baseline['mae']:.2f} | {baseline['rmse']:.2f} | – | 25 (chance) | – "
-                 "| – |")
+                 "| – | 1 |")
+    lines.append(f"| test references | – | 0 | 0 | 100 | 100 | – | – | {baseline['distinct']:.0f} |")
     return "\n".join(lines)
 
 

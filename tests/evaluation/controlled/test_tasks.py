@@ -218,6 +218,9 @@ def test_bench_scores_summary_and_table(tmp_path):
     baseline = constant_baseline(load_jsonl(folder / "train.jsonl"), test)
     table = format_table(summary, baseline)
     assert "| cross_ffn | " in table and "constant (train mean)" in table and baseline["mae"] > 0
+    changes = len({reference for reference in perfect if not reference[0].isdigit()})
+    assert runs[0]["distinct"] == baseline["distinct"] == changes > 1  # perfect answers: as many as the references
+    assert table.splitlines()[-1].endswith(f"| {changes} |")
 
 
 def test_pretrain_check_scores_the_pretrained_model_against_the_centre(tmp_path):
