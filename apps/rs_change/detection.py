@@ -79,7 +79,7 @@ def calibrate(scores: SplitScores, source: str) -> ChangeCalibration:
         truth = np.concatenate([scores.masks[i][::4, ::4].ravel() for i in changed])
         map_threshold, _, _, pixel_f1 = best_threshold(values, truth)
     return ChangeCalibration(threshold=threshold, map_threshold=map_threshold, precision=precision, recall=recall,
-                             pixel_f1=pixel_f1, pairs=len(scores.labels), source=source)
+                             pixel_f1=pixel_f1, pairs=len(scores.labels), source=source, both_ways=True)
 
 
 def tile_metrics(scores: SplitScores, threshold: float) -> dict[str, float]:

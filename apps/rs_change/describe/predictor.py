@@ -10,8 +10,9 @@ synthetic dataset's 96 px copies; `INPUT_SIZE`, LEVIR-CC's 256 px, otherwise) an
 instruction every training export uses. Per batch, one call over the whole batch
 (`Describer.describe_and_score`): a teacher-forced forward scoring the no-change answer, which gives p(change)
 and, for stateful models, the change maps read off the SVE cross-attention of that forward, continued from its
-key/value cache by the generation of the captions, so the images are encoded once (`verdict.py` turns the
-numbers into flag, area and ranking). benchmarks/rs_describe.py measures the cost.
+key/value cache by the generation of the captions, so the images are encoded once; then one more scoring forward
+with the two dates swapped, as p(change) is read both ways (`verdict.py` says why, and turns the numbers into
+flag, area and ranking). benchmarks/rs_describe.py measures the cost.
 
 A series of more than two dates is described step by step: step k (date k -> date k + 1) asks about the tile's
 images of dates 1..k + 1, oldest first, so the SVE state reaches the newest date through every earlier one,
@@ -34,7 +35,13 @@ from tqdm import tqdm
 from apps.common.policy.raster import DEFAULT_MAX_TILES, check_scene_tiles, check_tile_count, tile_count
 from apps.common.predictor import DescriberBacked, RunStopped, load_app_describer
 from apps.rs_change.calibration import ChangeCalibration
-from apps.rs_change.describe.verdict import NO_CHANGE_ANSWER, change_probability, changed_area, disagreement
+from apps.rs_change.describe.verdict import (
+    NO_CHANGE_ANSWER,
+    change_probability,
+    changed_area,
+    disagreement,
+    either_way,
+)
 from apps.rs_change.outputs.results import ChangeStep, TileResult
 from apps.rs_change.outputs.scene_result import SceneResult
 from apps.rs_change.scene.config import GridChoice, IngestConfig
@@ -43,7 +50,7 @@ from apps.rs_change.scene.quicklook import Quicklook
 from apps.rs_change.scene.tiling import Tile
 from apps.rs_change.synthetic.make_dataset import PAIR_SIZE
 from evaluation.datasets.levir_cc import PROMPT as CHANGE_PROMPT
-from sve_core.inference import Describer, Description, Request
+from sve_core.inference import AnswerScores, Describer, Description, Request
 
 DEMO_MODEL_DIR = Path(__file__).resolve().parents[1] / "demo_model"
 DEMO_INPUT_SIZE = 96  # make-dataset's default --size: the demo model's training copies
@@ -175,27 +182,31 @@ class RsPredictor(DescriberBacked):
         return [answer.text for answer in self._answers(sequences, heatmaps=False)]
 
     def change_probabilities(
-        self, sequences: Sequence[Sequence[ImageLike]], *, heatmaps: bool = False
+        self, sequences: Sequence[Sequence[ImageLike]], *, heatmaps: bool = False, both_ways: bool = True
     ) -> tuple[list[float], list[np.ndarray | None]]:
         """p(change) of the last step of each sequence (oldest first) and, with `heatmaps` on a stateful model,
-        its raw change map at the model's input size (None otherwise); one batched forward, no generation."""
-        scores = self.describer.answer_likelihoods(
-            [self._inputs(images) for images in sequences], CHANGE_PROMPT, [NO_CHANGE_ANSWER], heatmaps=heatmaps
-        )
-        probabilities = [change_probability(float(row[0])) for row in scores.log_likelihoods]
-        return probabilities, [maps[-1] for maps in scores.heatmaps]
+        its raw change map at the model's input size (None otherwise); no generation: one batched forward, and
+        one more for the step read backwards (`_both_ways`; `both_ways=False` gives the forward reading alone,
+        which benchmarks/rs_both_ways.py compares)."""
+        inputs = [self._inputs(images) for images in sequences]
+        scores = self.describer.answer_likelihoods(inputs, CHANGE_PROMPT, [NO_CHANGE_ANSWER], heatmaps=heatmaps)
+        maps = [per_image[-1] for per_image in scores.heatmaps]
+        if not both_ways:
+            return [change_probability(float(row[0])) for row in scores.log_likelihoods], maps
+        return self._both_ways(inputs, scores), maps
 
     def _judge(
         self, batch: list[Tile], last: int, calibration: ChangeCalibration, *, heatmaps: bool
     ) -> list[TileResult]:
         """Verdicts on the change from date `last - 1` to date `last` for every tile of `batch`: captions,
-        p(change) and change maps from one encoding of the images (`Describer.describe_and_score`); a tile whose
-        two dates are equal pixel for pixel is no change (p 0), as the model itself may not know on real texture."""
+        p(change) and change maps from one encoding of the images (`Describer.describe_and_score`), p(change) read
+        both ways (`_both_ways`); a tile whose two dates are equal pixel for pixel is no change (p 0), as the model
+        itself may not know on real texture."""
         sequences = [self._inputs(tile.images[: last + 1]) for tile in batch]
         texts, scores = self.describer.describe_and_score(
             sequences, CHANGE_PROMPT, NO_CHANGE_ANSWER, heatmaps=heatmaps and self.has_heatmaps
         )
-        probabilities = [change_probability(float(row[0])) for row in scores.log_likelihoods]
+        probabilities = self._both_ways(sequences, scores)
         maps = [per_image[-1] for per_image in scores.heatmaps]
         results = []
         for tile, text, p, heat in zip(batch, texts, probabilities, maps, strict=True):
@@ -208,6 +219,16 @@ class RsPredictor(DescriberBacked):
                 TileResult(tile.footprint(), text, changed, p, small, area, disagreement(text, changed, p))
             )
         return results
+
+    def _both_ways(self, sequences: Sequence[list[Image.Image]], forward: AnswerScores) -> list[float]:
+        """p(change) of each sequence's last step read both ways (`verdict.either_way`): from `forward`, the
+        no-change answer's scores of the sequences as given, and from one more batched forward over the step's two
+        images swapped (the later date first), without maps."""
+        backward = self.describer.answer_likelihoods(
+            [[images[-1], images[-2]] for images in sequences], CHANGE_PROMPT, [NO_CHANGE_ANSWER]
+        )
+        return [either_way(change_probability(float(f[0])), change_probability(float(b[0])))
+                for f, b in zip(forward.log_likelihoods, backward.log_likelihoods, strict=True)]
 
     def _answers(self, sequences: Sequence[Sequence[ImageLike]], *, heatmaps: bool) -> list[Description]:
         """One `Describer.predict` call for the whole batch (one generation unless heatmaps are asked for)."""

@@ -5,6 +5,7 @@ model."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +45,8 @@ def test_calibration_round_trip_and_bad_files(tmp_path: Path) -> None:
                                source="val split")
     stored.save(tmp_path / FILENAME)
     assert ChangeCalibration.for_model(tmp_path) == stored and "precision 0.900, recall 0.800" in stored.describe()
+    assert "read one way, by an older version" in stored.describe()  # a file from before p(change) both ways
+    assert "one way" not in replace(stored, both_ways=True).describe()
     (tmp_path / FILENAME).write_text('{"threshold": 2}')
     with pytest.raises(SceneError, match="expected values in"):
         ChangeCalibration.for_model(tmp_path)

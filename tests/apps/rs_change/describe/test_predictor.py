@@ -31,12 +31,18 @@ CHANGE = "some buildings are built along the road in the middle"
 
 
 class Scripted(Describer):
-    """The tiny model's generation and change maps, with (caption, p(change)) taken in turn from `script`."""
+    """The tiny model's generation and change maps, with (caption, p(change)) taken in turn from `script`, and
+    p(change) read backwards (the dates swapped) taken in turn from `backward` (0 unless given)."""
 
-    def __init__(self, base: Describer, script: list[tuple[str, float]]) -> None:
+    def __init__(self, base: Describer, script: list[tuple[str, float]], backward: tuple[float, ...] = (0.0,)) -> None:
         super().__init__(base.model, base.processor, name="scripted", max_new_tokens=2)
         self.captions = itertools.cycle([caption for caption, _ in script])
         self.probabilities = itertools.cycle([p for _, p in script])
+        self.backward = itertools.cycle(backward)
+
+    def answer_likelihoods(self, sequences, prompt, answers, *, heatmaps=False):
+        no_change = [[math.log(1.0 - next(self.backward))] for _ in sequences]
+        return AnswerScores(np.array(no_change), [[None] * len(images) for images in sequences])
 
     def describe_and_score(self, sequences, prompt, answer, *, heatmaps=False):
         _, scores = super().describe_and_score(sequences, prompt, answer, heatmaps=heatmaps)
@@ -178,6 +184,15 @@ def test_stateless_model_has_probabilities_but_no_maps(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "changes.geojson").read_text())["features"] == []  # no map, no polygons
     with rasterio.open(tmp_path / "heatmap.tif") as heat:
         assert heat.descriptions[0] == "tile p(change)"
+
+
+def test_p_change_is_read_both_ways(tmp_path: Path) -> None:
+    """The larger of forward and backward p(change) (verdict.either_way), so the flags do not depend on the order."""
+    plain = load_describer("tiny:qwen2_vl", max_new_tokens=2)
+    scripted = RsPredictor(Scripted(plain, [(CHANGE, 0.2), (CHANGE, 0.9)], backward=(0.7, 0.1)), input_size=56)
+    tiles = scripted.describe(PAIR, progress=False, threshold=0.6).steps[0].tiles
+    assert [t.score for t in tiles] == pytest.approx([0.7, 0.9] * 2)
+    assert all(t.changed for t in tiles)
 
 
 @pytest.mark.parametrize(

@@ -4,11 +4,11 @@ small bright building added.
 
 Targets (issue 21): at most 10% of tiles flagged on the no-change pair, the same flags with before and after
 swapped, and the tile with the added building ranked first. The demo model shipped today (stage 2e: nuisance
-pairs, then pairs on real texture, `scripts/retrain_rs_nuisance.sh`) flags at most one tile either way, ranks the
-building first and flags no tile of two identical files (the model of issue 21's report: 16 of 16 tiles at
-p 0.89-1.00, building not first). The flags are not yet the same both ways: that test is a strict xfail with the
-numbers, so a model that reaches it turns it into a failure to remove the mark. The scenes are built by
-benchmarks/rs_real_imagery.py, which prints the same numbers for any model (`--model`).
+pairs, then pairs on real texture, `scripts/retrain_rs_nuisance.sh`; p(change) read both ways,
+`verdict.either_way`) flags no tile either way (highest p(change) 0.72 against its threshold 0.733), ranks the
+building first (p 0.997) and flags no tile of two identical files (the model of issue 21's report: 16 of 16 tiles
+at p 0.89-1.00, building not first). Read one way, the same model flagged 0 tiles forward and 1 backward. The
+scenes are built by benchmarks/rs_real_imagery.py, which prints the same numbers for any model (`--model`).
 """
 
 from __future__ import annotations
@@ -44,8 +44,6 @@ def test_radiometric_jitter_alone_flags_at_most_a_tenth_of_tiles_both_ways(demo,
     assert sum(forward.values()) <= 0.1 * 16 and sum(backward.values()) <= 0.1 * 16
 
 
-@pytest.mark.xfail(strict=True, reason="stage-2e demo model: 0 of 16 tiles flagged forward, 1 of 16 backward (tile "
-                   "(0, 1), p(change) 0.72 against the threshold 0.662; 0.50 forward)")
 def test_radiometric_jitter_flags_are_the_same_with_the_dates_swapped(demo, scenes) -> None:
     assert _flags(demo, scenes["before"], scenes["after"]) == _flags(demo, scenes["after"], scenes["before"])
 
