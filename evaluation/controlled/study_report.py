@@ -116,19 +116,24 @@ def format_ranking(summary: dict[str, dict[str, list[float]]]) -> str:
 
 def plot(summary: dict[str, dict[str, list[float]]], comparisons: dict[str, dict[str, dict[str, Any]]],
          baseline: dict[str, float], path: Path) -> Path:
-    """Bars (mean ± std) for MAE, Acc, Type Acc and PPL, and the paired Δ Type Acc against stateless with its CI."""
+    """Bars (mean ± std) for MAE, Acc, Type Acc and distinct change answers (log scale, beside the test references'
+    count), and the paired Δ Type Acc against stateless with its CI."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    shown = [m for m in METRICS if m[0] in ("mae", "acc", "type_acc", "ppl")]
+    shown = [m for m in METRICS if m[0] in ("mae", "acc", "type_acc", "distinct")]
     fig, axes = plt.subplots(1, len(shown) + 1, figsize=(3.8 * (len(shown) + 1), 3.6))
     names = list(summary)
     for ax, (key, title, up) in zip(axes, shown, strict=False):
         ax.bar(range(len(names)), [summary[v][key][0] for v in names], yerr=[summary[v][key][1] for v in names],
                capsize=3, color=["#d62728" if v == "cross_ffn" else "#7f7f7f" for v in names])
-        if key in baseline:
+        if key == "distinct":
+            ax.set_yscale("log")
+            ax.axhline(baseline[key], ls="--", color="black", lw=1, label="test references")
+            ax.axhline(1, ls=":", color="black", lw=1, label="one answer for every pair")
+        elif key in baseline:
             ax.axhline(baseline[key], ls="--", color="black", lw=1, label="constant (train mean)")
         if key == "type_acc":
             ax.axhline(25, ls=":", color="black", lw=1, label="chance")
