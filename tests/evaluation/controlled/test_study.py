@@ -20,7 +20,7 @@ from sve_core.tiny import TinySpec
 
 def _run(variant: str, seed: int, **metrics: float) -> dict:
     return {"variant": variant, "seed": seed, "mae": 5.0, "rmse": 6.0, "acc": 10.0, "type_acc": 30.0, "cider": 1.0,
-            "ppl": 2.0, **metrics}
+            "ppl": 2.0, "distinct": 3.0, **metrics}
 
 
 def test_paired_differences_use_matching_seeds_and_a_t_interval():
