@@ -12,7 +12,7 @@ tile of the real Landsat no-change pair 0.50 one way and 0.72 the other. The lar
 same with the dates swapped and keeps a change the model only sees one way. Measured on the shipped model against
 reading one way, each calibrated on the same validation split (docs/RS_CHANGE.md): tile F1 and AUROC higher on
 both test splits, the Landsat no-change pair flagged in no tile either way, the added building still first. The
-mean of the two was also measured, and was worse (docs/RS_CHANGE.md). A tile is flagged when p(change) >= the
+mean of the two was also measured: as good on the synthetic split, worse on the Landsat crop (docs/RS_CHANGE.md). A tile is flagged when p(change) >= the
 threshold (`calibration.py`, or `--threshold`).
 
 The caption is still generated and shown. Read by a deterministic rule (`says_change`) it may disagree with the
