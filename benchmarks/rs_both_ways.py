@@ -22,11 +22,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from rs_real_imagery import LANDSAT, TILE, write_scenes
-from sklearn.metrics import roc_auc_score
 
 from apps.common.calibration import best_threshold
 from apps.common.evaluate import read_split
 from apps.rs_change.describe.predictor import RsPredictor
+from apps.rs_change.detection import SplitScores, tile_metrics
 from apps.rs_change.scene.ingest import open_series
 from evaluation.datasets.files import field
 
@@ -87,18 +87,15 @@ def main() -> None:
         threshold = best_threshold(read(*val), val_labels)[0]
         cells = []
         for forward, backward, labels in tests.values():
-            scores = read(forward, backward)
-            flags = scores >= threshold
-            hits = float((flags & labels).sum())
-            f1 = 2 * hits / max(flags.sum() + labels.sum(), 1)
-            cells.append(f"{100 * f1:.2f} / {100 * roc_auc_score(labels, scores):.2f}")
+            metrics = tile_metrics(SplitScores(labels, read(forward, backward), None, None), threshold)
+            cells.append(f"{metrics['F1']:.2f} / {metrics['AUROC']:.2f}")
         if landsat is None:
             cells += ["(no Landsat scene)", "–"]
         else:
             (forward, backward), (built, unbuilt) = landsat
             flagged = (f"{(forward >= threshold).sum()} forward, {(backward >= threshold).sum()} swapped"
                        if name == "forward only" else f"{(read(forward, backward) >= threshold).sum()} either way")
-            building = read(built, unbuilt) if name != "forward only" else built
+            building = read(built, unbuilt)
             rank = int((building > building[BUILDING_TILE]).sum()) + 1
             cells += [flagged, f"{rank} of {len(building)}, {building[BUILDING_TILE]:.3f}"]
         print(f"| {name} | {threshold:.3f} | " + " | ".join(cells) + " |")
