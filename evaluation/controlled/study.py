@@ -109,15 +109,31 @@ class StudyError(RuntimeError):
     to do."""
 
 
-def _read(path: Path) -> dict[str, Any]:
-    """A kept study file (pretrained.json, runs/*.json), or one line naming it when it is not one."""
+RUN_FIELDS = ("variant", "seed", "train_seconds", "ppl", "pretrained_sha256", "answers")  # what run_job keeps
+
+
+def _read(path: Path, required: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A kept study file (pretrained.json, runs/*.json) with the `required` fields, or one line naming it when it
+    is not one."""
     try:
         data = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise StudyError(f"{path}: not a readable study file ({error}); move it away and run again") from error
     if not isinstance(data, dict):
         raise StudyError(f"{path}: not a study file (expected a JSON object); move it away and run again")
+    missing = [name for name in required if name not in data]
+    if missing:
+        raise StudyError(f"{path}: not a study file (no {', '.join(missing)}); move it away and run again")
     return data
+
+
+def _read_run(path: Path, test_size: int) -> dict[str, Any]:
+    """A kept run, checked against the test split its answers are scored on."""
+    run = _read(path, RUN_FIELDS)
+    if not isinstance(run["answers"], list) or len(run["answers"]) != test_size:
+        raise StudyError(f"{path}: expected a list of {test_size} answers, one per test sample; move it away and "
+                         "run again")
+    return run
 
 
 @dataclass
@@ -212,7 +228,7 @@ def _report(settings: BenchSettings, out: Path, finetune_data: Path, baseline: d
             pretrained: dict[str, Any], began: float, scorer_class: Any) -> BenchReport:
     """Scores, tables, results.json and controlled.png from every run kept in `out`/runs."""
     test = load_jsonl(finetune_data / "test.jsonl")
-    outputs = [_read(out / "runs" / f"{v}-s{s}.json") for s in settings.seeds
+    outputs = [_read_run(out / "runs" / f"{v}-s{s}.json", len(test)) for s in settings.seeds
                for v in settings.variants if (out / "runs" / f"{v}-s{s}.json").is_file()]
     with scorer_class(meteor=False) as scorer:
         runs = sorted((score_run(test, o, scorer) for o in outputs), key=lambda r: (r["variant"], r["seed"]))

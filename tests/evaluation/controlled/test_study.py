@@ -95,6 +95,12 @@ def test_runs_are_kept_resumed_by_sitting_and_never_mixed(tmp_path, monkeypatch)
     (out / "runs" / "cross_ffn-s0.json").write_text('{"variant": "cross_')  # damaged: one line naming it
     with pytest.raises(StudyError, match=r"cross_ffn-s0\.json: not a readable study file"):
         run_bench(_settings(), out, work, progress=False, report_only=True)
+    (out / "runs" / "cross_ffn-s0.json").write_text(json.dumps({**kept, "answers": kept["answers"][:1]}))
+    with pytest.raises(StudyError, match=r"cross_ffn-s0\.json: expected a list of 4 answers"):
+        run_bench(_settings(), out, work, progress=False, report_only=True)
+    (out / "runs" / "cross_ffn-s0.json").write_text(json.dumps({"pretrained_sha256": kept["pretrained_sha256"]}))
+    with pytest.raises(StudyError, match=r"cross_ffn-s0\.json: not a study file \(no variant, seed"):
+        run_bench(_settings(), out, work, progress=False, report_only=True)
     kept["pretrained_sha256"] = "0" * 64
     (out / "runs" / "cross_ffn-s0.json").write_text(json.dumps(kept))
     with pytest.raises(StudyError, match="cross_ffn-s0.json.*another pretrained model"):
