@@ -71,6 +71,8 @@ class Calibration:
         except (json.JSONDecodeError, TypeError) as error:
             raise cls.ERROR(f"{path}: not a calibration ({error}); expected the JSON `{cls.COMMAND}` "
                             "writes") from error
+        except cls.ERROR as error:  # a value out of range (`__post_init__`): name the file too
+            raise cls.ERROR(f"{path}: {error}; run `{cls.COMMAND}` again to rewrite it") from error
 
 
 def probability(text: str) -> float:

@@ -35,6 +35,11 @@ class ChangeCalibration(Calibration):
     pixel_f1: float | None = None  # change-map pixels of the split's changed pairs, at `map_threshold`
     both_ways: bool = False  # chosen on p(change) read both ways; False: an older file, chosen on one way
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.both_ways, bool):
+            raise self.ERROR(f"calibration both_ways={self.both_ways!r}: expected true or false")
+
     def describe(self) -> str:
         line = super().describe()
         if self.calibrated and not self.both_ways:

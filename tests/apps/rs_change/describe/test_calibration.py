@@ -47,6 +47,9 @@ def test_calibration_round_trip_and_bad_files(tmp_path: Path) -> None:
     assert ChangeCalibration.for_model(tmp_path) == stored and "precision 0.900, recall 0.800" in stored.describe()
     assert "read one way, by an older version" in stored.describe()  # a file from before p(change) both ways
     assert "one way" not in replace(stored, both_ways=True).describe()
+    (tmp_path / FILENAME).write_text('{"threshold": 0.5, "both_ways": "no"}')
+    with pytest.raises(SceneError, match=f"{FILENAME}: calibration both_ways='no': expected true or false"):
+        ChangeCalibration.for_model(tmp_path)
     (tmp_path / FILENAME).write_text('{"threshold": 2}')
     with pytest.raises(SceneError, match="expected values in"):
         ChangeCalibration.for_model(tmp_path)
